@@ -1,0 +1,127 @@
+"""Record types shared by edge, simulator and central (DESIGN.md, Records).
+
+Money is integer fen, weight integer grams, time UTC epoch milliseconds.
+``to_dict``/``from_dict`` give the JSON shape used on the wire and in the outbox.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from enum import StrEnum
+from typing import Any
+
+
+class Pricing(StrEnum):
+    WEIGHT = "weight"  # unit price in fen per kg
+    PIECE = "piece"  # unit price in fen per piece
+
+
+class PaymentMethod(StrEnum):
+    CASH = "cash"
+    WECHAT = "wechat"
+    ALIPAY = "alipay"
+    UNIONPAY = "unionpay"
+    STATIC_QR = "static_qr"  # offline static EMVCo code, vendor confirms
+
+
+class PaymentStatus(StrEnum):
+    PAID = "paid"
+    PENDING = "pending"
+    UNCONFIRMED = "unconfirmed"
+    FAILED = "failed"
+    REFUNDED = "refunded"
+
+
+@dataclass(frozen=True, slots=True)
+class Plu:
+    """One catalog item (price look-up)."""
+
+    plu: str  # digits, e.g. "1001"
+    name: str  # Chinese name, e.g. "白菜"
+    goods_code: str  # national product code
+    pricing: Pricing
+    unit_price_fen: int  # per kg (weight) or per piece
+    category: str = ""
+    hotkey: int | None = None  # position on the hotkey grid
+    name_en: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """An incoming batch (进货批次) a sale line binds to."""
+
+    batch_id: str
+    plu: str
+    supplier: str  # supplier's name
+    supplier_node: str  # supplier's node code on the trace platform
+    upstream_code: str  # upstream ticket / trace code
+    origin: str  # 产地
+    certificate: str  # quarantine / inspection certificate number
+    arrival_date: str  # ISO date, local
+    active: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    method: PaymentMethod = PaymentMethod.CASH
+    status: PaymentStatus = PaymentStatus.PAID
+    provider_ref: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SaleLine:
+    plu: str
+    goods_code: str
+    name: str
+    pricing: Pricing
+    net_g: int  # 0 for piece pricing
+    tare_g: int
+    quantity: int  # pieces for piece pricing, 1 for weight pricing
+    unit_price_fen: int
+    amount_fen: int
+    batch_id: str
+    origin: str
+
+
+@dataclass(frozen=True, slots=True)
+class Sale:
+    """One ticket. ``total_fen`` is what the customer pays (after ``rounding_fen``)."""
+
+    sale_id: str
+    seq: int
+    trace_code: str
+    market_id: str
+    scale_id: str
+    merchant_id: str
+    stall: str
+    operator: str
+    created_ms: int
+    lines: tuple[SaleLine, ...]
+    total_fen: int
+    rounding_fen: int = 0  # 抹零: fen taken off the lines' sum (>= 0)
+    payment: Payment = field(default_factory=Payment)
+    printed: bool = False
+    software_id: str = ""
+    signature: str = ""
+    refund_of: str | None = None  # sale_id of the original sale for a refund record
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self) | {"lines": [asdict(line) for line in self.lines]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Sale:
+        """Rebuild a sale from its JSON shape; raises ValueError/KeyError/TypeError on a bad one."""
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown sale fields: {sorted(unknown)}")
+        lines = tuple(
+            SaleLine(**{**line, "pricing": Pricing(line["pricing"])}) for line in data["lines"]
+        )
+        pay = data.get("payment") or {}
+        payment = Payment(
+            method=PaymentMethod(pay.get("method", "cash")),
+            status=PaymentStatus(pay.get("status", "paid")),
+            provider_ref=pay.get("provider_ref", ""),
+        )
+        return cls(**{**data, "lines": lines, "payment": payment})
