@@ -125,3 +125,14 @@ class Sale:
             provider_ref=pay.get("provider_ref", ""),
         )
         return cls(**{**data, "lines": lines, "payment": payment})
+
+
+@dataclass(frozen=True, slots=True)
+class PrintJob:
+    """A queued ticket print; kept in the store until the printer has taken it."""
+
+    job_id: int
+    sale_id: str
+    kind: str = "ticket"  # "ticket" | "reprint"
+    attempts: int = 0
+    last_error: str = ""
