@@ -6,6 +6,7 @@ Money is integer fen, weight integer grams, time UTC epoch milliseconds.
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field, fields
 from enum import StrEnum
 from typing import Any
@@ -83,6 +84,9 @@ class SaleLine:
     origin: str
 
 
+_UNSIGNED_FIELDS = frozenset({"signature", "printed", "payment"})
+
+
 @dataclass(frozen=True, slots=True)
 class Sale:
     """One ticket. ``total_fen`` is what the customer pays (after ``rounding_fen``)."""
@@ -107,6 +111,15 @@ class Sale:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self) | {"lines": [asdict(line) for line in self.lines]}
+
+    def signing_payload(self) -> bytes:
+        """The bytes the device key signs: everything fixed at commit.
+
+        Payment status and the printed flag change after the commit, and the signature
+        cannot sign itself, so those three are left out; edge and central share this.
+        """
+        body = {k: v for k, v in self.to_dict().items() if k not in _UNSIGNED_FIELDS}
+        return json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Sale:

@@ -1,0 +1,166 @@
+"""``edge.toml``: the scale's configuration, loaded into validated dataclasses.
+
+Every error names the file, the key and what a valid value looks like, because the
+person reading it is a technician at a market stall.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from edge.scale_driver.protocols import PROTOCOLS
+
+
+class ConfigError(ValueError):
+    """The configuration file is missing, unreadable or has an invalid value."""
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityConfig:
+    market_id: str = "demo-market"
+    market_code: str = "620102"  # 6-digit market node code (trace codes)
+    market_name: str = "示范农贸市场"
+    scale_no: int = 1  # 1-999 within the market node
+    scale_id: str = "demo-scale-001"
+    merchant_id: str = "M0001"
+    merchant_name: str = "示范商户"
+    stall: str = "A-01"
+    operator: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ScaleConfigSection:
+    port: str = ""
+    protocol: str = "mt-sics"
+    baud: int | None = None
+    max_g: int = 15000
+    e_g: int = 5
+    stable_count: int = 5
+    silence_s: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class PrinterConfig:
+    connection: str = "file:var/tickets.bin"  # tcp:HOST:PORT | serial:PATH[@BAUD] | usb:/dev/usb/lp0 | file:PATH
+    paper_mm: int = 58
+    qr_mode: str = "native"  # native | image
+
+
+@dataclass(frozen=True, slots=True)
+class TicketConfig:
+    trace_base_url: str = "http://127.0.0.1:8080"
+    lang: str = "zh"
+    rounding: str = "none"  # none | jiao | yuan (抹零)
+
+
+@dataclass(frozen=True, slots=True)
+class StoreConfig:
+    path: str = "var/edge.db"
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogConfig:
+    seed_file: str = ""  # JSON with "plus" and "batches" loaded when the store has no catalog
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeConfig:
+    identity: IdentityConfig = field(default_factory=IdentityConfig)
+    scale: ScaleConfigSection = field(default_factory=ScaleConfigSection)
+    printer: PrinterConfig = field(default_factory=PrinterConfig)
+    ticket: TicketConfig = field(default_factory=TicketConfig)
+    store: StoreConfig = field(default_factory=StoreConfig)
+    catalog: CatalogConfig = field(default_factory=CatalogConfig)
+    base_dir: Path = Path(".")  # relative paths in the file are relative to the file
+
+    def path(self, value: str) -> Path:
+        p = Path(value)
+        return p if p.is_absolute() else self.base_dir / p
+
+
+_SECTIONS: dict[str, type] = {
+    "identity": IdentityConfig,
+    "scale": ScaleConfigSection,
+    "printer": PrinterConfig,
+    "ticket": TicketConfig,
+    "store": StoreConfig,
+    "catalog": CatalogConfig,
+}
+
+
+def _type_ok(value: Any, default: Any) -> bool:
+    if isinstance(value, bool) or isinstance(default, bool):
+        return isinstance(value, bool) and isinstance(default, bool)
+    if default is None or isinstance(default, int):
+        return isinstance(value, int)
+    if isinstance(default, float):
+        return isinstance(value, int | float)
+    return isinstance(value, type(default))
+
+
+def _section(source: str, name: str, cls: type, raw: dict[str, Any]) -> Any:
+    known = {f.name: f for f in fields(cls)}
+    for key in raw:
+        if key not in known:
+            raise ConfigError(f"{source}: unknown key [{name}].{key}; known keys: {', '.join(known)}")
+    defaults = cls()
+    for key, value in raw.items():
+        default = getattr(defaults, key)
+        if not _type_ok(value, default):
+            wanted = "integer" if default is None else type(default).__name__
+            raise ConfigError(f"{source}: [{name}].{key} must be a {wanted}, got {value!r}")
+    return cls(**raw)
+
+
+def parse_config(data: dict[str, Any], source: str = "edge.toml", base_dir: Path = Path(".")) -> EdgeConfig:
+    for name in data:
+        if name not in _SECTIONS:
+            raise ConfigError(f"{source}: unknown section [{name}]; known sections: {', '.join(_SECTIONS)}")
+    parts = {name: _section(source, name, cls, data.get(name, {})) for name, cls in _SECTIONS.items()}
+    config = EdgeConfig(**parts, base_dir=base_dir)
+    _validate(config, source)
+    return config
+
+
+def _validate(config: EdgeConfig, source: str) -> None:
+    ident, scale, printer, ticket = config.identity, config.scale, config.printer, config.ticket
+    if not (len(ident.market_code) == 6 and ident.market_code.isdigit()):
+        raise ConfigError(f"{source}: [identity].market_code must be 6 digits, got {ident.market_code!r}")
+    if not 1 <= ident.scale_no <= 999:
+        raise ConfigError(f"{source}: [identity].scale_no must be 1-999, got {ident.scale_no}")
+    if scale.protocol not in PROTOCOLS:
+        raise ConfigError(
+            f"{source}: [scale].protocol {scale.protocol!r} is unknown; use one of {', '.join(PROTOCOLS)}"
+        )
+    if scale.e_g <= 0 or scale.max_g <= 0 or scale.max_g % scale.e_g:
+        raise ConfigError(
+            f"{source}: [scale] needs e_g > 0 and max_g a multiple of e_g (got {scale.max_g}/{scale.e_g})"
+        )
+    if printer.paper_mm not in (58, 80):
+        raise ConfigError(f"{source}: [printer].paper_mm must be 58 or 80, got {printer.paper_mm}")
+    if printer.qr_mode not in ("native", "image"):
+        raise ConfigError(f"{source}: [printer].qr_mode must be native or image, got {printer.qr_mode!r}")
+    if printer.connection.split(":", 1)[0] not in ("tcp", "serial", "usb", "file"):
+        raise ConfigError(
+            f"{source}: [printer].connection {printer.connection!r} must start with tcp:, serial:, usb: or file:"
+        )
+    if ticket.lang not in ("zh", "en"):
+        raise ConfigError(f"{source}: [ticket].lang must be zh or en, got {ticket.lang!r}")
+    if ticket.rounding not in ("none", "jiao", "yuan"):
+        raise ConfigError(f"{source}: [ticket].rounding must be none, jiao or yuan, got {ticket.rounding!r}")
+
+
+def load_config(path: str | Path) -> EdgeConfig:
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"configuration file {path} not found; copy examples/edge.toml and edit it") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read configuration file {path}: {exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
+    return parse_config(data, str(path), path.resolve().parent)
