@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Sequence
 
+from simulator.printer.cli import add_subcommand as add_printer
+
 
 def add_scale(subcommands: argparse._SubParsersAction) -> None:
     from simulator.scale import console
@@ -25,7 +27,7 @@ def add_scale(subcommands: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=console.run)
 
 
-SUBCOMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (add_scale,)
+SUBCOMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (add_scale, add_printer)
 
 
 def build_parser() -> argparse.ArgumentParser:
