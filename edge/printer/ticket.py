@@ -312,6 +312,7 @@ def layout_ticket(
     b.line(group_trace_code(sale.trace_code), align=Align.CENTER, bold=True)
     url = trace_url(settings.trace_base_url, sale.trace_code)
     b.out.append(Qr(url, _qr_module_dots(url, settings.paper_mm, settings.dots)))
+    b.out.append(Feed(1))  # a quiet zone under the QR so phone scanners find its edge
     b.line(lab["footer"], align=Align.CENTER)
     b.out.append(Feed(4))  # the cutter sits a few lines above the print head
     b.out.append(Cut())
