@@ -195,7 +195,9 @@ class ScaleDriver:
                 if self._pending is not None and now - self._pending_sent > self.command_timeout_s:
                     self._fail_pending("no reply")
                 if not self.spec.continuous:
-                    if self._pending is None and not self._commands.empty():
+                    # A polled module answers in order: a command sent while a poll reply is
+                    # on its way would be credited with that reply (8217 status frames).
+                    if self._pending is None and not awaiting_poll and not self._commands.empty():
                         self._send_command(self._commands.get_nowait())
                     elif (not awaiting_poll and now - last_poll >= self.poll_interval_s) or (
                         awaiting_poll and now - last_poll >= self.poll_timeout_s

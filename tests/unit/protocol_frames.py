@@ -1,0 +1,86 @@
+"""Small valid-frame builders for the parser property tests and the parser bench.
+
+Written from docs/protocols.md only (independently of ``simulator/``), for a plain
+weight reading: ``frame(name, grams, stable)`` returns the frame bytes and the
+``(gross_g, net_g, stable, has_weight)`` a parser must report for them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from edge.core.reading import Reading
+
+Expect = tuple[int, int, bool, bool]
+
+MAX_ABS_G = 99_999  # a weight every format can carry (8217: WW.WWW kg)
+
+
+def expect_of(reading: Reading) -> Expect:
+    return (reading.gross_g, reading.net_g, reading.stable, reading.has_weight)
+
+
+def kg_text(grams: int) -> str:
+    """1235 -> "1.235", -15 -> "-0.015" (three decimals, sign only when negative)."""
+    sign = "-" if grams < 0 else ""
+    whole, frac = divmod(abs(grams), 1000)
+    return f"{sign}{whole}.{frac:03d}"
+
+
+def mt_sics(grams: int, stable: bool) -> tuple[bytes, Expect]:
+    line = f"S {'S' if stable else 'D'} {kg_text(grams):>10} kg\r\n"
+    return line.encode(), (grams, grams, stable, True)
+
+
+def toledo(grams: int, stable: bool, checksum: bool = True) -> tuple[bytes, Expect]:
+    swa = 0x20 | 0x08 | 5  # increment x1, XXX.XXX
+    swb = 0x20 | 0x10 | (0x02 if grams < 0 else 0) | (0 if stable else 0x08)  # kg, gross
+    body = bytes((0x02, swa, swb, 0x20)) + f"{abs(grams):6d}     0\r".encode()
+    frame = body + bytes(((-sum(body)) & 0x7F,)) if checksum else body
+    return frame, (grams, grams, stable, True)
+
+
+def toledo_nocs(grams: int, stable: bool) -> tuple[bytes, Expect]:
+    return toledo(grams, stable, checksum=False)
+
+
+def ascii_stgs(grams: int, stable: bool) -> tuple[bytes, Expect]:
+    sign = "-" if grams < 0 else "+"
+    line = f"{'ST' if stable else 'US'},GS,{sign}{kg_text(abs(grams)):>8}kg\r\n"
+    return line.encode(), (grams, grams, stable, True)
+
+
+def binary_ff(grams: int, stable: bool) -> tuple[bytes, Expect]:
+    status = 3 | (0x08 if grams < 0 else 0) | (0x10 if stable else 0)
+    digits = f"{abs(grams):06d}"
+    bcd = bytes(int(digits[i : i + 2], 16) for i in (4, 2, 0))  # least significant byte first
+    return b"\xff" + bytes((status,)) + bcd + b"\x01", (grams, grams, stable, True)
+
+
+def toledo_8217(grams: int, stable: bool) -> tuple[bytes, Expect]:
+    if not stable:
+        return b"\x02?A\r", (0, 0, False, False)  # motion
+    if grams < 0:
+        return b"\x02?P\r", (0, 0, True, False)  # under capacity
+    kg, g = divmod(grams, 1000)
+    return f"\x02{kg:02d}.{g:03d}\r".encode(), (grams, grams, True, True)
+
+
+BUILDERS: dict[str, Callable[[int, bool], tuple[bytes, Expect]]] = {
+    "mt-sics": mt_sics,
+    "toledo-continuous": toledo,
+    "toledo-continuous-nocs": toledo_nocs,
+    "ascii-stgs": ascii_stgs,
+    "binary-ff": binary_ff,
+    "toledo-8217": toledo_8217,
+}
+
+# Bytes that start a frame (or end a line): garbage without them cannot form or cut one.
+FRAME_MARKERS: dict[str, bytes] = {
+    "mt-sics": b"\r\n",
+    "toledo-continuous": b"\x02",
+    "toledo-continuous-nocs": b"\x02",
+    "ascii-stgs": b"\r\n",
+    "binary-ff": b"\xff",
+    "toledo-8217": b"\x02",
+}
