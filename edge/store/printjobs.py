@@ -1,0 +1,60 @@
+"""The print queue: jobs stay until the printer has taken them, so a crash or a paper-out
+never loses a ticket. Failed jobs stay pending (attempts and the last error are kept)."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+
+from edge.core.records import PrintJob
+from edge.store.errors import NotFoundError
+from edge.store.rows import fetch, fetch_one
+
+KINDS = ("ticket", "reprint")
+
+
+def enqueue(db: Database, sale_id: str, kind: str, now_ms: int) -> int:
+    if kind not in KINDS:
+        raise ValueError(f"print job kind must be one of {KINDS}, got {kind!r}")
+    cursor = db.execute("INSERT INTO print_jobs (sale_id, kind, created_ms) VALUES (?, ?, ?)", (sale_id, kind, now_ms))
+    return int(cursor.lastrowid or 0)
+
+
+def pending(db: Database, limit: int = 10) -> list[PrintJob]:
+    rows = fetch(
+        db,
+        "SELECT job_id, sale_id, kind, attempts, last_error FROM print_jobs "
+        "WHERE done_ms IS NULL ORDER BY job_id LIMIT ?",
+        (limit,),
+    )
+    return [PrintJob(**row) for row in rows]
+
+
+def _job(db: Database, job_id: int) -> dict:
+    row = fetch_one(db, "SELECT sale_id, kind, done_ms FROM print_jobs WHERE job_id = ?", (job_id,))
+    if row is None:
+        raise NotFoundError("print job", job_id)
+    return row
+
+
+def done(db: Database, job_id: int, now_ms: int) -> None:
+    """The printer took the job; a ticket job also marks its sale printed. Repeats are no-ops."""
+    job = _job(db, job_id)
+    if job["done_ms"] is not None:
+        return
+    db.execute(
+        "UPDATE print_jobs SET done_ms = ?, last_attempt_ms = ?, attempts = attempts + 1 WHERE job_id = ?",
+        (now_ms, now_ms, job_id),
+    )
+    if job["kind"] == "ticket":
+        db.execute("UPDATE sales SET printed = 1 WHERE sale_id = ?", (job["sale_id"],))
+
+
+def failed(db: Database, job_id: int, error: str, now_ms: int) -> None:
+    """A print attempt failed; the job stays pending. A late failure report for a done job is ignored."""
+    job = _job(db, job_id)
+    if job["done_ms"] is not None:
+        return
+    db.execute(
+        "UPDATE print_jobs SET attempts = attempts + 1, last_error = ?, last_attempt_ms = ? WHERE job_id = ?",
+        (error, now_ms, job_id),
+    )

@@ -1,0 +1,69 @@
+"""The daily report (日结) from the sales numbered under one local date."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+
+from edge.core.records import PaymentStatus
+from edge.core.report import DailyReport, PluTotal
+
+# Money counts as taken once paid; a sale later refunded stays taken, its refund record pays back.
+_TAKEN = (str(PaymentStatus.PAID), str(PaymentStatus.REFUNDED))
+
+
+def daily_report(db: Database, local_date: str) -> DailyReport:
+    sales = db.execute(
+        "SELECT total_fen, rounding_fen, pay_method, pay_status, refund_of FROM sales WHERE local_date = ? "
+        "ORDER BY seq",
+        (local_date,),
+    ).fetchall()
+    counts = {"sales": 0, "sales_fen": 0, "unpaid": 0, "unpaid_fen": 0, "refunds": 0, "refunds_fen": 0, "rounding": 0}
+    by_method: dict[str, int] = {}
+    for total, rounding, method, status, refund_of in sales:
+        if refund_of is not None:
+            counts["refunds"] += 1
+            counts["refunds_fen"] += total
+            by_method[method] = by_method.get(method, 0) - total
+            continue
+        counts["sales"] += 1
+        counts["sales_fen"] += total
+        counts["rounding"] += rounding
+        if status in _TAKEN:
+            by_method[method] = by_method.get(method, 0) + total
+        else:
+            counts["unpaid"] += 1
+            counts["unpaid_fen"] += total
+
+    plus: dict[str, list] = {}  # plu -> [name, lines, net_g, quantity, amount_fen]
+    lines = db.execute(
+        "SELECT l.plu, l.name, l.net_g, l.quantity, l.amount_fen FROM sale_lines l "
+        "JOIN sales s ON s.sale_id = l.sale_id "
+        "WHERE s.local_date = ? AND s.refund_of IS NULL ORDER BY s.seq, l.line_no",
+        (local_date,),
+    ).fetchall()
+    for plu, name, net_g, quantity, amount_fen in lines:
+        acc = plus.setdefault(plu, [name, 0, 0, 0, 0])
+        acc[0] = name  # the latest name wins (a catalog rename during the day)
+        acc[1] += 1
+        acc[2] += net_g
+        acc[3] += quantity
+        acc[4] += amount_fen
+
+    return DailyReport(
+        local_date=local_date,
+        plus=tuple(PluTotal(plu, *plus[plu]) for plu in sorted(plus, key=_plu_order)),
+        sales_count=counts["sales"],
+        sales_fen=counts["sales_fen"],
+        unpaid_count=counts["unpaid"],
+        unpaid_fen=counts["unpaid_fen"],
+        refunds_count=counts["refunds"],
+        refunds_fen=counts["refunds_fen"],
+        rounding_fen=counts["rounding"],
+        total_fen=counts["sales_fen"] - counts["unpaid_fen"] - counts["refunds_fen"],
+        by_method=dict(sorted(by_method.items())),
+    )
+
+
+def _plu_order(plu: str) -> tuple[bool, int, str]:
+    """Digit PLUs in numeric order (2 before 10), anything else after them."""
+    return (not plu.isdigit(), int(plu) if plu.isdigit() else 0, plu)

@@ -1,0 +1,152 @@
+"""Sales: number allocation, the one-transaction insert, reads, payment and printed updates.
+
+Functions here run inside a transaction the caller (Store) opened; none commits.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from sqlite_utils import Database
+
+from edge.core.records import Payment, Sale
+from edge.store import outbox, printjobs
+from edge.store.errors import NotFoundError, RefundError
+from edge.store.rows import LINE_COLUMNS, SALE_COLUMNS, fetch, fetch_one, line_rows, payload, sale_from_row, sale_row
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_INSERT_SALE = f"INSERT INTO sales ({', '.join(SALE_COLUMNS)}) VALUES ({', '.join('?' * len(SALE_COLUMNS))})"
+_INSERT_LINE = f"INSERT INTO sale_lines ({', '.join(LINE_COLUMNS)}) VALUES ({', '.join('?' * len(LINE_COLUMNS))})"
+
+
+def check_local_date(local_date: str) -> None:
+    if not isinstance(local_date, str) or not _DATE.fullmatch(local_date):
+        raise ValueError(f"local_date must be YYYY-MM-DD, got {local_date!r}")
+
+
+def allocate(db: Database, local_date: str) -> tuple[int, int]:
+    """Take the next per-scale seq and the next daily seq of ``local_date``.
+
+    Inside the caller's transaction, so a rolled-back sale gives its numbers back and
+    the numbers of a committed one are never handed out again.
+    """
+    db.execute("UPDATE counters SET value = value + 1 WHERE name = 'sale_seq'")
+    seq = db.execute("SELECT value FROM counters WHERE name = 'sale_seq'").fetchone()[0]
+    db.execute(
+        "INSERT INTO daily_counters (local_date, value) VALUES (?, 1) "
+        "ON CONFLICT (local_date) DO UPDATE SET value = value + 1",
+        (local_date,),
+    )
+    daily_seq = db.execute("SELECT value FROM daily_counters WHERE local_date = ?", (local_date,)).fetchone()[0]
+    return seq, daily_seq
+
+
+def check_sale(sale: Sale, seq: int, *, refund: bool) -> None:
+    """Refuse a record that breaks the store's invariants (programming errors, so ValueError)."""
+    if not isinstance(sale, Sale):
+        raise TypeError(f"build() must return a Sale, got {type(sale).__name__}")
+    if sale.seq != seq:
+        raise ValueError(f"build() returned seq {sale.seq}, but the store allocated {seq}")
+    if not sale.sale_id or not sale.trace_code:
+        raise ValueError("a sale needs a sale_id and a trace_code")
+    if not sale.lines:
+        raise ValueError("a sale needs at least one line")
+    ints = [sale.created_ms, sale.total_fen, sale.rounding_fen]
+    for line in sale.lines:
+        ints += [line.net_g, line.tare_g, line.quantity, line.unit_price_fen, line.amount_fen]
+    if any(isinstance(v, bool) or not isinstance(v, int) for v in ints):
+        raise TypeError("money, weight, quantity and time must be integers (fen, grams, pieces, ms)")
+    lines_fen = sum(line.amount_fen for line in sale.lines)
+    if sale.total_fen != lines_fen - sale.rounding_fen:
+        raise ValueError(
+            f"total_fen {sale.total_fen} != lines {lines_fen} - rounding {sale.rounding_fen} for sale {sale.sale_id}"
+        )
+    if refund and not sale.refund_of:
+        raise ValueError("a refund record needs refund_of (the original sale_id)")
+    if not refund and sale.refund_of is not None:
+        raise ValueError("commit_sale got a refund record; use commit_refund")
+
+
+def check_refund(db: Database, sale: Sale) -> None:
+    """A refund must point at a recorded sale (not a refund) and not pay back more than it took."""
+    original = fetch_one(db, "SELECT total_fen, refund_of FROM sales WHERE sale_id = ?", (sale.refund_of,))
+    if original is None:
+        raise RefundError(f"找不到原交易 {sale.refund_of}，不能退款", f"No sale {sale.refund_of!r} to refund.")
+    if original["refund_of"] is not None:
+        raise RefundError("不能对退款记录再退款", f"Sale {sale.refund_of!r} is itself a refund; it cannot be refunded.")
+    already = db.execute(
+        "SELECT COALESCE(SUM(total_fen), 0) FROM sales WHERE refund_of = ?", (sale.refund_of,)
+    ).fetchone()[0]
+    if already + sale.total_fen > original["total_fen"]:
+        left = original["total_fen"] - already
+        raise RefundError(
+            f"退款金额超过原交易可退金额（最多可退 {left} 分）",
+            f"Refund of {sale.total_fen} fen exceeds what is left to refund on {sale.refund_of!r} ({left} fen).",
+        )
+
+
+def insert(db: Database, sale: Sale, local_date: str, daily_seq: int, now_ms: int) -> None:
+    """The sale, its lines, its outbox row and its ticket print job."""
+    db.execute(_INSERT_SALE, sale_row(sale, local_date, daily_seq))
+    db.conn.executemany(_INSERT_LINE, line_rows(sale))
+    outbox.enqueue(db, "sale", sale.sale_id, payload(sale), now_ms)
+    printjobs.enqueue(db, sale.sale_id, "ticket", now_ms)
+
+
+def load(db: Database, where: str, params: Sequence[Any] = (), tail: str = "") -> list[Sale]:
+    """Sales matching a fixed SQL ``where`` clause (values only through ``params``)."""
+    rows = fetch(db, f"SELECT * FROM sales WHERE {where} {tail}", params)
+    return [
+        sale_from_row(row, fetch(db, "SELECT * FROM sale_lines WHERE sale_id = ? ORDER BY line_no", (row["sale_id"],)))
+        for row in rows
+    ]
+
+
+def get(db: Database, sale_id: str) -> Sale | None:
+    found = load(db, "sale_id = ?", (sale_id,))
+    return found[0] if found else None
+
+
+def require(db: Database, sale_id: str) -> Sale:
+    sale = get(db, sale_id)
+    if sale is None:
+        raise NotFoundError("sale", sale_id)
+    return sale
+
+
+def set_payment(db: Database, sale_id: str, payment: Payment, now_ms: int) -> Sale:
+    """Record a payment outcome and queue the updated sale for central (a new outbox row).
+
+    A new row rather than editing the queued one: the publisher may already be sending the
+    old row, and an ack for it must not swallow the update.
+    """
+    sale = require(db, sale_id)
+    if sale.payment == payment:
+        return sale
+    db.execute(
+        "UPDATE sales SET pay_method = ?, pay_status = ?, pay_ref = ? WHERE sale_id = ?",
+        (str(payment.method), str(payment.status), payment.provider_ref, sale_id),
+    )
+    updated = require(db, sale_id)
+    outbox.enqueue(db, "sale_update", sale_id, payload(updated), now_ms)
+    return updated
+
+
+def mark_printed(db: Database, sale_id: str, now_ms: int) -> None:
+    """Set the printed flag; pending ticket jobs of the sale are done too (no second ticket)."""
+    require(db, sale_id)
+    db.execute("UPDATE sales SET printed = 1 WHERE sale_id = ?", (sale_id,))
+    db.execute(
+        "UPDATE print_jobs SET done_ms = ? WHERE sale_id = ? AND kind = 'ticket' AND done_ms IS NULL",
+        (now_ms, sale_id),
+    )
+
+
+def sold_counts(db: Database) -> dict[str, int]:
+    rows = db.execute(
+        "SELECT l.plu, COUNT(*) FROM sale_lines l JOIN sales s ON s.sale_id = l.sale_id "
+        "WHERE s.refund_of IS NULL GROUP BY l.plu"
+    ).fetchall()
+    return {plu: count for plu, count in rows}

@@ -1,0 +1,316 @@
+"""The scale's durable store: one SQLite file, one Store object per process.
+
+Every method is one transaction and holds a lock, so one Store can be shared by the UI,
+printer and sync threads. Writes are BEGIN IMMEDIATE ... COMMIT with synchronous=FULL:
+when a write method returns, its data is on disk. sqlite/OS failures surface as
+StoreError (StoreFullError when the disk is full), with the failed write rolled back.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from sqlite_utils import Database
+
+from edge.core.eventlog import EventEntry
+from edge.core.records import Batch, Payment, Plu, PrintJob, Sale
+from edge.core.report import DailyReport
+from edge.store import catalog as catalog_
+from edge.store import db as db_
+from edge.store import eventlog, outbox, printjobs, report, sales, settings
+from edge.store.errors import StoreError
+
+Build = Callable[[int, int], Sale]  # (seq, daily_seq) -> the sale to record
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class Store:
+    def __init__(self, db: Database, path: Path, clock: Callable[[], int]) -> None:
+        self._db = db
+        self._path = path
+        self._clock = clock
+        self._lock = threading.RLock()
+        self._closed = False
+
+    @classmethod
+    def open(
+        cls,
+        path: str | Path,
+        *,
+        clock: Callable[[], int] = _now_ms,
+        busy_timeout_ms: int = db_.BUSY_TIMEOUT_MS,
+    ) -> Store:
+        """Open or create the database and migrate it to the latest schema.
+
+        ``clock`` (epoch ms) stamps outbox rows and print jobs. Raises SchemaTooNewError for
+        a file from newer software (left untouched) and StoreError for an unusable file.
+        """
+        path = Path(path)
+        return cls(db_.connect(path, busy_timeout_ms=busy_timeout_ms), path, clock)
+
+    # --- lifecycle ---------------------------------------------------------------------
+
+    def close(self) -> None:
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    @property
+    def db(self) -> Database:
+        """The sqlite-utils handle, for diagnostics and tests; app code uses the methods."""
+        return self._db
+
+    def schema_version(self) -> int:
+        with self._read():
+            return db_.schema_version(self._db.conn)
+
+    def integrity_check(self) -> list[str]:
+        """SQLite's integrity check plus foreign keys; an empty list means the file is sound."""
+        with self._read():
+            problems = [r[0] for r in self._db.execute("PRAGMA integrity_check").fetchall() if r[0] != "ok"]
+            problems += [f"foreign key: {tuple(r)}" for r in self._db.execute("PRAGMA foreign_key_check").fetchall()]
+        return problems
+
+    def free_bytes(self) -> int:
+        """Free space on the database's filesystem (for a warning before the disk is full)."""
+        return shutil.disk_usage(self._path.resolve().parent).free
+
+    # --- transactions ------------------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreError("数据库已关闭", f"The store {self._path} is closed.")
+
+    @contextmanager
+    def _write(self, *, sale: bool = False) -> Iterator[Database]:
+        with self._lock:
+            self._check_open()
+            with db_.write(self._db, sale=sale) as db:
+                yield db
+
+    @contextmanager
+    def _read(self) -> Iterator[Database]:
+        """A read snapshot: several SELECTs see the same committed state."""
+        with self._lock:
+            self._check_open()
+            conn = self._db.conn
+            try:
+                conn.execute("BEGIN")
+                yield self._db
+                conn.execute("COMMIT")
+            except BaseException as exc:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise StoreError(
+                        f"数据库读取出错，请联系技术人员（{exc}）", f"Reading the database failed: {exc}"
+                    ) from exc
+                raise
+
+    # --- sales -------------------------------------------------------------------------
+
+    def commit_sale(self, local_date: str, build: Build) -> Sale:
+        """Record a sale durably before anything is printed or shown as paid.
+
+        In one transaction: take the next ``seq`` and the next daily sequence of
+        ``local_date`` (YYYY-MM-DD), call ``build(seq, daily_seq)`` for the sale (the caller
+        makes the trace code and signs), insert the sale, its lines, its outbox row and its
+        ticket print job, commit. Anything ``build`` raises rolls back and passes through;
+        a full disk raises StoreFullError, other database failures StoreError — in every
+        failure case nothing was recorded and no number was used up.
+        """
+        return self._commit(local_date, build, refund=False)
+
+    def commit_refund(self, local_date: str, build: Build) -> Sale:
+        """Like commit_sale for a refund record (``refund_of`` set, positive amounts).
+
+        Raises RefundError if the original is unknown, is itself a refund, or would be
+        refunded beyond its total. The original sale is not changed.
+        """
+        return self._commit(local_date, build, refund=True)
+
+    def _commit(self, local_date: str, build: Build, *, refund: bool) -> Sale:
+        sales.check_local_date(local_date)
+        with self._write(sale=True) as db:
+            seq, daily_seq = sales.allocate(db, local_date)
+            sale = build(seq, daily_seq)
+            sales.check_sale(sale, seq, refund=refund)
+            if refund:
+                sales.check_refund(db, sale)
+            sales.insert(db, sale, local_date, daily_seq, self._clock())
+        return sale
+
+    def get_sale(self, sale_id: str) -> Sale | None:
+        with self._read() as db:
+            return sales.get(db, sale_id)
+
+    def sale_by_trace_code(self, code: str) -> Sale | None:
+        with self._read() as db:
+            found = sales.load(db, "trace_code = ?", (code,))
+        return found[0] if found else None
+
+    def last_sale(self) -> Sale | None:
+        with self._read() as db:
+            found = sales.load(db, "1", tail="ORDER BY seq DESC LIMIT 1")
+        return found[0] if found else None
+
+    def recent_sales(self, limit: int = 20) -> list[Sale]:
+        """Newest first (refund records included)."""
+        with self._read() as db:
+            return sales.load(db, "1", (limit,), tail="ORDER BY seq DESC LIMIT ?")
+
+    def refunds_of(self, sale_id: str) -> list[Sale]:
+        """The refund records of a sale, oldest first."""
+        with self._read() as db:
+            return sales.load(db, "refund_of = ?", (sale_id,), tail="ORDER BY seq")
+
+    def set_payment(self, sale_id: str, payment: Payment) -> Sale:
+        """Record a payment outcome; queues the updated sale for central. Returns the sale."""
+        with self._write() as db:
+            return sales.set_payment(db, sale_id, payment, self._clock())
+
+    def mark_printed(self, sale_id: str) -> None:
+        """Flag the sale printed and close its pending ticket jobs (so it is not printed twice)."""
+        with self._write() as db:
+            sales.mark_printed(db, sale_id, self._clock())
+
+    def sold_counts(self) -> dict[str, int]:
+        """PLU -> number of sale lines ever sold (refund records excluded), for search ranking."""
+        with self._read() as db:
+            return sales.sold_counts(db)
+
+    def daily_report(self, local_date: str) -> DailyReport:
+        sales.check_local_date(local_date)
+        with self._read() as db:
+            return report.daily_report(db, local_date)
+
+    # --- outbox ------------------------------------------------------------------------
+
+    def outbox_batch(self, limit: int, after_seq: int = 0) -> list[tuple[int, str]]:
+        """Up to ``limit`` unacked ``(outbox seq, sale JSON)`` with seq > after_seq, ascending."""
+        with self._read() as db:
+            return outbox.batch(db, limit, after_seq)
+
+    def ack_through(self, seq: int) -> int:
+        """Central has committed every outbox seq <= ``seq``: delete those rows, return how many."""
+        with self._write() as db:
+            return outbox.ack_through(db, seq)
+
+    def backlog(self) -> int:
+        with self._read() as db:
+            return outbox.backlog(db)
+
+    def oldest_unacked_ms(self) -> int | None:
+        with self._read() as db:
+            return outbox.oldest_ms(db)
+
+    # --- print queue -------------------------------------------------------------------
+
+    def enqueue_print(self, sale_id: str, kind: str = "reprint") -> int:
+        with self._write() as db:
+            sales.require(db, sale_id)
+            return printjobs.enqueue(db, sale_id, kind, self._clock())
+
+    def pending_print_jobs(self, limit: int = 10) -> list[PrintJob]:
+        """Jobs not yet done, oldest first (failed ones included, with attempts/last_error)."""
+        with self._read() as db:
+            return printjobs.pending(db, limit)
+
+    def mark_print_done(self, job_id: int, now_ms: int) -> None:
+        with self._write() as db:
+            printjobs.done(db, job_id, now_ms)
+
+    def mark_print_failed(self, job_id: int, error: str, now_ms: int) -> None:
+        with self._write() as db:
+            printjobs.failed(db, job_id, error, now_ms)
+
+    # --- catalog and batches -----------------------------------------------------------
+
+    def replace_catalog(self, plus: Sequence[Plu], version: int) -> None:
+        """Atomically replace the catalog. Raises StaleVersionError (nothing changed) if
+        ``version`` is not newer than catalog_version(); ValueError for duplicate PLUs."""
+        with self._write() as db:
+            catalog_.replace_catalog(db, plus, version)
+
+    def catalog(self) -> list[Plu]:
+        """In the order central sent."""
+        with self._read() as db:
+            return catalog_.catalog(db)
+
+    def catalog_version(self) -> int:
+        """0 before the first catalog."""
+        with self._read() as db:
+            return catalog_.version(db, "catalog")
+
+    def upsert_batch(self, batch: Batch) -> None:
+        with self._write() as db:
+            catalog_.upsert_batch(db, batch)
+
+    def replace_batches(self, batches: Sequence[Batch], version: int) -> None:
+        """Central's batch list; same version rule as replace_catalog. Unlisted central
+        batches become inactive (never deleted); locally registered ones are kept."""
+        with self._write() as db:
+            catalog_.replace_batches(db, batches, version)
+
+    def batches_version(self) -> int:
+        with self._read() as db:
+            return catalog_.version(db, "batches")
+
+    def active_batches(self, plu: str | None = None) -> list[Batch]:
+        with self._read() as db:
+            return catalog_.active_batches(db, plu)
+
+    def get_batch(self, batch_id: str) -> Batch | None:
+        """Active or not (a reprint may need an old batch)."""
+        with self._read() as db:
+            return catalog_.get_batch(db, batch_id)
+
+    # --- settings ----------------------------------------------------------------------
+
+    def get_setting(self, key: str, default: Any = None) -> Any:
+        with self._read() as db:
+            return settings.get(db, key, default)
+
+    def set_setting(self, key: str, value: Any) -> None:
+        with self._write() as db:
+            settings.put(db, key, value)
+
+    # --- event log ---------------------------------------------------------------------
+
+    def append_event(self, kind: str, data: dict[str, Any], now_ms: int) -> EventEntry:
+        """Append to the hash-chained log (there is no way to change or delete an entry)."""
+        with self._write() as db:
+            return eventlog.append(db, kind, data, now_ms)
+
+    def events(self, after_id: int = 0, limit: int = 100) -> list[EventEntry]:
+        with self._read() as db:
+            return eventlog.events(db, after_id, limit)
+
+    def verify_events(self) -> tuple[bool, int | None]:
+        """``(True, None)`` if the whole chain holds, else ``(False, id of the first bad entry)``."""
+        with self._read() as db:
+            return eventlog.verify(db)
