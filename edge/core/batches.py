@@ -1,0 +1,140 @@
+"""Incoming batches (进货批次): which batch a sale line binds to, and batches registered at the scale.
+
+A line binds to the batch the vendor picked, if that batch is active and of the line's
+PLU; otherwise to the oldest active batch of the PLU (first in, first out: by arrival
+date, then batch id). Without one the sale is refused: every line must be traceable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from edge.core.records import Batch, Plu
+from edge.core.refusals import Refusal, RefusedError
+from edge.core.tracecode import TraceCodeError, looks_like_trace_code, parse_trace_code
+
+MAX_FIELD_LENGTH = 128  # what a ticket line and the platform's fields can hold
+
+
+def no_active_batch(plu: Plu) -> Refusal:
+    return Refusal(
+        code="no_active_batch",
+        zh=f"“{plu.name}”（{plu.plu}）没有可用的进货批次，请先登记该商品的进货批次（扫描或输入上游溯源码）",
+        en=(
+            f"{plu.name_en or plu.name} (PLU {plu.plu}) has no active incoming batch; register its batch "
+            "first (scan or type the upstream trace code)."
+        ),
+    )
+
+
+def _invalid(code: str, zh: str, en: str) -> RefusedError:
+    return RefusedError(Refusal(code=code, zh=zh, en=en))
+
+
+def _arrival_order(batch: Batch) -> tuple[date, str]:
+    try:
+        arrived = date.fromisoformat(batch.arrival_date)
+    except (TypeError, ValueError):
+        arrived = date.max  # a malformed date from upstream sorts last instead of breaking sales
+    return arrived, batch.batch_id
+
+
+def active_batches(batches: Iterable[Batch], plu: str) -> list[Batch]:
+    """The PLU's active batches, oldest first (the order a vendor sells them in)."""
+    return sorted((b for b in batches if b.plu == plu and b.active), key=_arrival_order)
+
+
+def pick_batch(batches: Iterable[Batch], plu: Plu, chosen_batch_id: str | None = None) -> Batch | Refusal:
+    """The batch a line of ``plu`` binds to, or the refusal asking to register one.
+
+    ``chosen_batch_id`` is the vendor's pick; one that is inactive or of another PLU is
+    ignored (the oldest active batch is used instead).
+    """
+    candidates = active_batches(batches, plu.plu)
+    if chosen_batch_id is not None:
+        for batch in candidates:
+            if batch.batch_id == chosen_batch_id:
+                return batch
+    return candidates[0] if candidates else no_active_batch(plu)
+
+
+def require_batch(batches: Iterable[Batch], plu: Plu, chosen_batch_id: str | None = None) -> Batch:
+    """:func:`pick_batch` for callers that raise: :class:`RefusedError` carries the refusal."""
+    result = pick_batch(batches, plu, chosen_batch_id)
+    if isinstance(result, Refusal):
+        raise RefusedError(result)
+    return result
+
+
+def register_batch(
+    *,
+    batch_id: str,
+    plu: Plu,
+    upstream_code: str,
+    arrival_date: date,
+    today: date,
+    supplier: str = "",
+    supplier_node: str = "",
+    origin: str = "",
+    certificate: str = "",
+) -> Batch:
+    """A batch the vendor scanned or typed at the scale, checked field by field.
+
+    ``batch_id`` comes from the caller (a new UUID); ``today`` is the scale's local date.
+    The upstream code must not be empty; one shaped like our 20-digit trace codes must
+    carry a valid check digit (a typo there would break the trace chain). Raises
+    :class:`RefusedError` with a message for the vendor.
+    """
+    if not batch_id or not batch_id.strip():
+        raise ValueError("batch_id must be a non-empty id (e.g. a new UUID)")
+    code = _clean_field(upstream_code)
+    if not code:
+        raise _invalid(
+            "batch_upstream_missing",
+            "请扫描或输入上游溯源码（进货单或批发市场小票上的追溯码）",
+            "Scan or type the upstream trace code (from the delivery note or the wholesale market ticket).",
+        )
+    if looks_like_trace_code(code):
+        try:
+            code = parse_trace_code(code).code
+        except TraceCodeError as error:
+            raise _invalid(
+                "batch_upstream_invalid", f"上游溯源码有误：{error.zh}", f"The upstream trace code is wrong: {error.en}"
+            ) from error
+    if not isinstance(arrival_date, date):
+        raise TypeError(f"arrival_date must be a datetime.date, got {arrival_date!r}")
+    if arrival_date > today:
+        raise _invalid(
+            "batch_arrival_future",
+            f"进货日期 {arrival_date.isoformat()} 晚于今天 {today.isoformat()}，请核对日期",
+            f"The arrival date {arrival_date.isoformat()} is after today ({today.isoformat()}); check the date.",
+        )
+    fields = {
+        "upstream_code": code,
+        "supplier": _clean_field(supplier),
+        "supplier_node": _clean_field(supplier_node),
+        "origin": _clean_field(origin),
+        "certificate": _clean_field(certificate),
+    }
+    for name, value in fields.items():
+        if len(value) > MAX_FIELD_LENGTH:
+            raise _invalid(
+                "batch_field_too_long",
+                f"输入内容过长（最多 {MAX_FIELD_LENGTH} 个字符），请检查扫描结果",
+                f"The {name.replace('_', ' ')} is too long (at most {MAX_FIELD_LENGTH} characters); check the scan.",
+            )
+    return Batch(
+        batch_id=batch_id.strip(),
+        plu=plu.plu,
+        arrival_date=arrival_date.isoformat(),
+        active=True,
+        **fields,
+    )
+
+
+def _clean_field(text: str) -> str:
+    # Scanners append CR/LF and people paste stray spaces; inner spaces are kept.
+    if not isinstance(text, str):
+        raise TypeError(f"batch fields must be text, got {type(text).__name__}")
+    return " ".join(text.split())
