@@ -48,15 +48,25 @@ def active_batches(batches: Iterable[Batch], plu: str) -> list[Batch]:
 def pick_batch(batches: Iterable[Batch], plu: Plu, chosen_batch_id: str | None = None) -> Batch | Refusal:
     """The batch a line of ``plu`` binds to, or the refusal asking to register one.
 
-    ``chosen_batch_id`` is the vendor's pick; one that is inactive or of another PLU is
-    ignored (the oldest active batch is used instead).
+    ``chosen_batch_id`` is the vendor's pick. One that is inactive or of another PLU is
+    refused rather than silently replaced: a sale must never bind to a batch the vendor
+    did not choose (the office may just have withdrawn that batch).
     """
     candidates = active_batches(batches, plu.plu)
     if chosen_batch_id is not None:
         for batch in candidates:
             if batch.batch_id == chosen_batch_id:
                 return batch
+        return batch_not_usable(plu, chosen_batch_id)
     return candidates[0] if candidates else no_active_batch(plu)
+
+
+def batch_not_usable(plu: Plu, batch_id: str) -> Refusal:
+    return Refusal(
+        "batch_not_usable",
+        f"批次 {batch_id} 不是“{plu.name}”当前可用的进货批次，请重新选择批次",
+        f"Batch {batch_id} is not an active batch of {plu.name_en or plu.name}; choose another batch.",
+    )
 
 
 def require_batch(batches: Iterable[Batch], plu: Plu, chosen_batch_id: str | None = None) -> Batch:

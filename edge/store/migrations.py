@@ -53,7 +53,7 @@ _V1_SALES = (
         stall TEXT NOT NULL,
         operator TEXT NOT NULL,
         created_ms INTEGER NOT NULL,
-        total_fen INTEGER NOT NULL CHECK (total_fen >= 0),
+        total_fen INTEGER NOT NULL CHECK ((refund_of IS NULL) = (total_fen >= 0) OR total_fen = 0),
         rounding_fen INTEGER NOT NULL CHECK (rounding_fen >= 0),
         pay_method TEXT NOT NULL,
         pay_status TEXT NOT NULL,
@@ -83,7 +83,7 @@ _V1_SALES = (
         tare_g INTEGER NOT NULL CHECK (tare_g >= 0),
         quantity INTEGER NOT NULL CHECK (quantity >= 0),
         unit_price_fen INTEGER NOT NULL CHECK (unit_price_fen >= 0),
-        amount_fen INTEGER NOT NULL CHECK (amount_fen >= 0),
+        amount_fen INTEGER NOT NULL,  -- negative on refund records
         batch_id TEXT NOT NULL,
         origin TEXT NOT NULL,
         PRIMARY KEY (sale_id, line_no)

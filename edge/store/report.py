@@ -22,8 +22,8 @@ def daily_report(db: Database, local_date: str) -> DailyReport:
     for total, rounding, method, status, refund_of in sales:
         if refund_of is not None:
             counts["refunds"] += 1
-            counts["refunds_fen"] += total
-            by_method[method] = by_method.get(method, 0) - total
+            counts["refunds_fen"] -= total  # refund totals are negative; report what was paid back
+            by_method[method] = by_method.get(method, 0) + total
             continue
         counts["sales"] += 1
         counts["sales_fen"] += total

@@ -58,15 +58,19 @@ def check_sale(sale: Sale, seq: int, *, refund: bool) -> None:
         ints += [line.net_g, line.tare_g, line.quantity, line.unit_price_fen, line.amount_fen]
     if any(isinstance(v, bool) or not isinstance(v, int) for v in ints):
         raise TypeError("money, weight, quantity and time must be integers (fen, grams, pieces, ms)")
-    lines_fen = sum(line.amount_fen for line in sale.lines)
-    if sale.total_fen != lines_fen - sale.rounding_fen:
-        raise ValueError(
-            f"total_fen {sale.total_fen} != lines {lines_fen} - rounding {sale.rounding_fen} for sale {sale.sale_id}"
-        )
     if refund and not sale.refund_of:
         raise ValueError("a refund record needs refund_of (the original sale_id)")
     if not refund and sale.refund_of is not None:
         raise ValueError("commit_sale got a refund record; use commit_refund")
+    # A refund is the mirror image of a sale (edge.core.cart.build_refund): negative
+    # amounts, and the waived 抹零 kept back, so its total is lines + rounding.
+    lines_fen = sum(line.amount_fen for line in sale.lines)
+    sign = -1 if refund else 1
+    if sale.rounding_fen < 0 or sign * sale.total_fen < 0 or sale.total_fen != lines_fen - sign * sale.rounding_fen:
+        raise ValueError(
+            f"{'refund' if refund else 'sale'} {sale.sale_id}: total_fen {sale.total_fen} does not match "
+            f"lines {lines_fen} and rounding {sale.rounding_fen}"
+        )
 
 
 def check_refund(db: Database, sale: Sale) -> None:
@@ -79,11 +83,11 @@ def check_refund(db: Database, sale: Sale) -> None:
     already = db.execute(
         "SELECT COALESCE(SUM(total_fen), 0) FROM sales WHERE refund_of = ?", (sale.refund_of,)
     ).fetchone()[0]
-    if already + sale.total_fen > original["total_fen"]:
-        left = original["total_fen"] - already
+    left = original["total_fen"] + already  # refund totals are negative
+    if -sale.total_fen > left:
         raise RefundError(
             f"退款金额超过原交易可退金额（最多可退 {left} 分）",
-            f"Refund of {sale.total_fen} fen exceeds what is left to refund on {sale.refund_of!r} ({left} fen).",
+            f"Refund of {-sale.total_fen} fen exceeds what is left to refund on {sale.refund_of!r} ({left} fen).",
         )
 
 

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Callable
 from datetime import date
 
+from edge.core.cart import SaleIdentity, build_refund
 from edge.core.records import Batch, Payment, PaymentMethod, PaymentStatus, Plu, Pricing, Sale, SaleLine
 from edge.core.tracecode import make_trace_code
 from edge.core.units import round_half_up_div
@@ -73,15 +74,21 @@ def sale_builder(
     """A build callback. ``refund_of``: make a full refund record of that sale instead."""
 
     def build(seq: int, daily_seq: int) -> Sale:
-        if refund_of is not None:
-            sale_lines = refund_of.lines
-            rounding = refund_of.rounding_fen
-            pay = Payment(refund_of.payment.method, PaymentStatus.REFUNDED, "")
-        else:
-            sale_lines = tuple(sample_line(PLUS[i % len(PLUS)], net_g=500 + 37 * i) for i in range(lines))
-            rounding = rounding_fen
-            pay = payment or Payment(PaymentMethod.CASH, PaymentStatus.PAID, "")
         code = make_trace_code(MARKET_CODE, SCALE_NO, date.fromisoformat(local_date), daily_seq)
+        if refund_of is not None:
+            identity = SaleIdentity(refund_of.market_id, refund_of.scale_id, refund_of.merchant_id, refund_of.stall)
+            return build_refund(
+                refund_of,
+                identity=identity,
+                sale_id=str(uuid.uuid4()),
+                seq=seq,
+                trace_code=code,
+                created_ms=created_ms + seq,
+                software_id="edge-0.1.0+test",
+            )
+        sale_lines = tuple(sample_line(PLUS[i % len(PLUS)], net_g=500 + 37 * i) for i in range(lines))
+        rounding = rounding_fen
+        pay = payment or Payment(PaymentMethod.CASH, PaymentStatus.PAID, "")
         return Sale(
             sale_id=str(uuid.uuid4()),
             seq=seq,
@@ -98,7 +105,6 @@ def sale_builder(
             payment=pay,
             software_id="edge-0.1.0+test",
             signature="",
-            refund_of=None if refund_of is None else refund_of.sale_id,
         )
 
     return build

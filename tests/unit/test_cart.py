@@ -301,8 +301,10 @@ def test_oldest_active_batch_is_picked() -> None:
 
 def test_explicit_pick_wins_when_active_and_of_that_item() -> None:
     assert pick_batch(BATCHES, CABBAGE, "b-cab-2") == CABBAGE_NEW
-    assert pick_batch(BATCHES, CABBAGE, "b-cab-0") == CABBAGE_OLD  # inactive: oldest active instead
-    assert pick_batch(BATCHES, CABBAGE, "b-pork") == CABBAGE_OLD  # another item's batch
+    # an inactive pick or another item's batch is refused, never silently replaced
+    for chosen in ("b-cab-0", "b-pork"):
+        refusal = pick_batch(BATCHES, CABBAGE, chosen)
+        assert isinstance(refusal, Refusal) and refusal.code == "batch_not_usable" and chosen in refusal.zh
     assert require_batch(BATCHES, PORK) == PORK_BATCH
 
 

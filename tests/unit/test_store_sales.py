@@ -147,6 +147,19 @@ def test_mark_printed_closes_the_ticket_job(store: Store) -> None:
         store.mark_printed("nope")
 
 
+def _raw_refund(original: Sale):
+    """A full refund record built by hand (negative amounts), bypassing the core's checks."""
+
+    def build(seq: int, daily_seq: int) -> Sale:
+        base = sale_builder(DAY)(seq, daily_seq)
+        lines = tuple(dataclasses.replace(line, amount_fen=-abs(line.amount_fen)) for line in original.lines)
+        total = sum(line.amount_fen for line in lines) + original.rounding_fen
+        return dataclasses.replace(base, lines=lines, total_fen=total, rounding_fen=original.rounding_fen,
+                                   refund_of=original.sale_id)
+
+    return build
+
+
 def test_refunds(store: Store) -> None:
     sale = store.commit_sale(DAY, sale_builder(DAY))
     refund = store.commit_refund(DAY, sale_builder(DAY, refund_of=sale))
@@ -154,14 +167,14 @@ def test_refunds(store: Store) -> None:
     assert store.refunds_of(sale.sale_id) == [refund]
     assert store.get_sale(sale.sale_id) == sale  # the original is not changed
     assert [p[0] for p in store.outbox_batch(10)] == [1, 2]
-    # nothing left to refund
+    # The store defends its invariants even against records the core would not build.
     with pytest.raises(RefundError, match="exceeds"):
-        store.commit_refund(DAY, sale_builder(DAY, refund_of=sale))
+        store.commit_refund(DAY, _raw_refund(sale))
     with pytest.raises(RefundError, match="itself a refund"):
-        store.commit_refund(DAY, sale_builder(DAY, refund_of=refund))
+        store.commit_refund(DAY, _raw_refund(refund))
     ghost = dataclasses.replace(sale, sale_id="ghost")
     with pytest.raises(RefundError, match="No sale"):
-        store.commit_refund(DAY, sale_builder(DAY, refund_of=ghost))
+        store.commit_refund(DAY, _raw_refund(ghost))
     with pytest.raises(ValueError, match="refund_of"):
         store.commit_refund(DAY, sale_builder(DAY))
     assert store.last_sale() == refund  # refused refunds left no trace
