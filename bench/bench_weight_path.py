@@ -17,9 +17,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from edge.core.reading import Reading  # noqa: E402
-from edge.scale_driver.driver import LinkState, ScaleDriver  # noqa: E402
-from simulator.scale import PtyLink, VirtualScale  # noqa: E402
+from edge.core.reading import Reading
+from edge.scale_driver.driver import LinkState, ScaleDriver
+from simulator.scale import PtyLink, VirtualScale
 
 STREAMING = ("toledo-continuous", "binary-ff", "ascii-stgs")
 TARGET_P99_MS = 1.0
