@@ -177,6 +177,32 @@ class WeighingState:
         """Forget zero, tare and stability, as at power-on (e.g. after the module reconnects)."""
         self._reset()
 
+    def restore_zero(self, power_on_zero_g: int, zero_offset_g: int) -> Refusal | None:
+        """Take over a zero the scale established earlier (kept in the store across runs).
+
+        A short-lived process (a technician's test sale) must not take the load already on
+        the platter as its power-on zero. The same limits apply as when the zero was set:
+        power-on zero within the power-on range, the zero key's offset within its range.
+        """
+        if not (_is_int(power_on_zero_g) and _is_int(zero_offset_g)):
+            raise TypeError("zero values must be integer grams")
+        cfg = self._config
+        if 100 * abs(power_on_zero_g) > cfg.power_on_zero_percent * cfg.max_g:
+            return refuse("power_on_zero")
+        if 100 * abs(zero_offset_g - power_on_zero_g) > cfg.zero_range_percent * cfg.max_g:
+            return refuse("zero_out_of_range", percent=cfg.zero_range_percent)
+        self._power_on_zero_g = power_on_zero_g
+        self._zero_offset_g = zero_offset_g
+        self._power_on_refused = False
+        return None
+
+    @property
+    def zero_state(self) -> tuple[int, int] | None:
+        """(power-on zero, current zero offset) in module grams, to keep for :meth:`restore_zero`."""
+        if self._power_on_zero_g is None:
+            return None
+        return self._power_on_zero_g, self._zero_offset_g
+
     def press_zero(self) -> Refusal | None:
         """The zero key: the current weight becomes zero, or a refusal saying why not.
 

@@ -669,3 +669,43 @@ def test_display_lamps(
         overload,
         underload,
     )
+
+
+# --- restoring a zero established by an earlier run -----------------------------------------
+
+
+def _steady(state: WeighingState, gross_g: int, n: int = 6) -> None:
+    for _ in range(n):
+        state.feed(Reading(gross_g=gross_g, net_g=gross_g, stable=True))
+
+
+@pytest.mark.parametrize(
+    ("power_on", "offset", "code"),
+    [
+        pytest.param(0, 0, None, id="calibrated-zero"),
+        pytest.param(40, 40 + 300, None, id="zero-key-within-2pct"),
+        pytest.param(0, 301, "zero_out_of_range", id="zero-key-beyond-2pct"),
+        pytest.param(3001, 3001, "power_on_zero", id="power-on-beyond-20pct"),
+    ],
+)
+def test_restore_zero_applies_the_same_limits(power_on, offset, code):
+    state = WeighingState(ScaleConfig(max_g=15000, e_g=5))
+    refusal = state.restore_zero(power_on, offset)
+    assert (refusal.code if refusal else None) == code
+    assert state.power_on_zero_done is (code is None)
+
+
+def test_restored_zero_keeps_the_load_on_the_platter_sellable():
+    state = WeighingState(ScaleConfig(max_g=15000, e_g=5))
+    assert state.restore_zero(0, 0) is None
+    _steady(state, 1235)  # the goods were already on the platter when the process started
+    sellable = state.sellable()
+    assert not isinstance(sellable, Refusal) and sellable.net_g == 1235
+    assert state.zero_state == (0, 0)
+
+
+def test_without_restore_a_load_at_start_becomes_the_zero():
+    state = WeighingState(ScaleConfig(max_g=15000, e_g=5))
+    _steady(state, 1235)
+    assert state.zero_state == (1235, 1235)
+    assert isinstance(state.sellable(), Refusal)
