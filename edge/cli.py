@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from edge.core.reading import Reading
 from edge.core.units import format_kg
@@ -16,6 +17,11 @@ from edge.scale_driver.driver import LinkStatus, ScaleDriver
 from edge.scale_driver.probe import COMMON_BAUDS, probe
 from edge.scale_driver.protocols import PROTOCOLS
 from edge.scale_driver.transport import TransportError
+
+if TYPE_CHECKING:  # the selling stack is imported only by the commands that sell
+    from edge.config import EdgeConfig
+    from edge.core.records import Sale
+    from edge.store import Store
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -102,6 +108,145 @@ def cmd_scale_probe(args: argparse.Namespace) -> int:
     return 0
 
 
+def _parse_item(text: str) -> tuple[str, int]:
+    """``1001`` (weighed) or ``4001:3`` (three pieces)."""
+    plu, _, qty = text.partition(":")
+    if not plu.isdigit() or (qty and not (qty.isdigit() and int(qty) > 0)):
+        raise argparse.ArgumentTypeError(f"{text!r}: use a PLU number, or PLU:COUNT for items sold by the piece")
+    return plu, int(qty or 1)
+
+
+def _fail(message: str, code: int = 1) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return code
+
+
+def _sell_from_scale(config: EdgeConfig, store: Store, args: argparse.Namespace) -> Sale:
+    """Build the cart from the scale's stable weight and commit it; raises RefusedError/StoreError."""
+    from edge import runtime
+    from edge.checkout import Checkout
+    from edge.core.batches import pick_batch
+    from edge.core.cart import Cart
+    from edge.core.records import Payment, PaymentMethod, PaymentStatus, Pricing
+    from edge.core.refusals import Refusal, RefusedError
+
+    goods = runtime.catalog(store)
+    sellable = None
+    if any((plu := goods.get(code)) and plu.pricing is Pricing.WEIGHT for code, _ in args.plu):
+        driver = runtime.scale_driver(config)
+        watcher = runtime.WeightWatcher(driver, runtime.weighing_state(config, store))
+        with driver:
+            sellable = watcher.wait_sellable(args.wait)
+            if isinstance(sellable, Refusal) and driver.latest is None:
+                raise ScaleUnavailable(f"{driver.status.text(args.lang)} ({config.scale.port})")
+    cart = Cart()
+    for code, quantity in args.plu:
+        plu = goods.require(code)
+        if isinstance(plu, Refusal):
+            raise RefusedError(plu)
+        batch = pick_batch(store.active_batches(plu.plu), plu, args.batch)
+        if isinstance(batch, Refusal):
+            raise RefusedError(batch)
+        if plu.pricing is Pricing.WEIGHT:
+            cart = cart.add_weighed(sellable, plu, batch)
+        else:
+            cart = cart.add_piece(plu, quantity, batch)
+    payment = Payment(PaymentMethod(args.pay), PaymentStatus.PAID)
+    return Checkout(config, store, runtime.device_key(config)).commit(cart, payment)
+
+
+class ScaleUnavailable(Exception):
+    """No reading at all from the weighing module."""
+
+
+def cmd_sell(args: argparse.Namespace) -> int:
+    """A technician's test sale: commit, then print (a printer problem only queues the ticket)."""
+    from edge import runtime
+    from edge.config import ConfigError, load_config
+    from edge.core.refusals import RefusedError
+    from edge.core.tracecode import format_trace_code
+    from edge.seed import SeedError
+    from edge.store import StoreError
+
+    try:
+        config = load_config(args.config)
+        store = runtime.open_store(config)
+    except (ConfigError, SeedError, StoreError) as exc:
+        return _fail(str(exc), 2)
+    try:
+        try:
+            sale = _sell_from_scale(config, store, args)
+        except ScaleUnavailable as exc:
+            return _fail(str(exc), 3)
+        except RefusedError as exc:
+            return _fail(exc.refusal.text(args.lang), 3)
+        except StoreError as exc:
+            return _fail(str(exc), 4)
+        worker = runtime.print_worker(config, store)
+        printed = worker.run_once(force=True) > 0
+        worker.connection.close()
+        status = worker.last_status
+    finally:
+        store.close()
+    url = f"{config.ticket.trace_base_url}/t/{sale.trace_code}"
+    if args.json:
+        result = {
+            "sale_id": sale.sale_id,
+            "seq": sale.seq,
+            "trace_code": sale.trace_code,
+            "url": url,
+            "total_fen": sale.total_fen,
+            "net_g": [line.net_g for line in sale.lines],
+            "printed": printed,
+            "printer": status.code if status else "unknown",
+        }
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        print(f"溯源码 trace code: {format_trace_code(sale.trace_code)}")
+        print(f"金额 total: {sale.total_fen // 100}.{sale.total_fen % 100:02d} 元   {url}")
+        if printed:
+            print("小票已打印 / ticket printed")
+        else:
+            why = status.message if status else ""
+            print(f"小票已排队，打印机恢复后自动打印 / ticket queued, prints when the printer recovers: {why}")
+    return 0
+
+
+def cmd_print(args: argparse.Namespace) -> int:
+    """Print what is queued; optionally queue a reprint of the last or a given ticket first."""
+    from edge import runtime
+    from edge.config import ConfigError, load_config
+    from edge.core.tracecode import TraceCodeError, parse_trace_code
+    from edge.store import StoreError
+
+    try:
+        config = load_config(args.config)
+        store = runtime.open_store(config)
+    except (ConfigError, StoreError) as exc:
+        return _fail(str(exc), 2)
+    try:
+        if args.reprint:
+            if args.reprint == "last":
+                sale = store.last_sale()
+            else:
+                try:
+                    sale = store.sale_by_trace_code(parse_trace_code(args.reprint).code)
+                except TraceCodeError as exc:
+                    return _fail(exc.text(args.lang), 2)
+            if sale is None:
+                return _fail("没有找到要重打的小票 / no such ticket on this scale", 2)
+            store.enqueue_print(sale.sale_id, kind="reprint")
+        worker = runtime.print_worker(config, store)
+        printed = worker.run_once(force=True)
+        worker.connection.close()
+        left = len(store.pending_print_jobs(limit=1000))
+        status = worker.last_status
+        print(f"printed {printed}, still queued {left}" + (f": {status.message}" if left and status else ""))
+        return 0 if left == 0 else 1
+    finally:
+        store.close()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m edge", description="Trace scale (溯源秤) edge agent")
     parser.add_argument("--lang", choices=("zh", "en"), default="zh", help="message language (default zh)")
@@ -125,6 +270,21 @@ def build_parser() -> argparse.ArgumentParser:
     prb.add_argument("--baud", type=int, action="append", help="baud rate to try (repeatable)")
     prb.add_argument("--json", action="store_true")
     prb.set_defaults(handler=cmd_scale_probe)
+
+    sell = sub.add_parser("sell", help="one sale from the current stable weight (a technician's test sale)")
+    sell.add_argument("--config", required=True, help="edge.toml")
+    sell.add_argument("--plu", required=True, action="append", type=_parse_item,
+                      help="PLU to sell (repeatable); PLU:COUNT for items sold by the piece")
+    sell.add_argument("--pay", choices=("cash",), default="cash", help="payment method (QR payment: see issue 6)")
+    sell.add_argument("--batch", help="bind the lines to this batch id instead of the oldest active one")
+    sell.add_argument("--wait", type=float, default=10.0, help="seconds to wait for a stable, sellable weight")
+    sell.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    sell.set_defaults(handler=cmd_sell)
+
+    prn = sub.add_parser("print", help="print queued tickets; --reprint last|TRACE_CODE queues a reprint first")
+    prn.add_argument("--config", required=True)
+    prn.add_argument("--reprint", metavar="last|CODE")
+    prn.set_defaults(handler=cmd_print)
     return parser
 
 

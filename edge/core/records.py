@@ -46,6 +46,18 @@ class Plu:
     hotkey: int | None = None  # position on the hotkey grid
     name_en: str = ""
 
+    def to_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in _PLU_FIELDS}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Plu:
+        """From catalog JSON; raises ValueError on unknown fields or a bad value."""
+        _check_fields(cls.__name__, data, _PLU_FIELDS)
+        plu = cls(**{**data, "pricing": Pricing(data["pricing"])})
+        if not (plu.plu.isdigit() and plu.name and _is_count(plu.unit_price_fen)):
+            raise ValueError(f"PLU {data.get('plu')!r}: needs digits, a name and a whole-fen unit price >= 0")
+        return plu
+
 
 @dataclass(frozen=True, slots=True)
 class Batch:
@@ -60,6 +72,18 @@ class Batch:
     certificate: str  # quarantine / inspection certificate number
     arrival_date: str  # ISO date, local
     active: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in _BATCH_FIELDS}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Batch:
+        """From batch-list JSON; raises ValueError on unknown fields or a missing id/PLU."""
+        _check_fields(cls.__name__, data, _BATCH_FIELDS)
+        batch = cls(**data)
+        if not (batch.batch_id and batch.plu):
+            raise ValueError(f"batch {data.get('batch_id')!r}: needs a batch_id and a plu")
+        return batch
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +108,18 @@ class SaleLine:
     origin: str
 
 
+def _check_fields(kind: str, data: dict[str, Any], known: tuple[str, ...]) -> None:
+    unknown = set(data) - set(known)
+    if unknown:
+        raise ValueError(f"unknown {kind} fields: {sorted(unknown)}")
+
+
+def _is_count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+_PLU_FIELDS = tuple(f.name for f in fields(Plu))
+_BATCH_FIELDS = tuple(f.name for f in fields(Batch))
 _UNSIGNED_FIELDS = frozenset({"signature", "printed", "payment"})
 
 

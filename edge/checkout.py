@@ -1,0 +1,96 @@
+"""Commit a cart as a sale: numbers, trace code, device signature, one transaction.
+
+Shared by the scale app and ``python -m edge sell``: the sale is durable before any
+ticket is printed or payment QR shown (DESIGN.md, Edge storage).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from edge.config import EdgeConfig
+from edge.core.cart import Cart, SaleIdentity, build_refund
+from edge.core.records import Payment, Sale
+from edge.core.tracecode import make_trace_code
+from edge.device_key import DeviceKey
+from edge.software_id import software_id
+from edge.store import Store
+from edge.store.errors import NotFoundError
+
+MARKET_TZ = ZoneInfo("Asia/Shanghai")
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def local_date(epoch_ms: int) -> datetime:
+    return datetime.fromtimestamp(epoch_ms / 1000, MARKET_TZ)
+
+
+class Checkout:
+    def __init__(
+        self, config: EdgeConfig, store: Store, key: DeviceKey, clock_ms: Callable[[], int] = now_ms
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.key = key
+        self.clock_ms = clock_ms
+        ident = config.identity
+        self.identity = SaleIdentity(ident.market_id, ident.scale_id, ident.merchant_id, ident.stall, ident.operator)
+
+    def _commit(self, make: Callable[[str, int, str, int], Sale], *, refund: bool) -> Sale:
+        """Let the store allocate the numbers; make the trace code from them, then sign."""
+        created = self.clock_ms()
+        day = local_date(created).date()
+        ident = self.config.identity
+
+        def build(seq: int, daily_seq: int) -> Sale:
+            code = make_trace_code(ident.market_code, ident.scale_no, day, daily_seq)
+            return self.key.sign(make(str(uuid.uuid4()), seq, code, created))
+
+        commit = self.store.commit_refund if refund else self.store.commit_sale
+        return commit(day.isoformat(), build)
+
+    def commit(self, cart: Cart, payment: Payment | None = None) -> Sale:
+        """Commit the cart; raises RefusedError (cart empty, numbers used up) or StoreError."""
+
+        def make(sale_id: str, seq: int, code: str, created: int) -> Sale:
+            return cart.checkout(
+                identity=self.identity,
+                sale_id=sale_id,
+                seq=seq,
+                trace_code=code,
+                created_ms=created,
+                payment=payment,
+                software_id=str(software_id()),
+                rounding=self.config.ticket.rounding,
+            )
+
+        return self._commit(make, refund=False)
+
+    def refund(self, original_sale_id: str, line_indexes: Sequence[int] | None = None) -> Sale:
+        """A refund record of a sale made on this scale (all lines not yet refunded by default)."""
+        original = self.store.get_sale(original_sale_id)
+        if original is None:
+            raise NotFoundError("sale", original_sale_id)
+        previous = self.store.refunds_of(original_sale_id)
+
+        def make(sale_id: str, seq: int, code: str, created: int) -> Sale:
+            return build_refund(
+                original,
+                identity=self.identity,
+                sale_id=sale_id,
+                seq=seq,
+                trace_code=code,
+                created_ms=created,
+                line_indexes=line_indexes,
+                previous_refunds=previous,
+                software_id=str(software_id()),
+            )
+
+        return self._commit(make, refund=True)

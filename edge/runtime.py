@@ -1,0 +1,113 @@
+"""Build the scale's parts from its configuration: one place for the CLI and the app.
+
+Each function opens one part; nothing here holds policy about selling.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from edge.config import EdgeConfig
+from edge.core.catalog import Catalog
+from edge.core.metrology import ScaleConfig, SellableWeight, WeighingState
+from edge.core.reading import Reading
+from edge.core.refusals import Refusal
+from edge.device_key import DeviceKey
+from edge.printer.connections import open_connection
+from edge.printer.queue import PrintWorker
+from edge.printer.ticket import TicketSettings
+from edge.scale_driver.driver import ScaleDriver
+from edge.seed import load_seed
+from edge.store import Store
+
+ZERO_STATE_KEY = "weighing.zero_state"  # (power-on zero, zero offset) kept across runs
+
+
+def open_store(config: EdgeConfig) -> Store:
+    path = config.path(config.store.path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    store = Store.open(path)
+    if config.catalog.seed_file:
+        load_seed(store, config.path(config.catalog.seed_file))
+    return store
+
+
+def device_key(config: EdgeConfig) -> DeviceKey:
+    """The Ed25519 key next to the database (provisioning writes it there)."""
+    return DeviceKey.load_or_create(config.path(config.store.path).with_name("device_key.pem"))
+
+
+def catalog(store: Store) -> Catalog:
+    return Catalog(store.catalog(), store.sold_counts())
+
+
+def ticket_settings(config: EdgeConfig) -> TicketSettings:
+    ident, printer, ticket = config.identity, config.printer, config.ticket
+    return TicketSettings(
+        market_name=ident.market_name,
+        stall=ident.stall,
+        merchant_name=ident.merchant_name,
+        trace_base_url=ticket.trace_base_url,
+        paper_mm=printer.paper_mm,
+        lang=ticket.lang,
+        qr_mode=printer.qr_mode,
+    )
+
+
+def print_worker(config: EdgeConfig, store: Store) -> PrintWorker:
+    spec = config.printer.connection
+    kind, _, rest = spec.partition(":")
+    if kind == "file":
+        spec = f"file:{config.path(rest)}"
+    return PrintWorker(store, open_connection(spec), ticket_settings(config))
+
+
+def scale_port(config: EdgeConfig) -> str:
+    port = config.scale.port
+    if "://" in port or Path(port).is_absolute():
+        return port
+    return str(config.path(port))
+
+
+def scale_driver(config: EdgeConfig) -> ScaleDriver:
+    s = config.scale
+    return ScaleDriver(scale_port(config), s.protocol, baud=s.baud, silence_s=s.silence_s)
+
+
+def weighing_state(config: EdgeConfig, store: Store) -> WeighingState:
+    """A weighing state that keeps the zero the scale established earlier, if any."""
+    s = config.scale
+    state = WeighingState(ScaleConfig(max_g=s.max_g, e_g=s.e_g, stable_count=s.stable_count))
+    kept = store.get_setting(ZERO_STATE_KEY)
+    # Without a kept zero, the module's calibrated zero stands: it made its own power-on zero.
+    power_on, offset = kept if kept else (0, 0)
+    state.restore_zero(power_on, offset)
+    return state
+
+
+class WeightWatcher:
+    """Feeds driver readings into the weighing state and lets a caller wait for a sellable weight."""
+
+    def __init__(self, driver: ScaleDriver, state: WeighingState) -> None:
+        self.driver = driver
+        self.state = state
+        self._lock = threading.Condition()
+        driver.subscribe(self._on_reading)
+
+    def _on_reading(self, reading: Reading) -> None:
+        with self._lock:
+            self.state.feed(reading)
+            self._lock.notify_all()
+
+    def wait_sellable(self, timeout_s: float) -> SellableWeight | Refusal:
+        """The first sellable weight within the timeout, else the latest reason why not."""
+        deadline = time.monotonic() + timeout_s
+        with self._lock:
+            while True:
+                result = self.state.sellable()
+                left = deadline - time.monotonic()
+                if isinstance(result, SellableWeight) or left <= 0:
+                    return result
+                self._lock.wait(left)
