@@ -47,11 +47,16 @@ def cmd_scale_read(args: argparse.Namespace) -> int:
     count = 0
     out_lock = threading.Lock()
 
+    last_shown: list[Reading] = []
+
     def on_reading(reading: Reading) -> None:
         nonlocal count
         with out_lock:
             if done.is_set():
                 return
+            if args.changes and last_shown and last_shown[0] == reading:  # equal ignores raw bytes
+                return
+            last_shown[:] = [reading]
             line = json.dumps(reading.to_json()) if args.json else _describe(reading)
             print(line, flush=True)
             count += 1
@@ -261,7 +266,8 @@ def build_parser() -> argparse.ArgumentParser:
     read.add_argument("--baud", type=int, help="override the protocol's default baud rate")
     read.add_argument("--count", type=int, default=0, help="stop after N readings (default: run until Ctrl-C)")
     read.add_argument("--json", action="store_true", help="one JSON object per line")
-    read.add_argument("--timeout", type=float, default=10.0, help="give up if no reading within S seconds")
+    read.add_argument("--changes", action="store_true", help="print a reading only when it differs from the last")
+    read.add_argument("--timeout", type=float, default=10.0, help="give up if no reading within S s (0: never)")
     read.add_argument("--silence", type=float, default=1.0, help="seconds without data before 'no data'")
     read.set_defaults(handler=cmd_scale_read)
 
