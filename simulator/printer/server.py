@@ -14,12 +14,10 @@ import contextlib
 import os
 import select
 import socket
-import tempfile
 import threading
-import tty
-from pathlib import Path
 
 from simulator.printer.device import PrinterDevice
+from simulator.pty import LinkedPty
 
 
 def parse_listen(text: str) -> tuple[str, str, int]:
@@ -165,41 +163,30 @@ class PrinterPty(_Link):
 
     def __init__(self, device: PrinterDevice, directory: str | os.PathLike[str] | None = None, name: str = "printer0"):
         super().__init__(device)
-        self._own_directory = directory is None
-        self.directory = Path(directory) if directory is not None else Path(tempfile.mkdtemp(prefix="trace-sim-"))
-        self.directory.mkdir(parents=True, exist_ok=True)
-        self.path = str(self.directory / name)
-        self.device_name = ""  # the /dev/pts/N behind the symlink
-        self._master = -1
-        self._slave = -1
+        self._pty = LinkedPty(directory, name)
+        self.directory = self._pty.directory
+        self.path = self._pty.path
+
+    @property
+    def device_name(self) -> str:
+        """The /dev/pts/N behind the symlink."""
+        return self._pty.device
+
+    @property
+    def _master(self) -> int:
+        return self._pty.master
 
     @property
     def address(self) -> str:
         return self.path
 
     def _open(self) -> None:
-        master, slave = os.openpty()
-        tty.setraw(slave)  # no echo, no CR/LF translation: ESC/POS is binary
-        os.set_blocking(master, False)
-        self._master, self._slave = master, slave
-        self.device_name = os.ttyname(slave)
-        temporary = f"{self.path}.{os.getpid()}.new"
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        os.symlink(self.device_name, temporary)
-        os.replace(temporary, self.path)  # atomic: the path never dangles
+        self._pty.plug()
 
     def _close(self) -> None:
         self.device.end_of_stream()
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self.path)
-        for fd in (self._master, self._slave):
-            with contextlib.suppress(OSError):
-                os.close(fd)
-        self._master = self._slave = -1
-        if self._own_directory:
-            with contextlib.suppress(OSError):
-                self.directory.rmdir()
+        self._pty.unplug()
+        self._pty.remove_directory()
 
     def _fds(self) -> list[int]:
         return [self._master] if self._master >= 0 else []

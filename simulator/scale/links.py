@@ -12,12 +12,10 @@ import contextlib
 import os
 import select
 import socket
-import tempfile
 import threading
 import time
-import tty
-from pathlib import Path
 
+from simulator.pty import LinkedPty
 from simulator.scale.virtual import VirtualScale
 
 
@@ -220,47 +218,36 @@ class Link:
 
 
 class PtyLink(Link):
-    """A pseudo-terminal behind a stable symlink, like a USB-serial adapter's udev name.
+    """The module on a pseudo-terminal behind a stable symlink (see simulator.pty).
 
-    The simulator keeps the slave side open itself, so the master never sees a hang-up
-    when the host closes and reopens the port; frames written while no host reads pile
-    up in the pty until it is full and are then dropped, and pyserial flushes them on open.
+    Frames written while no host reads pile up in the pty until it is full and are then
+    dropped, and pyserial flushes them on open.
     """
 
     def __init__(self, sim: VirtualScale, directory: str | os.PathLike[str] | None = None, name: str = "scale0"):
         super().__init__(sim)
-        self._own_directory = directory is None
-        self.directory = Path(directory) if directory is not None else Path(tempfile.mkdtemp(prefix="trace-sim-"))
-        self.directory.mkdir(parents=True, exist_ok=True)
-        self.path = str(self.directory / name)
-        self.device = ""  # the /dev/pts/N currently behind the symlink
-        self._master = -1
-        self._slave = -1
+        self._pty = LinkedPty(directory, name)
+        self.directory = self._pty.directory
+        self.path = self._pty.path
+
+    @property
+    def device(self) -> str:
+        """The /dev/pts/N currently behind the symlink."""
+        return self._pty.device
+
+    @property
+    def _master(self) -> int:
+        return self._pty.master
 
     @property
     def address(self) -> str:
         return self.path
 
     def _plug(self) -> None:
-        master, slave = os.openpty()
-        tty.setraw(slave)  # no echo, no CR/LF translation: the bytes are the protocol
-        os.set_blocking(master, False)
-        self._master, self._slave = master, slave
-        self.device = os.ttyname(slave)
-        temporary = f"{self.path}.{os.getpid()}.new"
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        os.symlink(self.device, temporary)
-        os.replace(temporary, self.path)  # atomic: the path never points nowhere while plugged
+        self._pty.plug()
 
     def _unplug(self) -> None:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self.path)
-        for fd in (self._master, self._slave):
-            with contextlib.suppress(OSError):
-                os.close(fd)
-        self._master = self._slave = -1
-        self.device = ""
+        self._pty.unplug()
 
     def _read_fds(self) -> list[int]:
         return [self._master]
@@ -283,9 +270,7 @@ class PtyLink(Link):
         return True
 
     def _cleanup(self) -> None:
-        if self._own_directory:
-            with contextlib.suppress(OSError):
-                self.directory.rmdir()
+        self._pty.remove_directory()
 
 
 class TcpLink(Link):
