@@ -20,7 +20,7 @@ setup(
         "paho-mqtt>=2.0",
     ],
     extras_require={
-        "ui": ["kivy>=2.3"],
+        "ui": ["kivy[base]>=2.3"],
         "central": ["psycopg[binary]>=3.1"],
         "dev": [
             "pytest>=8",

@@ -29,6 +29,6 @@ stamp=.venv/.installed
 if [ ! -f "$stamp" ] || [ setup.py -nt "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     echo "bootstrap: installing the project into .venv"
     .venv/bin/python -m pip install -q --upgrade pip
-    .venv/bin/python -m pip install -q -e ".[dev,central]"
+    .venv/bin/python -m pip install -q -e ".[dev,central,ui]"
     touch "$stamp"
 fi
