@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from edge.core.metrology import SellableWeight
-from edge.core.pricing import RoundingMode, apply_rounding, line_amount_fen, piece_amount_fen, weight_amount_fen
+from edge.core.pricing import RoundingMode, apply_rounding, line_amount_fen
 from edge.core.records import Batch, Payment, PaymentStatus, Plu, Pricing, Sale, SaleLine
 from edge.core.refusals import Refusal, RefusedError
 from edge.core.tracecode import parse_trace_code
@@ -89,22 +89,7 @@ class Cart:
                 "净重为零，请将商品放在秤盘上后再添加",
                 "The net weight is zero; put the goods on the platter first.",
             )
-        self._check_batch(plu, batch)
-        price = plu.unit_price_fen if unit_price_fen is None else unit_price_fen
-        line = SaleLine(
-            plu=plu.plu,
-            goods_code=plu.goods_code,
-            name=plu.name,
-            pricing=Pricing.WEIGHT,
-            net_g=net_g,
-            tare_g=weight.tare_g,
-            quantity=1,
-            unit_price_fen=price,
-            amount_fen=weight_amount_fen(net_g, price),
-            batch_id=batch.batch_id,
-            origin=batch.origin,
-        )
-        return self._with(line)
+        return self._with(_line(plu, batch, unit_price_fen, net_g=net_g, tare_g=weight.tare_g, quantity=1))
 
     def add_piece(self, plu: Plu, quantity: int, batch: Batch, *, unit_price_fen: int | None = None) -> Cart:
         """Add a piece-priced line of ``quantity`` pieces."""
@@ -120,22 +105,7 @@ class Cart:
                 "数量必须是大于零的整数",
                 "The quantity must be a whole number greater than zero.",
             )
-        self._check_batch(plu, batch)
-        price = plu.unit_price_fen if unit_price_fen is None else unit_price_fen
-        line = SaleLine(
-            plu=plu.plu,
-            goods_code=plu.goods_code,
-            name=plu.name,
-            pricing=Pricing.PIECE,
-            net_g=0,
-            tare_g=0,
-            quantity=quantity,
-            unit_price_fen=price,
-            amount_fen=piece_amount_fen(quantity, price),
-            batch_id=batch.batch_id,
-            origin=batch.origin,
-        )
-        return self._with(line)
+        return self._with(_line(plu, batch, unit_price_fen, net_g=0, tare_g=0, quantity=quantity))
 
     def void(self, index: int) -> Cart:
         """Remove line ``index`` (0-based, as listed on the screen)."""
@@ -223,6 +193,25 @@ class Cart:
                 f"批次 {batch.batch_id} 已停用，请选择该商品的其他进货批次",
                 f"Batch {batch.batch_id} is no longer active; choose another batch of this item.",
             )
+
+
+def _line(plu: Plu, batch: Batch, unit_price_fen: int | None, *, net_g: int, tare_g: int, quantity: int) -> SaleLine:
+    """A line of ``plu`` bound to ``batch``; the amount always computed here from weight or count."""
+    Cart._check_batch(plu, batch)
+    price = plu.unit_price_fen if unit_price_fen is None else unit_price_fen
+    return SaleLine(
+        plu=plu.plu,
+        goods_code=plu.goods_code,
+        name=plu.name,
+        pricing=plu.pricing,
+        net_g=net_g,
+        tare_g=tare_g,
+        quantity=quantity,
+        unit_price_fen=price,
+        amount_fen=line_amount_fen(plu.pricing, price, net_g=net_g, quantity=quantity),
+        batch_id=batch.batch_id,
+        origin=batch.origin,
+    )
 
 
 def _check_amount(line: SaleLine) -> None:
