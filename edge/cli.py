@@ -252,6 +252,31 @@ def cmd_print(args: argparse.Namespace) -> int:
         store.close()
 
 
+def cmd_run(args: argparse.Namespace) -> int:
+    """The scale app: Kivy windows, or ``--headless`` (line commands on stdin, see edge/app.py)."""
+    if args.headless:
+        from edge.app import main as headless_main
+
+        return headless_main(args.config)
+    try:
+        from edge.ui.kivy.app import main as kivy_main
+    except ImportError as exc:
+        return _fail(
+            f"the windowed scale app is not available ({exc}); install the ui extra "
+            "(pip install -e .[ui]) or run with --headless"
+        )
+    return kivy_main(args.config)
+
+
+def cmd_customer_display(args: argparse.Namespace) -> int:
+    """The customer-facing window; the scale app starts it (docs/ui.md, Processes)."""
+    try:
+        from edge.ui.kivy.customer import main as customer_main
+    except ImportError as exc:
+        return _fail(f"the customer display is not available ({exc}); install the ui extra (pip install -e .[ui])")
+    return customer_main(args.config)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m edge", description="Trace scale (溯源秤) edge agent")
     parser.add_argument("--lang", choices=("zh", "en"), default="zh", help="message language (default zh)")
@@ -291,6 +316,15 @@ def build_parser() -> argparse.ArgumentParser:
     prn.add_argument("--config", required=True)
     prn.add_argument("--reprint", metavar="last|CODE")
     prn.set_defaults(handler=cmd_print)
+
+    run = sub.add_parser("run", help="the scale app (merchant and customer screens)")
+    run.add_argument("--config", required=True, help="edge.toml")
+    run.add_argument("--headless", action="store_true", help="no windows: line commands on stdin (type help)")
+    run.set_defaults(handler=cmd_run)
+
+    customer = sub.add_parser("customer-display", help="the customer screen (started by run)")
+    customer.add_argument("--config", required=True, help="edge.toml")
+    customer.set_defaults(handler=cmd_customer_display)
     return parser
 
 

@@ -67,6 +67,31 @@ class CatalogConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class SyncConfig:
+    broker_url: str = ""  # mqtt://HOST:PORT, or mqtts:// for TLS; empty: no upload (a stand-alone scale)
+    username: str = ""  # empty: the scale_id (docs/sync.md)
+    password: str = ""
+    tls_ca: str = ""  # CA file for mqtts://; empty: the system's CAs
+    central_public_key: str = ""  # base64 Ed25519 key that signs catalog/batches/config
+    heartbeat_s: float = 30.0
+    batch_size: int = 200  # sales per message (at most 256 KiB)
+    window: int = 4  # unacked messages in flight
+    ack_timeout_s: float = 5.0  # resend from the ack watermark after this long without progress
+
+
+@dataclass(frozen=True, slots=True)
+class DisplayConfig:
+    size: str = "1024x600"  # merchant window, WIDTHxHEIGHT
+    customer_position: str = "1024,0"  # customer window's top-left corner, X,Y (the second screen)
+    customer_size: str = "800x480"
+    customer_socket: str = "var/run/customer.sock"  # merchant -> customer display snapshots (docs/ui.md)
+    pole_port: str = ""  # serial port of a 2x20 pole display; empty: none
+    pole_protocol: str = "cd5220"  # cd5220 | escpos; -zh suffix: the display shows GB18030 Chinese
+    technician_pin: str = "0000"  # technician settings screen; change it on every installed scale
+    lang: str = "zh"  # zh | en: the vendor's screen language at start
+
+
+@dataclass(frozen=True, slots=True)
 class EdgeConfig:
     identity: IdentityConfig = field(default_factory=IdentityConfig)
     scale: ScaleConfigSection = field(default_factory=ScaleConfigSection)
@@ -74,6 +99,8 @@ class EdgeConfig:
     ticket: TicketConfig = field(default_factory=TicketConfig)
     store: StoreConfig = field(default_factory=StoreConfig)
     catalog: CatalogConfig = field(default_factory=CatalogConfig)
+    sync: SyncConfig = field(default_factory=SyncConfig)
+    display: DisplayConfig = field(default_factory=DisplayConfig)
     base_dir: Path = Path(".")  # relative paths in the file are relative to the file
 
     def path(self, value: str) -> Path:
@@ -88,6 +115,8 @@ _SECTIONS: dict[str, type] = {
     "ticket": TicketConfig,
     "store": StoreConfig,
     "catalog": CatalogConfig,
+    "sync": SyncConfig,
+    "display": DisplayConfig,
 }
 
 
@@ -151,6 +180,26 @@ def _validate(config: EdgeConfig, source: str) -> None:
         raise ConfigError(f"{source}: [ticket].lang must be zh or en, got {ticket.lang!r}")
     if ticket.rounding not in ("none", "jiao", "yuan"):
         raise ConfigError(f"{source}: [ticket].rounding must be none, jiao or yuan, got {ticket.rounding!r}")
+    _validate_display(config.display, source)
+
+
+def _validate_display(display: DisplayConfig, source: str) -> None:
+    for key in ("size", "customer_size"):
+        w, x, h = getattr(display, key).partition("x")
+        if not (x and w.isdigit() and h.isdigit() and int(w) > 0 and int(h) > 0):
+            raise ConfigError(f"{source}: [display].{key} must be WIDTHxHEIGHT such as 1024x600")
+    x, comma, y = display.customer_position.partition(",")
+    if not (comma and x.lstrip("-").isdigit() and y.lstrip("-").isdigit()):
+        raise ConfigError(f"{source}: [display].customer_position must be X,Y such as 1024,0")
+    if display.pole_protocol not in ("cd5220", "escpos", "cd5220-zh", "escpos-zh"):
+        raise ConfigError(
+            f"{source}: [display].pole_protocol must be cd5220 or escpos (-zh for GB18030 Chinese displays), "
+            f"got {display.pole_protocol!r}"
+        )
+    if display.lang not in ("zh", "en"):
+        raise ConfigError(f"{source}: [display].lang must be zh or en, got {display.lang!r}")
+    if not (display.technician_pin.isdigit() and 4 <= len(display.technician_pin) <= 8):
+        raise ConfigError(f"{source}: [display].technician_pin must be 4 to 8 digits")
 
 
 def load_config(path: str | Path) -> EdgeConfig:

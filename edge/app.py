@@ -1,0 +1,398 @@
+"""The scale app without windows: ``python -m edge run --config edge.toml --headless``.
+
+:class:`ScaleApp` wires the parts once, for the Kivy app and the headless app alike:
+scale driver -> MerchantModel, print worker thread, customer-display socket, pole display
+(if ``[display].pole_port``), sync to central (if ``[sync].broker_url``), and a ticker for
+countdowns and the sync indicator. It also logs a software change to the event log at
+start and (through the model) keeps the weighing zero across restarts.
+
+The headless app runs until SIGTERM/SIGINT (or ``quit``) and reads line commands on
+stdin, so a technician can drive a scale from a terminal (``help`` lists them; see
+:data:`HELP`). A closed stdin (a service) only ends the commands, never the app.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TextIO
+
+from edge import runtime
+from edge.checkout import now_ms
+from edge.config import EdgeConfig, load_config
+from edge.printer.status import PrinterStatus
+from edge.scale_driver.driver import LinkStatus
+from edge.store import StoreError
+from edge.ui.customer_link import CustomerPublisher
+from edge.ui.model.merchant import MerchantModel
+from edge.ui.model.report import report_lines
+from edge.ui.model.technician import TechnicianModel, note_software_id
+from edge.ui.model.views import CustomerView, MerchantView
+from edge.ui.pole_display import PoleDisplay
+
+log = logging.getLogger("edge.app")
+
+TICK_S = 0.5
+
+
+class ScaleApp:
+    """All running parts of one scale; ``start()`` / ``stop()``; the UI talks to ``model``."""
+
+    def __init__(
+        self, config: EdgeConfig, config_path: str | Path, *, lang: str | None = None, page_size: int | None = None
+    ) -> None:
+        self.config = config
+        self.store = runtime.open_store(config)
+        try:
+            note_software_id(self.store, now_ms())
+        except StoreError as exc:  # a full disk must not keep the scale from weighing; retried next start
+            log.error("software identification not logged: %s", exc)
+        self.printer = runtime.print_worker(config, self.store)
+        self.model = MerchantModel.from_config(config, self.store, self.printer, lang=lang)
+        if page_size is not None:
+            self.model.set_page_size(page_size)
+        self.printer.on_status = self._on_printer_status
+        self.driver = runtime.scale_driver(config)
+        self.driver.subscribe(self.model.on_reading)
+        self.driver.subscribe_status(self._on_link_status)
+        self.technician = TechnicianModel(
+            config_path, config, self.store, driver=self.driver, printer=self.printer, lang=lang
+        )
+        self.publisher = CustomerPublisher(config.path(config.display.customer_socket))
+        self.pole = _pole_display(config)
+        self.sync: Any = None  # edge.sync.SyncService when [sync].broker_url is set
+        self._stop = threading.Event()
+        self._ticker: threading.Thread | None = None
+        self._last_printer = ""
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> ScaleApp:
+        self.publisher.start()
+        self.model.subscribe(self._to_displays)
+        if self.pole is not None:
+            self.pole.start()
+            log.info("pole display on %s (%s)", self.config.display.pole_port, self.config.display.pole_protocol)
+        self.printer.start()
+        log.info("print worker started (%s)", self.config.printer.connection)
+        self.sync = self._start_sync()
+        self.driver.start()
+        log.info("scale driver started: %s on %s", self.config.scale.protocol, runtime.scale_port(self.config))
+        self._ticker = threading.Thread(target=self._tick, name="app-ticker", daemon=True)
+        self._ticker.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._ticker is not None:
+            self._ticker.join(5)
+        self.driver.stop()
+        if self.sync is not None:
+            self.sync.stop()
+        self.printer.stop()
+        if self.pole is not None:
+            self.pole.stop()
+        self.publisher.stop()
+        self.store.close()
+        log.info("stopped")
+
+    def __enter__(self) -> ScaleApp:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # --- wiring ---------------------------------------------------------------------------
+
+    def _to_displays(self, merchant: MerchantView, customer: CustomerView) -> None:
+        self.publisher.publish(customer)
+        if self.pole is not None:
+            self.pole.show(customer)
+
+    def _on_link_status(self, status: LinkStatus) -> None:
+        log.info("weighing module: %s %s", status.state.value, status.detail)
+        self.model.on_link_status(status)
+
+    def _on_printer_status(self, status: PrinterStatus) -> None:
+        if status.code != self._last_printer:
+            self._last_printer = status.code
+            log.info("printer: %s", status.message)
+        self.model.on_printer_status(status)
+
+    def _start_sync(self) -> Any:
+        """The sync service, if configured and installed. Selling never depends on it."""
+        if not self.config.sync.broker_url:
+            log.info("sync off ([sync].broker_url is empty): sales stay in the outbox")
+            return None
+        try:
+            from edge.sync import SyncService
+        except ImportError as exc:  # HOOK: a scale built without edge.sync sells offline
+            log.warning("sync not available (%s): sales stay in the outbox", exc)
+            return None
+        try:
+            service = SyncService.from_config(
+                self.config,
+                self.store,
+                printer_state=lambda: self._last_printer or "unknown",
+                on_applied=lambda kind, version: self.model.reload_catalog(),
+            )
+            service.start()
+        except Exception:  # a bad broker setting must not stop the scale from selling
+            log.exception("sync not started; selling goes on, sales stay in the outbox")
+            return None
+        self.model.on_commit(lambda _sale: service.wake())
+        log.info("sync to %s started", self.config.sync.broker_url)
+        return service
+
+    def _tick(self) -> None:
+        while not self._stop.wait(TICK_S):
+            try:
+                self.model.tick()
+                if self.sync is not None:
+                    self.model.on_sync_state(self.sync.state())
+            except Exception:
+                log.exception("ticker step failed")
+
+
+def _pole_display(config: EdgeConfig) -> PoleDisplay | None:
+    port = config.display.pole_port
+    if not port:
+        return None
+    if "://" not in port and not Path(port).is_absolute():
+        port = str(config.path(port))
+    return PoleDisplay(port, config.display.pole_protocol)
+
+
+# --- the headless console ------------------------------------------------------------------
+
+HELP = """commands (one per line):
+  plu CODE            choose an item by PLU number         key N     the item on hotkey N
+  search TEXT         search by name, pinyin or PLU         pick I    choose search result I (1-based)
+  qty N               pieces of a piece-priced item         batch ID  bind the item to batch ID
+  batches             the item's active batches
+  add                 累计: the item at the stable weight into the cart
+  void I              remove cart line I (1-based)          cancel    drop the whole sale
+  checkout [METHOD]   commit and print (cash; others wait for payment)
+  zero | tare | clear-tare | preset-tare GRAMS
+  wait [SECONDS]      wait until the weight can be sold (default 10 s)
+  status [json]       weight, item, cart, printer, link, sync (json: both snapshots)
+  reprint             reprint the last ticket               report    today's 日结
+  lang zh|en          message language
+  frames | events | software    technician: raw module frames, event log, software id
+  help | quit
+Every answer ends with a line starting "ok:" or "error:" (status json: one JSON line)."""
+
+
+def _json(view: object) -> str:
+    return json.dumps(dataclasses.asdict(view), ensure_ascii=False)  # type: ignore[call-overload]
+
+
+class Console:
+    """Line commands -> model actions; every answer ends with an ``ok:``/``error:`` line."""
+
+    def __init__(self, app: ScaleApp, out: TextIO, stop: Callable[[], None]) -> None:
+        self.app = app
+        self.model = app.model
+        self.out = out
+        self.stop = stop
+
+    def say(self, text: str) -> None:
+        self.out.write(text + "\n")
+        self.out.flush()
+
+    def _result(self) -> None:
+        merchant, _ = self.model.snapshot()
+        prefix = "error" if merchant.message_kind == "error" else "ok"
+        self.say(f"{prefix}: {merchant.message or '-'}")
+
+    def _status(self) -> list[str]:
+        m, c = self.model.snapshot()
+        w = m.weight
+        flags = " ".join(
+            n
+            for n, on in (
+                ("stable", w.stable),
+                ("zero", w.zero),
+                ("net", w.net),
+                ("overload", w.overload),
+                ("underload", w.underload),
+            )
+            if on
+        )
+        lines = [f"weight: {w.weight_text or '-'} kg {flags}" + (f" tare {w.tare_text} kg" if w.tare_text else "")]
+        if w.blocked_text:
+            lines.append(f"  {w.blocked_text}")
+        if m.item is not None:
+            i = m.item
+            lines.append(f"item: {i.plu} {i.name} {i.unit_price_text} amount {i.amount_text or '-'} batch {i.batch_id}")
+        lines.extend(f"  {line.index + 1}. {line.name} {line.detail} = {line.amount_text}" for line in m.cart)
+        lines.append(f"total: {m.total_text}" + (f" (rounding {m.rounding_text})" if m.rounding_text else ""))
+        lines.append(f"printer: {m.printer_text or '-'} | scale: {m.link_text or '-'} | sync: {m.sync_text}")
+        lines.append(f"customer screen: {c.mode}")
+        return lines
+
+    def execute(self, line: str) -> None:
+        words = line.split()
+        if not words:
+            return
+        name, args = words[0].lower(), words[1:]
+        arg = " ".join(args)
+        model = self.model
+        simple: dict[str, Callable[[], object]] = {
+            "add": model.add_line,
+            "cancel": model.cancel_sale,
+            "zero": model.press_zero,
+            "tare": model.press_tare,
+            "clear-tare": model.clear_tare,
+            "reprint": model.reprint_last,
+        }
+        if name in simple and not args:
+            simple[name]()
+            self._result()
+        elif name == "plu" and len(args) == 1:
+            model.select_plu(args[0])
+            self._result_or_item()
+        elif name in ("key", "pick", "void", "qty", "preset-tare") and len(args) == 1 and args[0].isdigit():
+            n = int(args[0])
+            {
+                "key": lambda: model.press_hotkey(n),
+                "pick": lambda: model.pick_result(n - 1),
+                "void": lambda: model.void_line(n - 1),
+                "qty": lambda: model.set_quantity(n),
+                "preset-tare": lambda: model.preset_tare(n),
+            }[name]()
+            if name in ("key", "pick"):
+                self._result_or_item()
+            else:
+                self._result()
+        elif name == "search" and args:
+            model.clear_query()
+            model.type_text(arg)
+            results = model.snapshot()[0].results
+            for i, key in enumerate(results, 1):
+                self.say(f"  {i}. {key.plu} {key.name} {key.price_text}")
+            self.say(f"ok: {len(results)} found")
+        elif name == "batch" and len(args) == 1:
+            model.choose_batch(args[0])
+            self._result()
+        elif name == "batches" and not args:
+            for b in model.batches_for_item():
+                self.say(f"  {b.batch_id} {b.origin} {b.supplier} {b.arrival_date}")
+            self.say("ok: -")
+        elif name == "checkout" and len(args) <= 1:
+            try:
+                sale = model.checkout(args[0] if args else "cash")
+            except ValueError:
+                self.say("error: payment method must be cash, wechat, alipay, unionpay or static_qr")
+                return
+            if sale is not None:
+                self.say(f"sale: {sale.trace_code} seq {sale.seq} total_fen {sale.total_fen} id {sale.sale_id}")
+            self._result()
+        elif name == "wait" and len(args) <= 1:
+            self._wait(float(args[0]) if args and args[0].replace(".", "", 1).isdigit() else 10.0)
+        elif name == "status" and args in ([], ["json"]):
+            if args:
+                merchant, customer = model.snapshot()
+                self.say(
+                    json.dumps(
+                        {"merchant": json.loads(_json(merchant)), "customer": json.loads(_json(customer))},
+                        ensure_ascii=False,
+                    )
+                )
+            else:
+                for text in self._status():
+                    self.say(text)
+                self.say("ok: -")
+        elif name == "report" and not args:
+            for text in report_lines(model.daily_report(), model.lang, self.app.config.scale.e_g):
+                self.say(text)
+            self.say("ok: -")
+        elif name == "lang" and len(args) == 1:
+            model.set_lang(args[0])
+            self._result()
+        elif name == "frames" and not args:
+            for frame in self.app.technician.raw_frames():
+                self.say(f"  {frame}")
+            self.say(f"ok: {self.app.driver.status.text(model.lang)}")
+        elif name == "events" and not args:
+            for e in self.app.technician.events(20):
+                self.say(f"  #{e.id} {e.time_text} {e.kind} {e.detail}")
+            ok, bad = self.app.store.verify_events()
+            self.say("ok: event log intact" if ok else f"error: event log broken from entry {bad}")
+        elif name == "software" and not args:
+            from edge.software_id import software_id
+
+            ident = software_id()
+            self.say(f"ok: {ident.version} sha256 {ident.sha256}")
+        elif name == "help":
+            self.say(HELP)
+            self.say("ok: -")
+        elif name == "quit":
+            self.say("ok: stopping")
+            self.stop()
+        else:
+            self.say(f"error: unknown command {line.strip()!r}; type help")
+
+    def _result_or_item(self) -> None:
+        merchant, _ = self.model.snapshot()
+        if merchant.message_kind == "error" and merchant.message:
+            self._result()
+        elif merchant.item is not None:
+            i = merchant.item
+            self.say(f"ok: {i.plu} {i.name} {i.unit_price_text} batch {i.batch_id or '-'} {i.origin}")
+        else:
+            self._result()
+
+    def _wait(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.model.sellable_now():
+                merchant, _ = self.model.snapshot()
+                self.say(f"ok: {merchant.weight.weight_text} kg stable")
+                return
+            time.sleep(0.05)
+        merchant, _ = self.model.snapshot()
+        self.say(f"error: {merchant.weight.blocked_text or 'no sellable weight'}")
+
+    def serve(self, stdin: TextIO) -> None:
+        for line in stdin:
+            try:
+                self.execute(line)
+            except Exception as exc:  # a console typo must never stop the scale
+                log.exception("command %r failed", line.strip())
+                self.say(f"error: {exc}")
+        log.info("stdin closed; the scale keeps running until SIGTERM/SIGINT")
+
+
+def main(config_path: str | Path, *, lang: str | None = None, stdin: TextIO | None = None) -> int:
+    """Run the headless scale until SIGTERM/SIGINT or ``quit``; 2 when it cannot start."""
+    from edge.config import ConfigError
+    from edge.seed import SeedError
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    try:
+        config = load_config(config_path)
+        app = ScaleApp(config, config_path, lang=lang)
+    except (ConfigError, SeedError, StoreError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    app.start()
+    console = Console(app, sys.stdout, stop.set)
+    threading.Thread(target=console.serve, args=(stdin or sys.stdin,), name="console", daemon=True).start()
+    log.info("headless scale running (type help on stdin)")
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        app.stop()
+    return 0

@@ -1,0 +1,44 @@
+"""The daily report (日结) as text lines, for the headless console and the report screen."""
+
+from __future__ import annotations
+
+from edge.core.report import DailyReport
+from edge.ui.model import texts
+
+_LABELS: dict[str, tuple[str, str]] = {
+    "title": ("日结 {date}", "Daily report {date}"),
+    "sales": ("交易 {n} 笔  {amount} 元", "Sales: {n}, {amount} CNY"),
+    "unpaid": ("未付款 {n} 笔  {amount} 元", "Unpaid: {n}, {amount} CNY"),
+    "refunds": ("退款 {n} 笔  {amount} 元", "Refunds: {n}, {amount} CNY"),
+    "rounding": ("抹零 {amount} 元", "Rounding: {amount} CNY"),
+    "total": ("实收 {amount} 元", "Taken: {amount} CNY"),
+    "method": ("  {method}  {amount} 元", "  {method}  {amount} CNY"),
+    "plu_weight": ("  {plu} {name}  {lines} 笔  {kg} kg  {amount} 元", "  {plu} {name}  {lines}x  {kg} kg  {amount}"),
+    "plu_piece": ("  {plu} {name}  {lines} 笔  {qty} 件  {amount} 元", "  {plu} {name}  {lines}x  {qty} pcs  {amount}"),
+}
+
+
+def report_lines(report: DailyReport, lang: str, e_g: int = 1) -> list[str]:
+    def line(code: str, **values: object) -> str:
+        return texts.pick(lang, _LABELS[code]).format(**values)
+
+    yuan = texts.amount_text
+    out = [
+        line("title", date=report.local_date),
+        line("sales", n=report.sales_count, amount=yuan(report.sales_fen)),
+    ]
+    if report.unpaid_count:
+        out.append(line("unpaid", n=report.unpaid_count, amount=yuan(report.unpaid_fen)))
+    if report.refunds_count:
+        out.append(line("refunds", n=report.refunds_count, amount=yuan(report.refunds_fen)))
+    if report.rounding_fen:
+        out.append(line("rounding", amount=yuan(report.rounding_fen)))
+    out.append(line("total", amount=yuan(report.total_fen)))
+    out.extend(line("method", method=method, amount=yuan(fen)) for method, fen in report.by_method.items())
+    for plu in report.plus:
+        values = {"plu": plu.plu, "name": plu.name, "lines": plu.lines, "amount": yuan(plu.amount_fen)}
+        if plu.net_g:
+            out.append(line("plu_weight", kg=texts.kg_text(plu.net_g, e_g), **values))
+        else:
+            out.append(line("plu_piece", qty=plu.quantity, **values))
+    return out

@@ -1,0 +1,111 @@
+"""Snapshots the screens render (docs/ui.md): frozen, plain data, no Kivy.
+
+Every text here is made from integers (grams, fen) by ``edge.core.units.format_kg`` and
+``edge.core.pricing.format_yuan``, so the merchant and the customer screens show the same
+numbers. Widgets only read these; they never compute a weight or an amount.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+MessageKind = Literal["info", "error"]
+CustomerMode = Literal["idle", "weighing", "cart", "payment", "paid"]
+
+
+@dataclass(frozen=True)
+class WeightPanel:
+    weight_text: str = ""  # "1.235"; "" while blanked (overload, underload, no data)
+    tare_text: str = ""  # "0.120" while a tare is active, else ""
+    stable: bool = False
+    zero: bool = False
+    net: bool = False  # a tare is active: the weight shown is net
+    overload: bool = False
+    underload: bool = False
+    blocked_text: str = ""  # why the weight cannot be sold now, in the current language
+
+
+@dataclass(frozen=True)
+class ItemPanel:
+    plu: str
+    name: str
+    unit_price_text: str  # "3.98 元/kg" or "15.00 元/件"
+    price_per_500g_text: str  # "1.99 元/500g"; "" for pieces
+    amount_text: str  # live amount of the current weight; "" when there is none
+    batch_id: str = ""
+    origin: str = ""
+    supplier: str = ""
+    pricing: str = "weight"  # "weight" | "piece"
+
+
+@dataclass(frozen=True)
+class CartLineView:
+    index: int
+    name: str
+    detail: str  # "1.235 kg × 3.98 元/kg" or "2 件 × 15.00 元/件"
+    amount_text: str
+
+
+@dataclass(frozen=True)
+class KeyView:
+    plu: str
+    name: str
+    price_text: str
+    position: int  # hotkey position on the page, or index in the search results
+
+
+@dataclass(frozen=True)
+class MerchantView:
+    weight: WeightPanel = field(default_factory=WeightPanel)
+    item: ItemPanel | None = None
+    cart: tuple[CartLineView, ...] = ()
+    subtotal_text: str = ""
+    rounding_text: str = ""
+    total_text: str = ""
+    keys: tuple[KeyView | None, ...] = ()
+    page: int = 0
+    page_count: int = 1
+    categories: tuple[str, ...] = ()
+    category: str = ""
+    query: str = ""
+    results: tuple[KeyView, ...] = ()
+    message: str = ""
+    message_kind: MessageKind = "info"
+    printer_text: str = ""
+    sync_text: str = ""
+    link_text: str = ""
+    lang: str = "zh"
+    busy: bool = False  # a checkout is in progress
+
+
+@dataclass(frozen=True)
+class CustomerView:
+    mode: CustomerMode = "idle"
+    market_name: str = ""
+    stall: str = ""
+    merchant_name: str = ""
+    weight_text: str = ""
+    item_name: str = ""
+    origin: str = ""
+    unit_price_text: str = ""
+    amount_text: str = ""
+    lines: tuple[CartLineView, ...] = ()
+    total_text: str = ""
+    qr_content: str = ""
+    qr_amount_text: str = ""
+    countdown_s: int = 0
+    lang: str = "zh"
+    seq: int = 0  # increases with every snapshot; a display drops older ones
+
+    def to_json(self) -> str:
+        """One line of JSON (no newline inside), UTF-8 text kept readable."""
+        return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> CustomerView:
+        data: dict[str, Any] = json.loads(text)
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}  # newer senders may add fields
+        known["lines"] = tuple(CartLineView(**line) for line in known.get("lines", ()))
+        return cls(**known)

@@ -1,0 +1,186 @@
+"""`python -m edge run --headless` end to end, as a subprocess: the simulated weighing module
+on a pty, the printer simulator over TCP, the customer display on the Unix socket, and a
+technician's line commands on stdin producing a real ticket."""
+
+from __future__ import annotations
+
+import json
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from edge import runtime
+from edge.store import Store
+from edge.ui.customer_link import CustomerSubscriber
+from edge.ui.model.views import CustomerView
+from simulator.printer.device import PrinterDevice
+from simulator.printer.server import PrinterServer
+from simulator.scale import PtyLink, VirtualScale
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class HeadlessScale:
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        self.scale = VirtualScale("mt-sics", seed=3, settle_s=0.2)
+        self.link = PtyLink(self.scale, directory=tmp).start()
+        self.printer = PrinterDevice(tmp / "tickets")
+        self.server = PrinterServer(self.printer, "127.0.0.1", 0).start()
+        self.socket = tmp / "run" / "customer.sock"
+        text = (ROOT / "examples" / "edge.toml").read_text(encoding="utf-8")
+        text = text.replace('"../var/run/scale0"', f'"{self.link.path}"')
+        text = text.replace("tcp:127.0.0.1:9100", f"tcp:127.0.0.1:{self.server.port}")
+        text = text.replace('"../var/edge.db"', f'"{tmp / "edge.db"}"')
+        text = text.replace('"catalog.json"', f'"{ROOT / "examples" / "catalog.json"}"')
+        text = text.replace('"../var/run/customer.sock"', f'"{self.socket}"')
+        self.config = tmp / "edge.toml"
+        self.config.write_text(text, encoding="utf-8")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "edge", "run", "--config", str(self.config), "--headless"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+            cwd=tmp,
+            bufsize=1,
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.stderr: list[str] = []
+        threading.Thread(target=self._pump, args=(self.proc.stdout, self.lines.put), daemon=True).start()
+        threading.Thread(target=self._pump, args=(self.proc.stderr, self.stderr.append), daemon=True).start()
+
+    @staticmethod
+    def _pump(stream, put) -> None:
+        for line in stream:
+            put(line.rstrip("\n"))
+
+    def ask(self, command: str, timeout_s: float = 20.0) -> list[str]:
+        """Send one command; the answer ends with an ``ok:``/``error:`` line or a JSON object."""
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(command + "\n")
+        self.proc.stdin.flush()
+        out: list[str] = []
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=0.1)
+            except queue.Empty:
+                assert self.proc.poll() is None, "\n".join(self.stderr)
+                continue
+            out.append(line)
+            if line.startswith(("ok:", "error:", "{")):
+                return out
+        raise AssertionError(f"no answer to {command!r}: {out}\n" + "\n".join(self.stderr[-20:]))
+
+    def snapshot(self) -> dict:
+        return json.loads(self.ask("status json")[-1])
+
+    def stop(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(15)
+        finally:
+            self.server.stop()
+            self.link.stop()
+
+
+@pytest.fixture
+def app(tmp_path) -> Iterator[HeadlessScale]:
+    scale = HeadlessScale(tmp_path)
+    yield scale
+    if scale.proc.poll() is None:
+        scale.proc.kill()
+        scale.proc.wait(5)
+        scale.server.stop()
+        scale.link.stop()
+
+
+def wait_for(cond, timeout_s: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if cond():
+            return
+        time.sleep(0.02)
+    raise AssertionError("condition not met in time")
+
+
+def test_a_sale_from_the_terminal_prints_a_ticket_and_shows_on_the_customer_display(app):
+    seen: list[CustomerView] = []
+    with CustomerSubscriber(app.socket, seen.append):
+        wait_for(lambda: seen and seen[-1].mode == "idle")
+        assert seen[-1].market_name == "兰州市城关区张掖路农贸市场" and seen[-1].stall == "A-12"
+        app.scale.put(1235)
+        assert app.ask("wait 10")[-1] == "ok: 1.235 kg stable"
+        assert app.ask("plu 1001")[-1].startswith("ok: 1001 白菜 3.98 元/kg batch B20261125-1001")
+        snap = app.snapshot()
+        merchant, customer = snap["merchant"], snap["customer"]
+        assert merchant["item"]["amount_text"] == customer["amount_text"] == "4.92"
+        assert merchant["weight"]["weight_text"] == customer["weight_text"] == "1.235"
+        assert customer["unit_price_text"] == merchant["item"]["unit_price_text"] == "3.98 元/kg"
+        wait_for(lambda: seen[-1].mode == "weighing" and seen[-1].amount_text == "4.92")
+        assert app.ask("add")[-1].startswith("ok: 已累计：白菜 1.235 kg × 3.98 元/kg，4.92 元")
+        app.ask("plu 4001")
+        app.ask("qty 2")
+        answer = app.ask("checkout cash")
+        assert answer[-1].startswith("ok: 已结算 34.92 元"), answer
+        sale_line = next(line for line in answer if line.startswith("sale: "))
+        trace_code = sale_line.split()[1]
+        ticket = app.printer.wait_for_ticket(1, timeout=15)
+        text = ticket.txt.read_text(encoding="utf-8")
+        assert "白菜" in text and "1.235kg" in text and "34.92" in text
+        wait_for(lambda: seen[-1].mode == "paid")
+        assert seen[-1].total_text == "34.92" and [line.name for line in seen[-1].lines] == ["白菜", "鸡蛋（盒装10枚）"]
+        report = app.ask("report")
+        assert report[0].startswith("日结") and any("实收 34.92 元" in line for line in report)
+    assert app.stop() == 0
+    with Store.open(app.tmp / "edge.db") as store:
+        sale = store.last_sale()
+        assert sale is not None and sale.trace_code == trace_code and sale.printed and sale.total_fen == 3492
+        assert store.get_setting(runtime.ZERO_STATE_KEY) == [0, 0]
+        assert [e.kind for e in store.events()] == ["software.updated"]
+
+
+def test_refusals_and_a_paper_out_never_lose_the_sale(app):
+    def weight() -> dict:
+        return app.snapshot()["merchant"]["weight"]
+
+    app.scale.put(60)
+    wait_for(lambda: (w := weight())["weight_text"] == "0.060" and w["stable"])
+    app.ask("plu 1001")
+    assert app.ask("add")[-1].startswith("error: 重量低于最小称量 0.100 kg")
+    assert app.ask("plu 9999")[-1].startswith("error: 商品编号 9999 不存在")
+    assert app.ask("bogus")[-1].startswith("error: unknown command")
+    app.scale.put(480)
+    assert app.ask("wait 10")[-1] == "ok: 0.480 kg stable"
+    app.printer.set_paper_out(True)
+    app.ask("plu 1002")
+    first = app.ask("checkout")[-1]
+    assert first.startswith("ok: 已结算 3.35 元")  # the printer's trouble is not known yet
+    wait_for(lambda: "缺纸" in app.snapshot()["merchant"]["printer_text"])
+    app.ask("plu 1003")
+    second = app.ask("checkout")[-1]
+    assert second.startswith("error: 已结算 1.43 元") and "交易已保存" in second and "缺纸" in second
+    assert app.printer.printed == []
+    app.printer.set_paper_out(False)
+    app.printer.wait_for_ticket(2, timeout=40)  # the worker retries by itself, oldest first
+    names = [t.txt.read_text(encoding="utf-8") for t in app.printer.printed]
+    assert "西红柿" in names[0] and "土豆" in names[1]
+    assert app.ask("quit")[-1] == "ok: stopping"
+    assert app.proc.wait(15) == 0
+    app.server.stop()
+    app.link.stop()
+    with Store.open(app.tmp / "edge.db") as store:
+        assert [s.total_fen for s in store.recent_sales()] == [143, 335]
+        assert store.pending_print_jobs() == []
