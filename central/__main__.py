@@ -1,0 +1,7 @@
+"""python -m central ..."""
+
+import sys
+
+from central.cli import main
+
+sys.exit(main())

@@ -1,0 +1,315 @@
+"""``python -m central``: serve, plus the market office's admin commands.
+
+Options also come from the environment: CENTRAL_DB, CENTRAL_MQTT, CENTRAL_API_TOKEN,
+CENTRAL_KEY (central's signing key file, created on first use).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from central import admin, publish
+from central.db import Database, DatabaseError
+from central.http import App, HttpServer
+from central.keys import CentralKey, CentralKeyError
+from central.mosquitto import TlsFiles, write_broker_files
+from central.mqtt import MqttError, MqttUrl
+from central.receiver import Receiver
+from central.schema import migrate
+
+log = logging.getLogger("central")
+
+
+def _host_port(text: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not HOST:PORT (e.g. 127.0.0.1:8080)")
+    return host, int(port)
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", default=os.environ.get("CENTRAL_DB"), help="sqlite:///FILE or postgresql://... "
+                        "(env CENTRAL_DB)")  # fmt: skip
+    mqtt = argparse.ArgumentParser(add_help=False)
+    mqtt.add_argument("--mqtt", default=os.environ.get("CENTRAL_MQTT"), help="mqtt://central:PASSWORD@HOST:PORT "
+                      "(env CENTRAL_MQTT)")  # fmt: skip
+    key = argparse.ArgumentParser(add_help=False)
+    key.add_argument("--key", default=os.environ.get("CENTRAL_KEY", "central-key.pem"),
+                     help="central's Ed25519 signing key (PEM), created on first use (env CENTRAL_KEY)")  # fmt: skip
+
+    p = argparse.ArgumentParser(prog="python -m central", description="Trace-scale central: ingest, pages, admin")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("serve", parents=[common, mqtt], help="run the MQTT receiver and/or the HTTP side")
+    s.add_argument("--http", type=_host_port, help="HOST:PORT for the trace page and API (omit: no HTTP)")
+    s.add_argument(
+        "--token", default=os.environ.get("CENTRAL_API_TOKEN"), help="API bearer token (env CENTRAL_API_TOKEN)"
+    )
+    s.add_argument("--workers", type=int, default=1, help="receiver worker threads (default 1)")
+    s.add_argument("--client-id", help="MQTT client id (default: central-HOST-PID)")
+    s.add_argument("-v", "--verbose", action="store_true")
+
+    sub.add_parser("init", parents=[common], help="create or upgrade the database schema")
+
+    m = sub.add_parser("market", help="markets").add_subparsers(dest="action", required=True)
+    ma = m.add_parser("add", parents=[common])
+    ma.add_argument("--id", required=True)
+    ma.add_argument("--node", required=True, help="6-digit market node code (start of its trace codes)")
+    ma.add_argument("--name", required=True)
+    ma.add_argument("--city", default="")
+    m.add_parser("list", parents=[common])
+
+    mc = sub.add_parser("merchant", help="merchants (real-name registration)").add_subparsers(
+        dest="action", required=True
+    )
+    mca = mc.add_parser("add", parents=[common])
+    for name in ("--id", "--market", "--stall", "--display-name", "--real-name", "--id-number", "--phone"):
+        mca.add_argument(name, required=True)
+    mcl = mc.add_parser("list", parents=[common])
+    mcl.add_argument("--private", action="store_true", help="also show real name, ID number and phone (office only)")
+
+    sc = sub.add_parser("scale", help="scales and their MQTT logins").add_subparsers(dest="action", required=True)
+    sca = sc.add_parser("add", parents=[common], help="register; prints the MQTT password once")
+    sca.add_argument("--id", required=True)
+    sca.add_argument("--market", required=True)
+    sca.add_argument("--no", type=int, required=True, help="scale number 1-999 within the market")
+    sca.add_argument("--public-key", required=True, help="the scale's device key, base64 (shown by the scale)")
+    sca.add_argument("--merchant")
+    scs = sc.add_parser("assign", parents=[common], help="give a scale to a merchant")
+    scs.add_argument("--id", required=True)
+    scs.add_argument("--merchant", required=True)
+    sck = sc.add_parser("key", parents=[common], help="replace a re-provisioned scale's public key")
+    sck.add_argument("--id", required=True)
+    sck.add_argument("--public-key", required=True)
+    scp = sc.add_parser("password", parents=[common], help="new MQTT password (printed once)")
+    scp.add_argument("--id", required=True)
+    sc.add_parser("list", parents=[common])
+
+    mu = sub.add_parser("mqtt-user", help="central's own broker login").add_subparsers(dest="action", required=True)
+    mua = mu.add_parser("add", parents=[common], help="create; prints the password once")
+    mua.add_argument("--name", default="central")
+    mur = mu.add_parser("reset", parents=[common], help="new password (printed once)")
+    mur.add_argument("--name", default="central")
+
+    c = sub.add_parser("catalog", help="the market catalog").add_subparsers(dest="action", required=True)
+    ci = c.add_parser("import", parents=[common], help='JSON file: {"plus": [...]} or a list of PLUs')
+    ci.add_argument("--market", required=True)
+    ci.add_argument("--file", required=True, type=Path)
+    ci.add_argument("--merge", action="store_true", help="keep PLUs not in the file")
+
+    b = sub.add_parser("batch", help="a merchant's incoming batches").add_subparsers(dest="action", required=True)
+    ba = b.add_parser("add", parents=[common])
+    ba.add_argument("--merchant", required=True)
+    for name in ("--batch-id", "--plu", "--supplier", "--supplier-node", "--upstream-code", "--origin",
+                 "--certificate", "--arrival-date"):  # fmt: skip
+        ba.add_argument(name, required=True)
+    bi = b.add_parser("import", parents=[common], help='JSON file: {"batches": [...]} or a list of batches')
+    bi.add_argument("--merchant", required=True)
+    bi.add_argument("--file", required=True, type=Path)
+    bd = b.add_parser("deactivate", parents=[common])
+    bd.add_argument("--batch-id", required=True)
+
+    pb = sub.add_parser("publish", help="send signed documents to the scales").add_subparsers(
+        dest="what", required=True
+    )
+    pc = pb.add_parser("catalog", parents=[common, mqtt, key])
+    pc.add_argument("--market", required=True)
+    pbb = pb.add_parser("batches", parents=[common, mqtt, key])
+    target = pbb.add_mutually_exclusive_group(required=True)
+    target.add_argument("--scale")
+    target.add_argument("--merchant")
+
+    sub.add_parser("key", parents=[key], help="print central's public key (for [sync].central_public_key)")
+
+    mq = sub.add_parser("mosquitto", parents=[common], help="write mosquitto.conf, passwd and acl from the database")
+    mq.add_argument("--dir", required=True, type=Path)
+    mq.add_argument("--listen", type=_host_port, default=("127.0.0.1", 1883))
+    mq.add_argument("--persistence", type=Path, help="persistence directory (omit: no persistence)")
+    mq.add_argument("--tls-cert")
+    mq.add_argument("--tls-key")
+    mq.add_argument("--tls-ca", help="require client certificates signed by this CA")
+    mq.add_argument("--user", help="user mosquitto runs as when started by root")
+
+    r = sub.add_parser("rejects", parents=[common], help="recently refused messages")
+    r.add_argument("--scale")
+    r.add_argument("--limit", type=int, default=20)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if getattr(args, "verbose", False) or args.command == "serve" else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return _run(args)
+    except (admin.AdminError, DatabaseError, MqttError, CentralKeyError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _db(args: argparse.Namespace) -> Database:
+    if not args.db:
+        raise admin.AdminError("no database: pass --db sqlite:///central.db (or postgresql://...) or set CENTRAL_DB")
+    db = Database(args.db)
+    migrate(db)
+    return db
+
+
+def _mqtt(args: argparse.Namespace) -> MqttUrl:
+    if not args.mqtt:
+        raise admin.AdminError("no broker: pass --mqtt mqtt://central:PASSWORD@HOST:PORT or set CENTRAL_MQTT")
+    return MqttUrl.parse(args.mqtt)
+
+
+def _show(rows: list[dict[str, Any]]) -> None:
+    for row in rows:
+        print(json.dumps(row, ensure_ascii=False, default=str))
+
+
+def _load_list(path: Path, key: str) -> list[dict[str, Any]]:
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise admin.AdminError(f"cannot read {path} as JSON ({exc})") from None
+    items = doc.get(key) if isinstance(doc, dict) else doc
+    if not isinstance(items, list):
+        raise admin.AdminError(f"{path} must hold a JSON list or an object with {key!r}: [...]")
+    return items
+
+
+def _run(args: argparse.Namespace) -> int:
+    cmd, action = args.command, getattr(args, "action", None)
+    if cmd == "serve":
+        return _serve(args)
+    if cmd == "key":
+        print(CentralKey.load_or_create(args.key).public_key_b64())
+        return 0
+    db = _db(args)
+    with db.connection() as conn:
+        if cmd == "init":
+            print(f"database ready at schema version {migrate(db)}")
+        elif cmd == "market" and action == "add":
+            admin.add_market(conn, args.id, args.node, args.name, args.city)
+            print(f"market {args.id} registered")
+        elif cmd == "market":
+            _show(conn.all("SELECT market_id, node_code, name, city FROM markets ORDER BY market_id"))
+        elif cmd == "merchant" and action == "add":
+            admin.add_merchant(conn, args.id, args.market, stall=args.stall, display_name=args.display_name,
+                               real_name=args.real_name, id_number=args.id_number, phone=args.phone)  # fmt: skip
+            print(f"merchant {args.id} registered (stall {args.stall})")
+        elif cmd == "merchant":
+            private = ", real_name, id_number, phone" if args.private else ""
+            _show(conn.all(f"SELECT merchant_id, market_id, stall, display_name{private} FROM merchants ORDER BY 1"))
+        elif cmd == "scale" and action == "add":
+            creds = admin.add_scale(conn, args.id, args.market, args.no, args.public_key, args.merchant)
+            _print_credentials(creds, "scale")
+        elif cmd == "scale" and action == "assign":
+            admin.assign_scale(conn, args.id, args.merchant)
+            print(f"scale {args.id} now sells for merchant {args.merchant}; publish its batches next")
+        elif cmd == "scale" and action == "key":
+            admin.set_scale_key(conn, args.id, args.public_key)
+            print(f"scale {args.id}: new public key stored")
+        elif cmd == "scale" and action == "password":
+            _print_credentials(admin.reset_password(conn, args.id), "scale")
+        elif cmd == "scale":
+            _show(conn.all("SELECT scale_id, market_id, scale_no, merchant_id, public_key FROM scales ORDER BY 1"))
+        elif cmd == "mqtt-user":
+            creds = (
+                admin.add_central_account(conn, args.name) if action == "add" else admin.reset_password(conn, args.name)
+            )
+            _print_credentials(creds, "central")
+        elif cmd == "catalog":
+            n = admin.set_catalog(conn, args.market, _load_list(args.file, "plus"), replace=not args.merge)
+            print(f"catalog of {args.market}: {n} PLUs stored; send it with `central publish catalog`")
+        elif cmd == "batch" and action == "add":
+            fields = ("batch_id", "plu", "supplier", "supplier_node", "upstream_code", "origin", "certificate",
+                      "arrival_date")  # fmt: skip
+            admin.add_batch(conn, args.merchant, {f: getattr(args, f) for f in fields})
+            print(f"batch {args.batch_id} stored; send it with `central publish batches --merchant {args.merchant}`")
+        elif cmd == "batch" and action == "import":
+            items = _load_list(args.file, "batches")
+            for item in items:
+                admin.add_batch(conn, args.merchant, item)
+            print(f"{len(items)} batches stored for {args.merchant}")
+        elif cmd == "batch":
+            admin.set_batch_active(conn, args.batch_id, False)
+            print(f"batch {args.batch_id} deactivated; publish the merchant's batches to take it off the scales")
+        elif cmd == "publish":
+            key = CentralKey.load_or_create(args.key)
+            if args.what == "catalog":
+                docs = [publish.catalog_document(conn, key, args.market)]
+            else:
+                docs = publish.batches_documents(conn, key, scale_id=args.scale or "", merchant_id=args.merchant or "")
+            publish.send(_mqtt(args), docs)
+            for d in docs:
+                print(f"published {d.topic} version {d.doc['version']}")
+        elif cmd == "mosquitto":
+            return _mosquitto(conn, args)
+        elif cmd == "rejects":
+            where, params = ("WHERE scale_id = ? ", (args.scale,)) if args.scale else ("", ())
+            _show(conn.all(
+                f"SELECT id, topic, scale_id, reason, detail, count, first_ms, last_ms FROM rejects {where}"
+                "ORDER BY last_ms DESC LIMIT ?", (*params, args.limit),
+            ))  # fmt: skip
+    return 0
+
+
+def _print_credentials(creds: admin.Credentials, role: str) -> None:
+    print(f"MQTT user:     {creds.username}")
+    print(f"MQTT password: {creds.password}")
+    print("The password is shown only this once (central keeps only its hash): note it now, then run")
+    print("`python -m central mosquitto ...` and reload the broker so it takes the new login.")
+    if role == "scale":
+        print("On the scale put it into [sync] of edge.toml, with central's public key from `python -m central key`.")
+
+
+def _mosquitto(conn: Any, args: argparse.Namespace) -> int:
+    tls = None
+    if args.tls_cert or args.tls_key:
+        if not (args.tls_cert and args.tls_key):
+            raise admin.AdminError("TLS needs both --tls-cert and --tls-key")
+        tls = TlsFiles(args.tls_cert, args.tls_key, args.tls_ca)
+    host, port = args.listen
+    files = write_broker_files(conn, args.dir, host=host, port=port, persistence_dir=args.persistence, tls=tls,
+                               user=args.user)  # fmt: skip
+    print(f"wrote {files.conf}, {files.passwd}, {files.acl}")
+    print(f"run: mosquitto -c {files.conf}   (a running broker: send it SIGHUP to reload passwd and acl)")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    db = _db(args)
+    if not args.mqtt and not args.http:
+        raise admin.AdminError("nothing to serve: give --mqtt (receiver), --http (pages and API) or both")
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    receiver = server = None
+    if args.mqtt:
+        receiver = Receiver(db, _mqtt(args), client_id=args.client_id, workers=max(1, args.workers))
+        receiver.start()
+        log.info("receiver started (%s)", receiver.client_id)
+    if args.http:
+        server = HttpServer(App(db, args.token), *args.http)
+        server.start()
+        print(f"central: http://{server.host}:{server.port}/", flush=True)
+        if not args.token:
+            log.warning("no API token (--token / CENTRAL_API_TOKEN): the regulator API answers 401 to everyone")
+    stop.wait()
+    if server:
+        server.stop()
+    if receiver:
+        receiver.stop()
+    db.close()
+    return 0

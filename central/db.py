@@ -1,0 +1,203 @@
+"""A thin database layer over sqlite3 and psycopg 3: one URL, one SQL dialect of ours.
+
+SQL in central is written once with ``?`` placeholders and portable statements
+(``INSERT ... ON CONFLICT``); :class:`Database` turns ``?`` into ``%s`` for PostgreSQL.
+Connections come from a small pool so the HTTP threads and the receiver workers do not
+reconnect per request.
+"""
+
+from __future__ import annotations
+
+import queue
+import re
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+SQLITE, POSTGRES = "sqlite", "postgresql"
+_SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA synchronous = FULL",  # an ack promises the sale survives a power cut
+    "PRAGMA foreign_keys = ON",
+    "PRAGMA busy_timeout = 30000",  # several receivers may write one file
+)
+
+
+class DatabaseError(RuntimeError):
+    """The database URL is wrong or the database cannot be reached."""
+
+
+@dataclass(frozen=True, slots=True)
+class DbUrl:
+    dialect: str
+    target: str  # a file path for SQLite, a libpq URL for PostgreSQL
+
+    @classmethod
+    def parse(cls, url: str) -> DbUrl:
+        if url.startswith("sqlite:///"):
+            path = url.removeprefix("sqlite:///")
+            if not path:
+                raise DatabaseError("sqlite URL needs a file: sqlite:///central.db (or sqlite:////abs/path.db)")
+            return cls(SQLITE, path)
+        scheme = urlsplit(url).scheme
+        if scheme in ("postgresql", "postgres"):
+            return cls(POSTGRES, url)
+        raise DatabaseError(
+            f"unsupported database URL {url!r}: use sqlite:///FILE for one market "
+            "or postgresql://USER@HOST/DB for a city"
+        )
+
+
+class Connection:
+    """One DB connection with our placeholder style; transactions are explicit."""
+
+    def __init__(self, raw: Any, dialect: str) -> None:
+        self.raw = raw
+        self.dialect = dialect
+
+    def _sql(self, sql: str) -> str:
+        return sql if self.dialect == SQLITE else sql.replace("?", "%s")
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self.raw.execute(self._sql(sql), tuple(params))
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            if self.dialect == SQLITE:
+                self.raw.executemany(sql, rows)
+            else:
+                with self.raw.cursor() as cur:
+                    cur.executemany(self._sql(sql), rows)
+
+    def insert_many(
+        self, table: str, columns: Sequence[str], pg_types: Sequence[str], rows: Sequence[Sequence[Any]], tail: str = ""
+    ) -> None:
+        """Insert many rows with one statement on PostgreSQL (``unnest`` of one array per column:
+        a short query psycopg parses once, instead of a row-per-statement round trip), and with
+        ``executemany`` on SQLite, which is in-process and already fast."""
+        if not rows:
+            return
+        names = ", ".join(columns)
+        if self.dialect == SQLITE:
+            self.raw.executemany(f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(columns))}) {tail}", rows)
+            return
+        arrays = ", ".join(f"%s::{kind}[]" for kind in pg_types)
+        self.raw.execute(
+            f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}) {self._sql(tail)}",
+            [list(column) for column in zip(*rows, strict=True)],
+        )
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
+        rows = self.all(sql, params)
+        return rows[0] if rows else None
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        cur = self.execute(sql, params)
+        if cur.description is None:
+            return []
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        row = self.execute(sql, params).fetchone()
+        return None if row is None else row[0]
+
+    @contextmanager
+    def transaction(self, *, write: bool = True) -> Iterator[Connection]:
+        """BEGIN ... COMMIT, ROLLBACK on error. SQLite takes the write lock up front
+        (BEGIN IMMEDIATE) so two writers never deadlock upgrading a read lock."""
+        self.raw.execute("BEGIN IMMEDIATE" if self.dialect == SQLITE and write else "BEGIN")
+        try:
+            yield self
+        except BaseException:
+            self.raw.execute("ROLLBACK")
+            raise
+        self.raw.execute("COMMIT")
+
+    def lock_scale_sync(self, scale_id: str) -> int | None:
+        """Lock the scale's watermark row for this transaction and return acked_through
+        (SQLite's BEGIN IMMEDIATE already serialises writers)."""
+        suffix = " FOR UPDATE" if self.dialect == POSTGRES else ""
+        return self.scalar(f"SELECT acked_through FROM scale_sync WHERE scale_id = ?{suffix}", (scale_id,))
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+class Database:
+    """Connections to one database URL, pooled."""
+
+    def __init__(self, url: str, *, pool_size: int = 8) -> None:
+        self.url = url
+        self.parsed = DbUrl.parse(url)
+        self.dialect = self.parsed.dialect
+        self._pool: queue.LifoQueue[Connection] = queue.LifoQueue(maxsize=pool_size)
+        self._lock = threading.Lock()
+
+    def connect(self) -> Connection:
+        if self.dialect == SQLITE:
+            path = Path(self.parsed.target)
+            if not path.parent.exists():
+                raise DatabaseError(f"directory {path.parent} for the SQLite database does not exist; create it first")
+            raw = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+            for pragma in _SQLITE_PRAGMAS:
+                raw.execute(pragma)
+            return Connection(raw, SQLITE)
+        import psycopg  # only needed for a city database
+
+        try:
+            raw = psycopg.connect(self.parsed.target, autocommit=True)
+        except psycopg.OperationalError as exc:
+            raise DatabaseError(f"cannot connect to PostgreSQL at {_redact(self.url)}: {exc}".strip()) from exc
+        return Connection(raw, POSTGRES)
+
+    @contextmanager
+    def connection(self) -> Iterator[Connection]:
+        """A pooled connection; a connection that failed is closed instead of returned."""
+        try:
+            conn = self._pool.get_nowait()
+        except queue.Empty:
+            conn = self.connect()
+        ok = False
+        try:
+            yield conn
+            ok = True
+        finally:
+            if ok and not _in_transaction(conn):
+                try:
+                    self._pool.put_nowait(conn)
+                except queue.Full:
+                    conn.close()
+            else:
+                conn.close()
+
+    def close(self) -> None:
+        while True:
+            try:
+                self._pool.get_nowait().close()
+            except queue.Empty:
+                return
+
+
+def _in_transaction(conn: Connection) -> bool:
+    if conn.dialect == SQLITE:
+        return bool(conn.raw.in_transaction)
+    from psycopg import pq
+
+    return conn.raw.info.transaction_status != pq.TransactionStatus.IDLE
+
+
+def _redact(url: str) -> str:
+    """A URL for messages, without its password."""
+    return re.sub(r"//([^:/@]+):[^@/]*@", r"//\1:***@", url)
+
+
+def is_unique_violation(exc: BaseException) -> bool:
+    if isinstance(exc, sqlite3.IntegrityError):
+        return "UNIQUE" in str(exc)
+    return type(exc).__name__ == "UniqueViolation"

@@ -1,0 +1,377 @@
+"""Storing what the scales upload: sales batches (with the ack watermark), status, events.
+
+Everything here runs on one DB connection inside one transaction per message and knows
+nothing of MQTT, so the receiver, the tests and the bench share it.
+
+Sales are upserted on ``sale_id`` and ``(scale_id, seq)``: a resent sale changes
+nothing; a later oseq of the same sale (``sale_update``) replaces payment and printed
+only. The scale's watermark row is locked first (``SELECT ... FOR UPDATE`` on
+PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite), so receivers working on the same scale in
+parallel take turns and the watermark only ever moves up over oseqs really committed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import threading
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from central.db import Connection
+from central.keys import load_public_key, verify_signature
+from central.localtime import local_date, now_ms
+from central.validate import BadItem, Rejected, SalesBatch, SalesItem, Topic
+from edge.core.eventlog import EventEntry, canonical_json, verify_chain
+from edge.core.records import Sale
+
+log = logging.getLogger(__name__)
+MAX_REJECT_PAYLOAD = 64 * 1024  # enough to investigate; a huge junk message is not kept whole
+
+
+@dataclass(frozen=True, slots=True)
+class ScaleInfo:
+    scale_id: str
+    market_id: str
+    key: Ed25519PublicKey
+
+
+def load_scale(conn: Connection, scale_id: str) -> ScaleInfo | None:
+    row = conn.one("SELECT scale_id, market_id, public_key FROM scales WHERE scale_id = ?", (scale_id,))
+    if row is None:
+        return None
+    return ScaleInfo(row["scale_id"], row["market_id"], load_public_key(row["public_key"]))
+
+
+def check_scale(scale: ScaleInfo | None, topic: Topic) -> ScaleInfo:
+    if scale is None:
+        raise Rejected("unknown_scale", f"scale {topic.scale_id!r} is not registered at central; register it first")
+    if scale.market_id != topic.market_id:
+        raise Rejected(
+            "market_mismatch", f"scale {scale.scale_id} belongs to market {scale.market_id}, not {topic.market_id}"
+        )
+    return scale
+
+
+def check_signatures(batch: SalesBatch, key: Ed25519PublicKey) -> SalesBatch:
+    """Mark every item whose device signature does not verify as bad (a forged record).
+
+    Ed25519 verification is most of the ingest CPU and releases the GIL, so a batch is
+    verified in chunks on a small thread pool while this thread builds the payloads.
+    """
+    good = [(i, item) for i, item in enumerate(batch.items) if isinstance(item, SalesItem)]
+    work = [(item.sale.signature, item.sale.signing_payload()) for _, item in good]
+    chunks = [work[n : n + _VERIFY_CHUNK] for n in range(0, len(work), _VERIFY_CHUNK)]
+    if len(chunks) > 1:
+        verdicts = [ok for chunk in _pool().map(_verify_chunk, chunks, [key] * len(chunks)) for ok in chunk]
+    else:
+        verdicts = [ok for chunk in chunks for ok in _verify_chunk(chunk, key)]
+    items = list(batch.items)
+    for (index, item), ok in zip(good, verdicts, strict=True):
+        if not ok:
+            items[index] = BadItem(
+                item.oseq,
+                "bad_signature",
+                f"sale {item.sale.sale_id} (seq {item.sale.seq}) does not verify with scale {batch.scale_id}'s "
+                "registered key: forged, altered, or the scale's key changed (re-register its public key)",
+                item.sale.to_dict(),
+            )
+    return SalesBatch(batch.scale_id, batch.first, batch.last, items)
+
+
+_VERIFY_CHUNK = 50
+_verify_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _verify_pool
+    with _pool_lock:
+        if _verify_pool is None:
+            _verify_pool = ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2), thread_name_prefix="verify")
+        return _verify_pool
+
+
+def _verify_chunk(chunk: list[tuple[str, bytes]], key: Ed25519PublicKey) -> list[bool]:
+    return [verify_signature(key, signature, payload) for signature, payload in chunk]
+
+
+@dataclass(slots=True)
+class SalesResult:
+    acked_through: int
+    stored: int = 0  # new sales inserted
+    updated: int = 0  # payment/printed replaced by a later oseq
+    unchanged: int = 0  # resends
+    bad: list[BadItem] = field(default_factory=list)
+
+
+_SALE_COLUMNS = (
+    "sale_id", "scale_id", "seq", "trace_code", "market_id", "merchant_id", "stall", "operator", "created_ms",
+    "local_date", "total_fen", "rounding_fen", "payment_method", "payment_status", "provider_ref", "printed",
+    "software_id", "signature", "refund_of", "oseq", "received_ms",
+)  # fmt: skip
+_LINE_COLUMNS = (
+    "sale_id", "line_no", "plu", "goods_code", "name", "pricing", "net_g", "tare_g", "quantity",
+    "unit_price_fen", "amount_fen", "batch_id", "origin",
+)  # fmt: skip
+_SALE_PG_TYPES = (
+    "text", "text", "bigint", "text", "text", "text", "text", "text", "bigint", "text", "bigint", "bigint", "text",
+    "text", "text", "integer", "text", "text", "text", "bigint", "bigint",
+)  # fmt: skip
+_LINE_PG_TYPES = ("text", "integer", "text", "text", "text", "text", "bigint", "bigint", "bigint", "bigint", "bigint",
+                  "text", "text")  # fmt: skip
+_NOTHING = "ON CONFLICT DO NOTHING"  # a resend, or another receiver was first
+_UPDATE_PAYMENT = (
+    "UPDATE sales SET payment_method = ?, payment_status = ?, provider_ref = ?, printed = ?, oseq = ? "
+    "WHERE sale_id = ? AND oseq < ?"
+)
+
+
+def store_sales(conn: Connection, batch: SalesBatch) -> SalesResult:
+    """Upsert the batch's good items and move the watermark; one transaction."""
+    received = now_ms()
+    with conn.transaction():
+        conn.execute(
+            "INSERT INTO scale_sync (scale_id, acked_through) VALUES (?, 0) ON CONFLICT DO NOTHING", (batch.scale_id,)
+        )
+        watermark = int(conn.lock_scale_sync(batch.scale_id) or 0)
+        result = SalesResult(watermark, bad=[i for i in batch.items if isinstance(i, BadItem)])
+        good = [i for i in batch.items if isinstance(i, SalesItem)]
+        accepted = _upsert(conn, batch.scale_id, good, received, result)
+        result.acked_through = _advance(conn, batch.scale_id, watermark, accepted)
+        conn.execute(
+            "UPDATE scale_sync SET acked_through = ?, last_message_ms = ? WHERE scale_id = ?",
+            (result.acked_through, received, batch.scale_id),
+        )
+    return result
+
+
+def _upsert(conn: Connection, scale_id: str, items: list[SalesItem], received: int, result: SalesResult) -> list[int]:
+    """Insert new sales, apply later payment states; return the oseqs accepted."""
+    if not items:
+        return []
+    seqs = sorted({i.sale.seq for i in items})
+    marks = ", ".join("?" * len(seqs))
+    existing = {
+        row["seq"]: row
+        for row in conn.all(
+            f"SELECT seq, sale_id, signature, oseq FROM sales WHERE scale_id = ? AND seq IN ({marks})",
+            (scale_id, *seqs),
+        )
+    }
+    new: dict[str, tuple[int, Sale]] = {}  # sale_id -> newest (oseq, sale) of a sale not stored yet
+    new_seqs: dict[int, str] = {}  # seq -> sale_id of those
+    updates: list[tuple[int, Sale]] = []
+    accepted: list[int] = []
+    for item in items:
+        sale = item.sale
+        held = existing.get(sale.seq)
+        if held is None:
+            held_new = new.get(sale.sale_id)
+            same_seq = new_seqs.get(sale.seq)
+            if same_seq is not None and same_seq != sale.sale_id:
+                result.bad.append(_conflict(item, f"seq {sale.seq} is also sale {same_seq} in this message"))
+                continue
+            if held_new is not None and held_new[1].signature != sale.signature:
+                result.bad.append(_conflict(item, f"sale {sale.sale_id} appears twice with different content"))
+                continue
+            new[sale.sale_id] = (item.oseq, sale)
+            new_seqs[sale.seq] = sale.sale_id
+        elif held["sale_id"] != sale.sale_id:
+            result.bad.append(_conflict(item, f"seq {sale.seq} of {scale_id} is already sale {held['sale_id']}"))
+            continue
+        elif held["signature"] != sale.signature:
+            result.bad.append(_conflict(item, f"sale {sale.sale_id} was stored with different signed content"))
+            continue
+        elif item.oseq > held["oseq"]:
+            updates.append((item.oseq, sale))
+        else:
+            result.unchanged += 1
+        accepted.append(item.oseq)
+    if new:
+        sale_rows = [_sale_row(s, oseq, received) for oseq, s in new.values()]
+        line_rows = [row for _, s in new.values() for row in _line_rows(s)]
+        conn.insert_many("sales", _SALE_COLUMNS, _SALE_PG_TYPES, sale_rows, _NOTHING)
+        conn.insert_many("sale_lines", _LINE_COLUMNS, _LINE_PG_TYPES, line_rows, _NOTHING)
+        result.stored += len(new)
+    if updates:
+        conn.executemany(
+            _UPDATE_PAYMENT,
+            [
+                (
+                    s.payment.method.value,
+                    s.payment.status.value,
+                    s.payment.provider_ref,
+                    int(s.printed),
+                    o,
+                    s.sale_id,
+                    o,
+                )
+                for o, s in updates
+            ],
+        )
+        result.updated += len(updates)
+    return accepted
+
+
+def _conflict(item: SalesItem, detail: str) -> BadItem:
+    return BadItem(
+        item.oseq, "conflict", detail + "; the scale's database may have been restored or cloned", item.sale.to_dict()
+    )
+
+
+def _sale_row(sale: Sale, oseq: int, received: int) -> tuple[Any, ...]:
+    pay = sale.payment
+    return (
+        sale.sale_id, sale.scale_id, sale.seq, sale.trace_code, sale.market_id, sale.merchant_id, sale.stall,
+        sale.operator, sale.created_ms, local_date(sale.created_ms), sale.total_fen, sale.rounding_fen,
+        pay.method.value, pay.status.value, pay.provider_ref, int(sale.printed), sale.software_id, sale.signature,
+        sale.refund_of, oseq, received,
+    )  # fmt: skip
+
+
+def _line_rows(sale: Sale) -> Iterable[tuple[Any, ...]]:
+    for no, ln in enumerate(sale.lines, start=1):
+        yield (
+            sale.sale_id, no, ln.plu, ln.goods_code, ln.name, ln.pricing.value, ln.net_g, ln.tare_g, ln.quantity,
+            ln.unit_price_fen, ln.amount_fen, ln.batch_id, ln.origin,
+        )  # fmt: skip
+
+
+def runs(oseqs: Iterable[int]) -> list[tuple[int, int]]:
+    """Contiguous runs of ascending oseqs: [1,2,3,5,6] -> [(1,3),(5,6)]."""
+    out: list[tuple[int, int]] = []
+    for oseq in sorted(set(oseqs)):
+        if out and oseq == out[-1][1] + 1:
+            out[-1] = (out[-1][0], oseq)
+        else:
+            out.append((oseq, oseq))
+    return out
+
+
+def _advance(conn: Connection, scale_id: str, watermark: int, accepted: list[int]) -> int:
+    """Add the accepted runs and return the highest contiguous oseq now held."""
+    fresh = [(scale_id, first, last) for first, last in runs(accepted) if last > watermark]
+    conn.executemany(
+        "INSERT INTO oseq_runs (scale_id, first_oseq, last_oseq) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", fresh
+    )
+    held = conn.all("SELECT first_oseq, last_oseq FROM oseq_runs WHERE scale_id = ? ORDER BY first_oseq", (scale_id,))
+    new_mark = watermark
+    for row in held:
+        if row["first_oseq"] > new_mark + 1:
+            break  # a gap: the edge resends from new_mark + 1
+        new_mark = max(new_mark, int(row["last_oseq"]))
+    if held:
+        conn.execute("DELETE FROM oseq_runs WHERE scale_id = ? AND last_oseq <= ?", (scale_id, new_mark))
+    return new_mark
+
+
+# --- rejects ---------------------------------------------------------------------------------
+
+
+def record_reject(
+    conn: Connection, topic: str, scale_id: str | None, reason: str, detail: str, payload: bytes | str
+) -> None:
+    """Keep a refused message for investigation; the same bytes again count up one row."""
+    data = payload if isinstance(payload, bytes) else payload.encode("utf-8")
+    digest = hashlib.sha256(topic.encode() + b"\0" + reason.encode() + b"\0" + data).hexdigest()
+    text = data[:MAX_REJECT_PAYLOAD].decode("utf-8", errors="replace").replace("\0", "\ufffd")
+    ts = now_ms()
+    with conn.transaction():
+        conn.execute(
+            "INSERT INTO rejects (digest, topic, scale_id, reason, detail, payload, count, first_ms, last_ms) "
+            "VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?) "
+            "ON CONFLICT (digest) DO UPDATE SET count = rejects.count + 1, last_ms = excluded.last_ms",
+            (digest, topic, scale_id, reason, detail[:2000], text, ts, ts),
+        )
+
+
+def record_bad_items(conn: Connection, topic: str, scale_id: str, bad: list[BadItem]) -> None:
+    for item in bad:
+        try:
+            raw = canonical_json(item.raw)
+        except (TypeError, ValueError):
+            raw = repr(item.raw)
+        record_reject(conn, topic, scale_id, item.reason, f"oseq {item.oseq}: {item.detail}", raw)
+
+
+# --- status and events -------------------------------------------------------------------------
+
+
+def store_status(conn: Connection, scale_id: str, status: dict[str, Any]) -> None:
+    """Upsert the heartbeat; the will (online false only) keeps the last known details."""
+    cols = ("software_id", "backlog", "oldest_unacked_ms", "printer", "last_sale_ms", "last_event_id",
+            "last_event_hash", "sent_ms")  # fmt: skip
+    values = [status.get(c) for c in cols]
+    keep = ", ".join(f"{c} = COALESCE(excluded.{c}, scale_status.{c})" for c in cols)
+    with conn.transaction():
+        conn.execute(
+            f"INSERT INTO scale_status (scale_id, online, {', '.join(cols)}, received_ms) "
+            f"VALUES (?, ?, {', '.join('?' * len(cols))}, ?) "
+            "ON CONFLICT (scale_id) DO UPDATE SET online = excluded.online, "
+            f"received_ms = excluded.received_ms, {keep}",
+            (scale_id, int(status["online"]), *values, now_ms()),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class EventsResult:
+    stored: int
+    broken_at: int | None  # first entry that does not extend the stored chain
+
+
+def store_events(conn: Connection, scale_id: str, entries: list[EventEntry]) -> EventsResult:
+    """Append the entries that extend the chain central holds; stop at the first bad one."""
+    received = now_ms()
+    with conn.transaction():
+        conn.execute(
+            "INSERT INTO scale_sync (scale_id, acked_through) VALUES (?, 0) ON CONFLICT DO NOTHING", (scale_id,)
+        )
+        conn.lock_scale_sync(scale_id)  # one writer per scale's chain at a time
+        last = conn.one(
+            "SELECT event_id, kind, data, created_ms, prev_hash, hash FROM events WHERE scale_id = ? "
+            "ORDER BY event_id DESC LIMIT 1",
+            (scale_id,),
+        )
+        prev = None if last is None else EventEntry(
+            int(last["event_id"]), last["kind"], json.loads(last["data"]), int(last["created_ms"]),
+            last["prev_hash"], last["hash"],
+        )  # fmt: skip
+        held = prev.id if prev else 0
+        old = [e for e in entries if e.id <= held]
+        fresh = sorted((e for e in entries if e.id > held), key=lambda e: e.id)
+        broken: int | None = None
+        for entry in old:  # a resend must be exactly what central already holds
+            stored = conn.one(
+                "SELECT kind, data, created_ms, prev_hash, hash FROM events WHERE scale_id = ? AND event_id = ?",
+                (scale_id, entry.id),
+            )
+            resent = (entry.kind, canonical_json(entry.data), entry.created_ms, entry.prev_hash, entry.hash)
+            if stored is None or tuple(stored.values()) != resent:
+                broken = entry.id if broken is None else min(broken, entry.id)
+        ok, bad_id = verify_chain(fresh, prev)
+        good = fresh if ok else [e for e in fresh if e.id < (bad_id or 0)]
+        if not ok:
+            broken = bad_id if broken is None else min(broken, bad_id or broken)
+        conn.executemany(
+            "INSERT INTO events (scale_id, event_id, kind, data, created_ms, prev_hash, hash, received_ms) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            [
+                (scale_id, e.id, e.kind, canonical_json(e.data), e.created_ms, e.prev_hash, e.hash, received)
+                for e in good
+            ],
+        )
+        if broken is not None:
+            conn.execute(
+                "INSERT INTO event_chain_breaks (scale_id, bad_event_id, detail, received_ms) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (scale_id) DO UPDATE SET bad_event_id = excluded.bad_event_id, "
+                "detail = excluded.detail, received_ms = excluded.received_ms",
+                (scale_id, broken, f"event {broken} does not extend the chain central holds", received),
+            )
+    return EventsResult(len(good), broken)

@@ -1,0 +1,90 @@
+"""Ed25519 on central's side: verifying the scales' sale signatures, signing documents.
+
+Sale signatures cover ``Sale.signing_payload()`` (edge.core.records); documents sent
+down (catalog, batches, config) are signed over ``edge.core.signed.signed_payload`` with
+central's own key, kept in a PEM file created on first use.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from edge.core.signed import SIGNATURE_FIELD, signed_payload
+
+
+class CentralKeyError(ValueError):
+    """A key is missing, damaged or not Ed25519."""
+
+
+def load_public_key(b64: str) -> Ed25519PublicKey:
+    """A scale's registered public key: base64 of the 32 raw bytes."""
+    try:
+        raw = base64.b64decode(b64.strip(), validate=True)
+        return Ed25519PublicKey.from_public_bytes(raw)
+    except (binascii.Error, ValueError) as exc:
+        raise CentralKeyError(
+            f"not a base64 Ed25519 public key of 32 bytes ({exc}); copy the key the scale shows "
+            "(technician screen or `python -m edge doctor`) again"
+        ) from exc
+
+
+def verify_signature(key: Ed25519PublicKey, signature_b64: object, payload: bytes) -> bool:
+    """True if ``signature_b64`` is the key's signature over ``payload``."""
+    if not isinstance(signature_b64, str) or not signature_b64:
+        return False
+    try:
+        key.verify(base64.b64decode(signature_b64, validate=True), payload)
+    except (InvalidSignature, binascii.Error, ValueError):
+        return False
+    return True
+
+
+class CentralKey:
+    """Central's signing key (documents to the scales)."""
+
+    def __init__(self, key: Ed25519PrivateKey) -> None:
+        self._key = key
+
+    @classmethod
+    def load_or_create(cls, path: str | Path) -> CentralKey:
+        path = Path(path)
+        if path.exists():
+            try:
+                key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+            except (ValueError, TypeError) as exc:
+                raise CentralKeyError(f"central key {path} is damaged ({exc}); restore it from the backup") from exc
+            if not isinstance(key, Ed25519PrivateKey):
+                raise CentralKeyError(f"central key {path} is not an Ed25519 key; restore the right file")
+            return cls(key)
+        key = Ed25519PrivateKey.generate()
+        pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # private: owner only
+        with os.fdopen(fd, "wb") as f:
+            f.write(pem)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+        return cls(key)
+
+    def public_key_b64(self) -> str:
+        raw = self._key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        return base64.b64encode(raw).decode("ascii")
+
+    def sign_document(self, doc: Mapping[str, Any]) -> dict[str, Any]:
+        """``doc`` plus its ``signature`` over the canonical JSON of the rest."""
+        body = {k: v for k, v in doc.items() if k != SIGNATURE_FIELD}
+        signature = base64.b64encode(self._key.sign(signed_payload(body))).decode("ascii")
+        return {**body, SIGNATURE_FIELD: signature}

@@ -1,0 +1,212 @@
+"""The MQTT receiver: shared subscriptions in, database commits, acks out.
+
+paho's network thread only queues messages (a bounded queue, so a slow database holds
+the broker back instead of filling memory); worker threads parse, verify, commit and
+then publish the ack, per docs/sync.md. A bad message is recorded in ``rejects`` and
+the receiver carries on; a database outage drops the message without an ack, and the
+scale resends it after its ack timeout.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+
+import paho.mqtt.client as paho
+
+from central.db import Database
+from central.ingest import (
+    ScaleInfo,
+    check_scale,
+    check_signatures,
+    load_scale,
+    record_bad_items,
+    record_reject,
+    store_events,
+    store_sales,
+    store_status,
+)
+from central.mqtt import PREFIX, MqttUrl
+from central.validate import BadItem, Rejected, Topic, load_json, parse_events, parse_sales, parse_status
+from edge.core.eventlog import canonical_json
+
+log = logging.getLogger(__name__)
+SHARE_GROUP = "central"
+KEY_CACHE_S = 30.0  # how long a scale's registration (key, market) is trusted before re-reading
+
+
+@dataclass
+class ReceiverStats:
+    messages: int = 0
+    sales_stored: int = 0
+    rejected: int = 0
+    acks: int = 0
+    db_errors: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, **counts: int) -> None:
+        with self.lock:
+            for name, n in counts.items():
+                setattr(self, name, getattr(self, name) + n)
+
+
+class Receiver:
+    def __init__(
+        self,
+        db: Database,
+        mqtt: MqttUrl,
+        *,
+        client_id: str | None = None,
+        workers: int = 1,
+        queue_size: int = 64,
+    ) -> None:
+        self.db = db
+        self.mqtt = mqtt
+        self.client_id = client_id or f"central-{socket.gethostname()}-{os.getpid()}-{id(self) % 10000}"
+        self.stats = ReceiverStats()
+        self.connected = threading.Event()
+        self._queue: queue.Queue[paho.MQTTMessage | None] = queue.Queue(maxsize=queue_size)
+        self._workers = [threading.Thread(target=self._work, name=f"central-worker-{i}") for i in range(workers)]
+        self._scales: dict[str, tuple[float, ScaleInfo | None]] = {}
+        self._client = mqtt.client(self.client_id)
+        self._client.on_connect = self._on_connect
+        self._client.on_disconnect = self._on_disconnect
+        self._client.on_message = self._on_message
+        self._client.on_subscribe = self._on_subscribe
+        self._stopping = False
+
+    # --- lifecycle --------------------------------------------------------------------------
+
+    def start(self) -> None:
+        for worker in self._workers:
+            worker.start()
+        self._client.reconnect_delay_set(1, 10)
+        try:
+            self._client.connect_async(self.mqtt.host, self.mqtt.port, keepalive=30, clean_start=True)
+        except OSError as exc:  # paho retries from loop_start on; only a bad host lands here
+            log.error("cannot start connecting to %s:%d: %s", self.mqtt.host, self.mqtt.port, exc)
+        self._client.loop_start()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._client.disconnect()
+        self._client.loop_stop()
+        for _ in self._workers:
+            self._queue.put(None)
+        for worker in self._workers:
+            worker.join(10)
+
+    # --- MQTT callbacks (paho's thread) -----------------------------------------------------
+
+    def _on_connect(self, client: paho.Client, _u: object, _f: object, reason: object, _p: object) -> None:
+        if getattr(reason, "is_failure", False):
+            log.error(
+                "broker refused central's login as %r (%s): check the MQTT URL's user and password",
+                self.mqtt.username,
+                reason,
+            )
+            return
+        client.subscribe(
+            [
+                (f"$share/{SHARE_GROUP}/{PREFIX}/+/+/sales", 1),
+                (f"$share/{SHARE_GROUP}/{PREFIX}/+/+/events", 1),
+                # not shared: retained heartbeats/wills reach every receiver on connect; upserts are idempotent
+                (f"{PREFIX}/+/+/status", 1),
+            ]
+        )
+        log.info("receiver %s connected to %s:%d", self.client_id, self.mqtt.host, self.mqtt.port)
+
+    def _on_subscribe(self, _c: paho.Client, _u: object, _mid: int, reasons: list, _p: object) -> None:
+        refused = [r for r in reasons if getattr(r, "is_failure", False)]
+        if refused:
+            log.error("broker refused central's subscriptions (%s): check the ACL gives central trace/v1/#", refused)
+        log.info("receiver %s subscribed", self.client_id)
+        self.connected.set()  # subscribed: from now on nothing published reaches an empty group
+
+    def _on_disconnect(self, _c: paho.Client, _u: object, _f: object, reason: object, _p: object) -> None:
+        self.connected.clear()
+        if not self._stopping:
+            log.warning("receiver %s lost the broker (%s); reconnecting", self.client_id, reason)
+
+    def _on_message(self, _c: paho.Client, _u: object, msg: paho.MQTTMessage) -> None:
+        self._queue.put(msg)  # blocks when workers are behind: back-pressure to the broker
+
+    # --- work (worker threads) --------------------------------------------------------------
+
+    def _work(self) -> None:
+        while True:
+            msg = self._queue.get()
+            if msg is None:
+                return
+            try:
+                self.handle(msg.topic, msg.payload)
+            except Exception:  # never let one message stop the worker
+                self.stats.add(db_errors=1)
+                log.exception("message on %s not stored; the scale will resend it", msg.topic)
+                time.sleep(0.5)  # a database outage: do not spin
+
+    def handle(self, topic_name: str, payload: bytes) -> None:
+        """Process one message; raises only for database trouble."""
+        self.stats.add(messages=1)
+        scale_hint = None
+        try:
+            topic = Topic.parse(topic_name)
+            scale_hint = topic.scale_id
+            doc = load_json(payload)
+            if topic.kind == "sales":
+                self._sales(topic, doc, payload)
+            elif topic.kind == "status":
+                status = parse_status(doc, topic)
+                self._scale(topic)
+                with self.db.connection() as conn:
+                    store_status(conn, topic.scale_id, status)
+            elif topic.kind == "events":
+                entries = parse_events(doc, topic)
+                self._scale(topic)
+                with self.db.connection() as conn:
+                    result = store_events(conn, topic.scale_id, entries)
+                if result.broken_at is not None:
+                    raise Rejected("event_chain", f"event {result.broken_at} does not extend the stored chain")
+            else:
+                raise Rejected("bad_topic", f"central does not take {topic.kind!r} messages")
+        except Rejected as exc:
+            self.stats.add(rejected=1)
+            log.warning("rejected message on %s: %s", topic_name, exc)
+            with self.db.connection() as conn:
+                record_reject(conn, topic_name, scale_hint, exc.reason, exc.detail, payload)
+
+    def _sales(self, topic: Topic, doc: dict, payload: bytes) -> None:
+        batch = parse_sales(doc, topic)
+        scale = self._scale(topic)
+        checked = check_signatures(batch, scale.key)
+        if any(isinstance(item, BadItem) and item.reason == "bad_signature" for item in checked.items):
+            scale = self._scale(topic, fresh=True)  # the key may have been re-registered just now
+            checked = check_signatures(batch, scale.key)
+        with self.db.connection() as conn:
+            result = store_sales(conn, checked)
+            if result.bad:
+                record_bad_items(conn, topic_name(topic, "sales"), topic.scale_id, result.bad)
+        self.stats.add(sales_stored=result.stored, rejected=len(result.bad))
+        if result.bad:
+            log.warning("scale %s: %d item(s) refused, e.g. %s", topic.scale_id, len(result.bad), result.bad[0].detail)
+        ack = canonical_json({"acked_through": result.acked_through})
+        self._client.publish(topic_name(topic, "ack"), ack, qos=1)
+        self.stats.add(acks=1)
+
+    def _scale(self, topic: Topic, *, fresh: bool = False) -> ScaleInfo:
+        now = time.monotonic()
+        cached = self._scales.get(topic.scale_id)
+        if fresh or cached is None or now - cached[0] > KEY_CACHE_S:
+            with self.db.connection() as conn:
+                cached = (now, load_scale(conn, topic.scale_id))
+            self._scales[topic.scale_id] = cached
+        return check_scale(cached[1], topic)
+
+
+def topic_name(topic: Topic, kind: str) -> str:
+    return f"{PREFIX}/{topic.market_id}/{topic.scale_id}/{kind}"

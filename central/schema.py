@@ -1,0 +1,200 @@
+"""Central's schema, as versioned migrations in portable SQL.
+
+Each migration is a list of statements; ``{id}`` becomes the dialect's auto-increment
+primary key. Integers only for money (fen), weight (g) and time (epoch ms); flags are
+0/1 integers so the same SQL runs on SQLite and PostgreSQL. Applied versions are kept in
+``schema_version``; PostgreSQL takes an advisory lock so receivers starting together do
+not race each other through the migrations.
+"""
+
+from __future__ import annotations
+
+import time
+
+from central.db import POSTGRES, Connection, Database
+
+_ID = {"sqlite": "INTEGER PRIMARY KEY AUTOINCREMENT", "postgresql": "BIGSERIAL PRIMARY KEY"}
+_MIGRATION_LOCK = 0x7472_6163  # "trac": any fixed number shared by every central process
+
+MIGRATIONS: list[list[str]] = [
+    # 1: registration, sales, sync state, status, events, rejects, publishing
+    [
+        """CREATE TABLE markets (
+            market_id TEXT PRIMARY KEY,
+            node_code TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL,
+            city TEXT NOT NULL DEFAULT '',
+            created_ms BIGINT NOT NULL)""",
+        # real_name, id_number and phone are private (实名登记): never on public pages or the API
+        """CREATE TABLE merchants (
+            merchant_id TEXT PRIMARY KEY,
+            market_id TEXT NOT NULL REFERENCES markets(market_id),
+            stall TEXT NOT NULL,
+            display_name TEXT NOT NULL,
+            real_name TEXT NOT NULL,
+            id_number TEXT NOT NULL,
+            phone TEXT NOT NULL,
+            created_ms BIGINT NOT NULL)""",
+        """CREATE TABLE scales (
+            scale_id TEXT PRIMARY KEY,
+            market_id TEXT NOT NULL REFERENCES markets(market_id),
+            merchant_id TEXT REFERENCES merchants(merchant_id),
+            scale_no INTEGER NOT NULL,
+            public_key TEXT NOT NULL,
+            created_ms BIGINT NOT NULL,
+            UNIQUE (market_id, scale_no))""",
+        # MQTT logins: one per scale plus central's own; only the Mosquitto $7$ hash is kept
+        """CREATE TABLE mqtt_accounts (
+            username TEXT PRIMARY KEY,
+            role TEXT NOT NULL,
+            scale_id TEXT REFERENCES scales(scale_id),
+            password_hash TEXT NOT NULL,
+            created_ms BIGINT NOT NULL)""",
+        """CREATE TABLE scale_sync (
+            scale_id TEXT PRIMARY KEY REFERENCES scales(scale_id),
+            acked_through BIGINT NOT NULL DEFAULT 0,
+            last_message_ms BIGINT)""",
+        # accepted oseq runs above the watermark (a gap waits for the resend)
+        """CREATE TABLE oseq_runs (
+            scale_id TEXT NOT NULL,
+            first_oseq BIGINT NOT NULL,
+            last_oseq BIGINT NOT NULL,
+            PRIMARY KEY (scale_id, first_oseq, last_oseq))""",
+        """CREATE TABLE sales (
+            sale_id TEXT PRIMARY KEY,
+            scale_id TEXT NOT NULL,
+            seq BIGINT NOT NULL,
+            trace_code TEXT NOT NULL,
+            market_id TEXT NOT NULL,
+            merchant_id TEXT NOT NULL,
+            stall TEXT NOT NULL,
+            operator TEXT NOT NULL,
+            created_ms BIGINT NOT NULL,
+            local_date TEXT NOT NULL,
+            total_fen BIGINT NOT NULL,
+            rounding_fen BIGINT NOT NULL,
+            payment_method TEXT NOT NULL,
+            payment_status TEXT NOT NULL,
+            provider_ref TEXT NOT NULL,
+            printed INTEGER NOT NULL,
+            software_id TEXT NOT NULL,
+            signature TEXT NOT NULL,
+            refund_of TEXT,
+            oseq BIGINT NOT NULL,
+            received_ms BIGINT NOT NULL,
+            UNIQUE (scale_id, seq))""",
+        "CREATE INDEX sales_trace_code ON sales (trace_code)",
+        "CREATE INDEX sales_market_date ON sales (market_id, local_date)",
+        """CREATE TABLE sale_lines (
+            sale_id TEXT NOT NULL REFERENCES sales(sale_id),
+            line_no INTEGER NOT NULL,
+            plu TEXT NOT NULL,
+            goods_code TEXT NOT NULL,
+            name TEXT NOT NULL,
+            pricing TEXT NOT NULL,
+            net_g BIGINT NOT NULL,
+            tare_g BIGINT NOT NULL,
+            quantity BIGINT NOT NULL,
+            unit_price_fen BIGINT NOT NULL,
+            amount_fen BIGINT NOT NULL,
+            batch_id TEXT NOT NULL,
+            origin TEXT NOT NULL,
+            PRIMARY KEY (sale_id, line_no))""",
+        "CREATE INDEX sale_lines_batch ON sale_lines (batch_id)",
+        """CREATE TABLE catalog (
+            market_id TEXT NOT NULL REFERENCES markets(market_id),
+            plu TEXT NOT NULL,
+            name TEXT NOT NULL,
+            goods_code TEXT NOT NULL,
+            pricing TEXT NOT NULL,
+            unit_price_fen BIGINT NOT NULL,
+            category TEXT NOT NULL,
+            hotkey INTEGER,
+            name_en TEXT NOT NULL,
+            PRIMARY KEY (market_id, plu))""",
+        """CREATE TABLE batches (
+            batch_id TEXT PRIMARY KEY,
+            merchant_id TEXT NOT NULL REFERENCES merchants(merchant_id),
+            plu TEXT NOT NULL,
+            supplier TEXT NOT NULL,
+            supplier_node TEXT NOT NULL,
+            upstream_code TEXT NOT NULL,
+            origin TEXT NOT NULL,
+            certificate TEXT NOT NULL,
+            arrival_date TEXT NOT NULL,
+            active INTEGER NOT NULL,
+            created_ms BIGINT NOT NULL)""",
+        # the last signed document per topic; versions only go up
+        """CREATE TABLE published (
+            topic TEXT PRIMARY KEY,
+            version BIGINT NOT NULL,
+            issued_ms BIGINT NOT NULL,
+            document TEXT NOT NULL)""",
+        """CREATE TABLE scale_status (
+            scale_id TEXT PRIMARY KEY,
+            online INTEGER NOT NULL,
+            software_id TEXT,
+            backlog BIGINT,
+            oldest_unacked_ms BIGINT,
+            printer TEXT,
+            last_sale_ms BIGINT,
+            last_event_id BIGINT,
+            last_event_hash TEXT,
+            sent_ms BIGINT,
+            received_ms BIGINT NOT NULL)""",
+        """CREATE TABLE events (
+            scale_id TEXT NOT NULL,
+            event_id BIGINT NOT NULL,
+            kind TEXT NOT NULL,
+            data TEXT NOT NULL,
+            created_ms BIGINT NOT NULL,
+            prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL,
+            received_ms BIGINT NOT NULL,
+            PRIMARY KEY (scale_id, event_id))""",
+        # a scale whose uploaded log did not verify: the first entry that cannot be trusted
+        """CREATE TABLE event_chain_breaks (
+            scale_id TEXT PRIMARY KEY,
+            bad_event_id BIGINT NOT NULL,
+            detail TEXT NOT NULL,
+            received_ms BIGINT NOT NULL)""",
+        # one row per distinct rejected message; a resend of the same bytes counts up
+        """CREATE TABLE rejects (
+            id {id},
+            digest TEXT NOT NULL UNIQUE,
+            topic TEXT NOT NULL,
+            scale_id TEXT,
+            reason TEXT NOT NULL,
+            detail TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            count BIGINT NOT NULL,
+            first_ms BIGINT NOT NULL,
+            last_ms BIGINT NOT NULL)""",
+        "CREATE INDEX rejects_scale ON rejects (scale_id, last_ms)",
+    ],
+]
+
+
+def migrate(db: Database) -> int:
+    """Apply the migrations not yet applied; return the schema version."""
+    with db.connection() as conn, conn.transaction():
+        if conn.dialect == POSTGRES:
+            conn.execute("SELECT pg_advisory_xact_lock(?)", (_MIGRATION_LOCK,))
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_ms BIGINT NOT NULL)"
+        )
+        current = conn.scalar("SELECT MAX(version) FROM schema_version") or 0
+        if current > len(MIGRATIONS):
+            raise RuntimeError(
+                f"the database is at schema version {current}, newer than this central ({len(MIGRATIONS)}); "
+                "upgrade central before running it against this database"
+            )
+        for version in range(current + 1, len(MIGRATIONS) + 1):
+            _apply(conn, version)
+        return len(MIGRATIONS)
+
+
+def _apply(conn: Connection, version: int) -> None:
+    for statement in MIGRATIONS[version - 1]:
+        conn.execute(statement.replace("{id}", _ID[conn.dialect]))
+    conn.execute("INSERT INTO schema_version (version, applied_ms) VALUES (?, ?)", (version, int(time.time() * 1000)))

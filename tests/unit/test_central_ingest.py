@@ -1,0 +1,102 @@
+"""Central's upsert and ack-watermark rules on a real SQLite file (no broker)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+
+from central.ingest import check_signatures, runs, store_sales
+from central.keys import load_public_key
+from central.validate import BadItem, Topic, load_json, parse_sales
+from edge.core.records import Payment, PaymentMethod, PaymentStatus
+from tests.integration.central_support import MARKET, Setup, paid_later, register, sales_message
+
+
+@pytest.fixture
+def setup(tmp_path: Path) -> Setup:
+    return register(f"sqlite:///{tmp_path / 'central.db'}", tmp_path)
+
+
+def _store(setup: Setup, first: int, items: list, i: int = 0):  # type: ignore[no-untyped-def, type-arg]
+    scale = setup.scales[i]
+    batch = parse_sales(load_json(sales_message(scale.scale_id, first, items)), Topic(MARKET, scale.scale_id, "sales"))
+    batch = check_signatures(batch, load_public_key(scale.key.public_key_b64()))
+    with setup.db.connection() as conn:
+        return store_sales(conn, batch)
+
+
+def _one(setup: Setup, sql: str):  # type: ignore[no-untyped-def]
+    with setup.db.connection() as conn:
+        return conn.scalar(sql)
+
+
+def test_runs() -> None:
+    assert runs([5, 1, 2, 3, 6, 9]) == [(1, 3), (5, 6), (9, 9)]
+    assert runs([]) == []
+
+
+def test_watermark_with_gaps_and_resends(setup: Setup) -> None:
+    s = setup.scales[0]
+    sale = {n: ("sale", s.sale(n)) for n in range(1, 12)}
+    assert _store(setup, 1, [sale[1], sale[2]]).acked_through == 2
+    assert _store(setup, 5, [sale[5], sale[6]]).acked_through == 2  # gap 3..4
+    assert _store(setup, 9, [sale[9]]).acked_through == 2  # second gap
+    assert _store(setup, 3, [sale[3], sale[4]]).acked_through == 6  # first gap filled, stops at 7
+    assert _store(setup, 7, [sale[7], sale[8]]).acked_through == 9
+    resent = _store(setup, 1, [sale[1], sale[2]])
+    assert resent.acked_through == 9 and resent.unchanged == 2 and resent.stored == 0
+    assert _one(setup, "SELECT COUNT(*) FROM sales") == 9
+    assert _one(setup, "SELECT COUNT(*) FROM oseq_runs") == 0
+
+
+def test_sale_update_applies_the_newest_payment_only(setup: Setup) -> None:
+    s = setup.scales[0]
+    pending = s.sale(1, payment=Payment(PaymentMethod.WECHAT, PaymentStatus.PENDING, ""))
+    paid = paid_later(pending)
+    # the update and its original in one message: the newest state is stored
+    result = _store(setup, 1, [("sale", pending), ("sale_update", paid)])
+    assert result.acked_through == 2 and result.stored == 1
+    assert _one(setup, "SELECT payment_status FROM sales") == "paid"
+    # an older oseq arriving late (a resend of oseq 1) does not undo it
+    _store(setup, 1, [("sale", pending)])
+    assert _one(setup, "SELECT payment_status || ':' || printed || ':' || oseq FROM sales") == "paid:1:2"
+    refunded = dataclasses.replace(paid, payment=Payment(PaymentMethod.WECHAT, PaymentStatus.REFUNDED, "wx-123"))
+    assert _store(setup, 3, [("sale_update", refunded)]).updated == 1
+    assert _one(setup, "SELECT payment_status FROM sales") == "refunded"
+
+
+def test_update_before_its_sale_inserts_the_whole_sale(setup: Setup) -> None:
+    s = setup.scales[0]
+    paid = paid_later(s.sale(1))
+    assert _store(setup, 2, [("sale_update", paid)]).stored == 1
+    assert _one(setup, "SELECT COUNT(*) FROM sale_lines") == 2
+
+
+def test_conflicting_seq_or_content_is_refused_not_overwritten(setup: Setup) -> None:
+    s = setup.scales[0]
+    original = s.sale(1)
+    _store(setup, 1, [("sale", original)])
+    other_id = s.key.sign(dataclasses.replace(original, sale_id="another-uuid", signature=""))
+    result = _store(setup, 2, [("sale", other_id)])
+    assert result.acked_through == 1 and [b.reason for b in result.bad] == ["conflict"]
+    changed = s.key.sign(dataclasses.replace(original, total_fen=original.total_fen + 1, signature=""))
+    result = _store(setup, 2, [("sale", changed)])
+    assert result.acked_through == 1 and [b.reason for b in result.bad] == ["conflict"]
+    assert _one(setup, "SELECT total_fen FROM sales") == original.total_fen
+
+
+def test_items_with_bad_content_are_marked_individually(setup: Setup) -> None:
+    s = setup.scales[0]
+    good = s.sale(1).to_dict()
+    bad_types = {**s.sale(2).to_dict(), "total_fen": "12.50"}
+    other_scale = setup.scales[1].sale(3).to_dict()
+    bad_code = {**s.sale(4).to_dict(), "trace_code": "123"}
+    items = [{"oseq": n, "kind": "sale", "sale": d} for n, d in enumerate([good, bad_types, other_scale, bad_code], 1)]
+    items.append({"oseq": 5, "kind": "refund?", "sale": good})
+    payload = json.dumps({"schema": "sales/1", "scale_id": s.scale_id, "first": 1, "last": 5, "items": items})
+    batch = parse_sales(load_json(payload.encode()), Topic(MARKET, s.scale_id, "sales"))
+    reasons = [(i.oseq, i.reason) for i in batch.items if isinstance(i, BadItem)]
+    assert reasons == [(2, "bad_sale"), (3, "scale_mismatch"), (4, "bad_sale"), (5, "bad_schema")]
