@@ -277,6 +277,23 @@ def cmd_customer_display(args: argparse.Namespace) -> int:
     return customer_main(args.config)
 
 
+def cmd_key(args: argparse.Namespace) -> int:
+    """The scale's identity for registering it at central: scale id and device public key."""
+    from edge import runtime
+    from edge.config import ConfigError, load_config
+
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        return _fail(str(exc), 2)
+    key = runtime.device_key(config)
+    if args.json:
+        print(json.dumps({"scale_id": config.identity.scale_id, "public_key": key.public_key_b64()}))
+    else:
+        print(f"scale {config.identity.scale_id} device public key (Ed25519, base64): {key.public_key_b64()}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m edge", description="Trace scale (溯源秤) edge agent")
     parser.add_argument("--lang", choices=("zh", "en"), default="zh", help="message language (default zh)")
@@ -316,6 +333,11 @@ def build_parser() -> argparse.ArgumentParser:
     prn.add_argument("--config", required=True)
     prn.add_argument("--reprint", metavar="last|CODE")
     prn.set_defaults(handler=cmd_print)
+
+    key = sub.add_parser("key", help="print the scale id and its device public key (to register it at central)")
+    key.add_argument("--config", required=True)
+    key.add_argument("--json", action="store_true")
+    key.set_defaults(handler=cmd_key)
 
     run = sub.add_parser("run", help="the scale app (merchant and customer screens)")
     run.add_argument("--config", required=True, help="edge.toml")
