@@ -50,13 +50,34 @@ class Plu:
         return {name: getattr(self, name) for name in _PLU_FIELDS}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Plu:
-        """From catalog JSON; raises ValueError on unknown fields or a bad value."""
-        _check_fields(cls.__name__, data, _PLU_FIELDS)
-        plu = cls(**{**data, "pricing": Pricing(data["pricing"])})
-        if not (plu.plu.isdigit() and plu.name and _is_count(plu.unit_price_fen)):
-            raise ValueError(f"PLU {data.get('plu')!r}: needs digits, a name and a whole-fen unit price >= 0")
-        return plu
+    def from_dict(cls, data: Any) -> Plu:
+        """A catalog entry from JSON, type-checked; raises ValueError saying what is wrong.
+
+        Keys this version does not know are ignored, so an older scale still takes a
+        catalog from a newer central.
+        """
+        if not isinstance(data, dict):
+            raise ValueError(f"a catalog entry must be an object, got {data!r}")
+        try:
+            pricing = Pricing(data.get("pricing"))
+        except ValueError:
+            raise ValueError(f"PLU {data.get('plu')!r}: pricing must be weight or piece") from None
+        hotkey = data.get("hotkey")
+        if hotkey is not None and not _is_count(hotkey):
+            raise ValueError(f"PLU {data.get('plu')!r}: hotkey must be a whole number or null, got {hotkey!r}")
+        plu = _text(data, "plu")
+        if not plu.isdigit():
+            raise ValueError(f"PLU {plu!r} must be digits")
+        return cls(
+            plu=plu,
+            name=_text(data, "name"),
+            goods_code=_text(data, "goods_code"),
+            pricing=pricing,
+            unit_price_fen=_count(data, "unit_price_fen"),
+            category=_text(data, "category", optional=True),
+            hotkey=hotkey,
+            name_en=_text(data, "name_en", optional=True),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,13 +98,17 @@ class Batch:
         return {name: getattr(self, name) for name in _BATCH_FIELDS}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Batch:
-        """From batch-list JSON; raises ValueError on unknown fields or a missing id/PLU."""
-        _check_fields(cls.__name__, data, _BATCH_FIELDS)
-        batch = cls(**data)
-        if not (batch.batch_id and batch.plu):
-            raise ValueError(f"batch {data.get('batch_id')!r}: needs a batch_id and a plu")
-        return batch
+    def from_dict(cls, data: Any) -> Batch:
+        """A batch from JSON, type-checked (unknown keys ignored); raises ValueError."""
+        if not isinstance(data, dict):
+            raise ValueError(f"a batch must be an object, got {data!r}")
+        active = data.get("active", True)
+        if not isinstance(active, bool):
+            raise ValueError(f"batch {data.get('batch_id')!r}: active must be true or false, got {active!r}")
+        values = {key: _text(data, key) for key in _BATCH_FIELDS if key != "active"}
+        if not (values["batch_id"] and values["plu"]):
+            raise ValueError("a batch needs a batch_id and a plu")
+        return cls(**values, active=active)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,14 +133,22 @@ class SaleLine:
     origin: str
 
 
-def _check_fields(kind: str, data: dict[str, Any], known: tuple[str, ...]) -> None:
-    unknown = set(data) - set(known)
-    if unknown:
-        raise ValueError(f"unknown {kind} fields: {sorted(unknown)}")
-
-
 def _is_count(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _text(data: dict[str, Any], key: str, *, optional: bool = False) -> str:
+    value = data.get(key, "" if optional else None)
+    if not isinstance(value, str):
+        raise ValueError(f"field {key!r} must be a string, got {value!r}")
+    return value
+
+
+def _count(data: dict[str, Any], key: str) -> int:
+    value = data.get(key)
+    if not _is_count(value):
+        raise ValueError(f"field {key!r} must be a whole number >= 0, got {value!r}")
+    return value  # type: ignore[return-value]
 
 
 _PLU_FIELDS = tuple(f.name for f in fields(Plu))

@@ -27,7 +27,7 @@ class Rig:
         catalog = ROOT / "examples" / "catalog.json"
         text = TOML.replace('"../var/edge.db"', '"edge.db"').replace('"catalog.json"', f'"{catalog}"')
         if pin is not None:
-            text += f'\n[display]\ntechnician_pin = "{pin}"\n'
+            text = text.replace("[display]\n", f'[display]\ntechnician_pin = "{pin}"\n')
         self.path = tmp / "edge.toml"
         self.path.write_text(text, encoding="utf-8")
         self.config = load_config(self.path)

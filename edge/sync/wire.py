@@ -1,0 +1,113 @@
+"""Payloads on the wire (docs/sync.md): the sales batch, the ack, the status heartbeat.
+
+Pure functions. The sales message is assembled from the outbox's stored sale JSON as
+text, without parsing it again: the outbox payload already is ``Sale.to_dict()`` JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+SALES_SCHEMA = "sales/1"
+STATUS_SCHEMA = "status/1"
+EVENTS_SCHEMA = "events/1"
+MAX_ITEMS = 200
+MAX_BYTES = 256 * 1024
+KINDS = frozenset({"sale", "sale_update"})
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    oseq: int
+    kind: str  # "sale" | "sale_update"
+    payload: str  # the sale's JSON
+
+
+@dataclass(frozen=True, slots=True)
+class SalesMessage:
+    first: int
+    last: int
+    count: int  # rows taken from the front of the given rows
+    body: bytes
+
+
+def _item(row: OutboxRow) -> bytes:
+    if row.kind not in KINDS:
+        raise ValueError(f"outbox row {row.oseq} has unknown kind {row.kind!r}; expected sale or sale_update")
+    return b'{"oseq":%d,"kind":"%s","sale":%s}' % (row.oseq, row.kind.encode(), row.payload.encode("utf-8"))
+
+
+def pack_sales(
+    scale_id: str, rows: list[OutboxRow], *, max_items: int = MAX_ITEMS, max_bytes: int = MAX_BYTES
+) -> SalesMessage:
+    """One message from the front of ``rows`` (ascending, contiguous oseq): as many rows as
+    fit in ``max_items`` and ``max_bytes``, but always at least one (a single oversized sale
+    still has to go; the broker's message size limit is far above 256 KiB)."""
+    if not rows:
+        raise ValueError("pack_sales needs at least one outbox row")
+    # Header with 20-digit placeholders: first/last can only be shorter.
+    head = b'{"schema":"%s","scale_id":%s,"first":' % (SALES_SCHEMA.encode(), json.dumps(scale_id).encode())
+    overhead = len(head) + len(b',"last":,"items":[]}') + 40
+    items: list[bytes] = []
+    size = overhead
+    for row in rows[:max_items]:
+        item = _item(row)
+        extra = len(item) + (1 if items else 0)
+        if items and size + extra > max_bytes:
+            break
+        items.append(item)
+        size += extra
+    first, last = rows[0].oseq, rows[len(items) - 1].oseq
+    body = head + b'%d,"last":%d,"items":[' % (first, last) + b",".join(items) + b"]}"
+    return SalesMessage(first, last, len(items), body)
+
+
+def parse_ack(payload: bytes) -> int:
+    """``{"acked_through": N}`` -> N; ValueError for anything else."""
+    try:
+        doc = json.loads(payload)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"ack is not JSON ({exc})") from exc
+    value = doc.get("acked_through") if isinstance(doc, dict) else None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"ack needs a non-negative integer acked_through, got {payload[:80]!r}")
+    return value
+
+
+def offline_status(scale_id: str) -> bytes:
+    """The retained will: what the status topic says after the scale vanished or stopped."""
+    return json.dumps({"schema": STATUS_SCHEMA, "scale_id": scale_id, "online": False}).encode()
+
+
+def status(
+    scale_id: str,
+    *,
+    software_id: str,
+    backlog: int,
+    oldest_unacked_ms: int | None,
+    printer: str,
+    last_sale_ms: int | None,
+    last_event_id: int,
+    last_event_hash: str,
+    sent_ms: int,
+) -> bytes:
+    doc: dict[str, Any] = {
+        "schema": STATUS_SCHEMA,
+        "scale_id": scale_id,
+        "online": True,
+        "software_id": software_id,
+        "backlog": backlog,
+        "oldest_unacked_ms": oldest_unacked_ms,
+        "printer": printer,
+        "last_sale_ms": last_sale_ms,
+        "last_event_id": last_event_id,
+        "last_event_hash": last_event_hash,
+        "sent_ms": sent_ms,
+    }
+    return json.dumps(doc, ensure_ascii=False).encode("utf-8")
+
+
+def events_message(scale_id: str, events: list[dict[str, Any]]) -> bytes:
+    return json.dumps({"schema": EVENTS_SCHEMA, "scale_id": scale_id, "events": events}, ensure_ascii=False).encode()
