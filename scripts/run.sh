@@ -1,39 +1,127 @@
 #!/usr/bin/env bash
-# Set up (Debian packages, .venv) and run the trace scale against its simulators:
-# a virtual weighing module on a pty, a virtual ticket printer on 127.0.0.1:9100,
-# live weights on the terminal, a test sale, and its ticket as PNG under var/tickets/.
-# Stop with Ctrl-C.
+# Set up (Debian packages, .venv) and run the whole system on this machine:
+#   central (SQLite, trace page on http://127.0.0.1:8080) behind its own Mosquitto broker,
+#   a virtual weighing module on a pty, a virtual ticket printer, and the scale app,
+# then make a test sale and show where its trace page is. Stop with Ctrl-C.
+#
+#   scripts/run.sh             windowed scale app when a display is available, else headless
+#   scripts/run.sh --headless  the scale app without windows (type `help` for its commands)
+#   scripts/run.sh --check     stop once the test sale is on the trace page (used by the tests)
+#
+# Everything lives in var/ (TRACE_VAR to move it) and starts fresh on every run.
+# Ports: TRACE_HTTP_PORT (8080), TRACE_BROKER_PORT (18830), TRACE_PRINTER_PORT (9100).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
+mode=window
+case "${1:-}" in
+    --headless) mode=headless ;;
+    --check) mode=check ;;
+    "") [ -n "${DISPLAY:-}" ] || mode=headless ;;
+    *) echo "usage: scripts/run.sh [--headless|--check]" >&2; exit 2 ;;
+esac
 ./scripts/bootstrap.sh
-py=.venv/bin/python
-mkdir -p var/run var/tickets
+py="$root/.venv/bin/python"
+var="$(mkdir -p "${TRACE_VAR:-var}" && cd "${TRACE_VAR:-var}" && pwd)"
+http_port="${TRACE_HTTP_PORT:-8080}"
+broker_port="${TRACE_BROKER_PORT:-18830}"
+printer_port="${TRACE_PRINTER_PORT:-9100}"
+rm -rf "$var/central" "$var/broker" "$var/run" "$var/tickets" "$var/edge.db"* "$var/device_key.pem"
+mkdir -p "$var/central" "$var/broker" "$var/run" "$var/tickets"
 
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 
-# Both simulators print their address on the first line of stdout; wait for it.
-start() {  # start NAME COMMAND... ; sets $address
-    local out="var/run/$1.out"; shift
-    "$@" >"$out" 2>"${out%.out}.log" &
+step() { printf '\n== %s\n' "$*"; }
+central() { "$py" -m central "$@"; }
+export CENTRAL_DB="sqlite:///$var/central/central.db" CENTRAL_KEY="$var/central/central-key.pem"
+
+# background NAME COMMAND...: start it, logging to var/run/NAME.log; its stdout to var/run/NAME.out
+background() {
+    local name="$1"; shift
+    "$@" >"$var/run/$name.out" 2>"$var/run/$name.log" </dev/null &
     pids+=("$!")
-    for _ in $(seq 100); do [ -s "$out" ] && break; sleep 0.1; done
-    address="$(head -n1 "$out")"
-    [ -n "$address" ] || { echo "run: $1 did not start; see ${out%.out}.log" >&2; exit 1; }
 }
-start scale "$py" -m simulator scale --protocol mt-sics --link pty --dir var/run --scenario demo
-echo "weighing module (simulated, MT-SICS): $address"
-start printer "$py" -m simulator printer --listen tcp:127.0.0.1:9100 --out var/tickets
-echo "ticket printer (simulated): $address  -> tickets in var/tickets/"
+wait_line() {  # wait until var/run/NAME.out has its first line (the simulators print their address)
+    for _ in $(seq 100); do [ -s "$var/run/$1.out" ] && { head -n1 "$var/run/$1.out"; return; }; sleep 0.1; done
+    echo "run: $1 did not start; see $var/run/$1.log" >&2; exit 1
+}
+wait_port() {
+    for _ in $(seq 100); do "$py" -c "import socket,sys; socket.create_connection(('127.0.0.1', $1), 0.2)" \
+        2>/dev/null && return; sleep 0.1; done
+    echo "run: nothing listens on 127.0.0.1:$1; see $var/run/$2.log" >&2; exit 1
+}
 
-echo "--- live weight (demo scenario: 1.235 kg goes on the platter after 3 s) ---"
-"$py" -m edge scale read --port var/run/scale0 --protocol mt-sics --changes --count 12 || true
+step "the scale's configuration: $var/edge.toml"
+sed -e "s#\"\\.\\./var/#\"$var/#g" \
+    -e "s#\"catalog.json\"#\"$root/examples/catalog.json\"#" \
+    -e "s#tcp:127.0.0.1:9100#tcp:127.0.0.1:$printer_port#" \
+    -e "s#http://127.0.0.1:8080#http://127.0.0.1:$http_port#" \
+    examples/edge.toml >"$var/edge.toml"
+scale_key="$("$py" -m edge key --config "$var/edge.toml" --json | "$py" -c 'import json,sys; print(json.load(sys.stdin)["public_key"])')"
 
-echo "--- a test sale of PLU 1001 (白菜) from the stable weight ---"
-"$py" -m edge sell --config examples/edge.toml --plu 1001 --wait 15 || echo "(no sale: see the message above)"
-ls -1 var/tickets/*.png 2>/dev/null | tail -n 1 | sed 's/^/ticket image: /'
+step "central: market, merchant, scale and catalog registered"
+central init >/dev/null
+central market add --id lz-zhangye-rd --node 620102 --name "兰州市城关区张掖路农贸市场" --city 兰州 >/dev/null
+central merchant add --id M0001 --market lz-zhangye-rd --stall A-12 --display-name 老王蔬菜 \
+    --real-name 王大伟 --id-number 620102198001011234 --phone 13900000000 >/dev/null
+scale_pw="$(central scale add --id 620102-001 --market lz-zhangye-rd --no 1 --public-key "$scale_key" \
+    --merchant M0001 | sed -n 's/.*MQTT password: \([^ ]*\).*/\1/p')"
+central_pw="$(central mqtt-user add | sed -n 's/.*MQTT password: \([^ ]*\).*/\1/p')"
+central catalog import --market lz-zhangye-rd --file examples/catalog.json >/dev/null
+central batch import --merchant M0001 --file examples/catalog.json >/dev/null
+central_key="$(central key | tail -n1 | awk '{print $NF}')"
+[ -n "$scale_pw" ] && [ -n "$central_pw" ] || { echo "run: central did not issue MQTT passwords" >&2; exit 1; }
+cat >>"$var/edge.toml" <<EOF
 
-echo "--- live weight until Ctrl-C ---"
-"$py" -m edge scale read --port var/run/scale0 --protocol mt-sics --changes --timeout 0
+[sync]
+broker_url = "mqtt://127.0.0.1:$broker_port"
+password = "$scale_pw"
+central_public_key = "$central_key"
+EOF
+
+step "broker: Mosquitto on 127.0.0.1:$broker_port with one login per scale and an ACL"
+user_flag=()
+[ "$(id -u)" -eq 0 ] && user_flag=(--user root)
+central mosquitto --dir "$var/broker" --listen "127.0.0.1:$broker_port" "${user_flag[@]}" >/dev/null
+background broker mosquitto -c "$var/broker/mosquitto.conf"
+wait_port "$broker_port" broker
+mqtt="mqtt://central:$central_pw@127.0.0.1:$broker_port"
+
+step "central: receiver and trace page on http://127.0.0.1:$http_port"
+background central "$py" -m central serve --mqtt "$mqtt" --http "127.0.0.1:$http_port"
+wait_port "$http_port" central
+central publish catalog --market lz-zhangye-rd --mqtt "$mqtt" >/dev/null
+central publish batches --scale 620102-001 --mqtt "$mqtt" >/dev/null
+
+step "simulated hardware"
+background scale "$py" -m simulator scale --protocol mt-sics --link pty --dir "$var/run" --scenario demo
+echo "weighing module (MT-SICS): $(wait_line scale)"
+background printer "$py" -m simulator printer --listen "tcp:127.0.0.1:$printer_port" --out "$var/tickets"
+echo "ticket printer: $(wait_line printer) -> tickets in $var/tickets/"
+
+step "a test sale of PLU 1001 (白菜) from the stable weight"
+sale="$("$py" -m edge sell --config "$var/edge.toml" --plu 1001 --wait 20 --json)"
+code="$(echo "$sale" | "$py" -c 'import json,sys; print(json.load(sys.stdin)["trace_code"])')"
+echo "trace code $code; ticket: $(ls -1 "$var"/tickets/*.png | tail -n1)"
+
+step "the scale app ($mode) uploads the sale"
+if [ "$mode" = window ]; then
+    background edge "$py" -m edge run --config "$var/edge.toml"
+else
+    background edge "$py" -m edge run --config "$var/edge.toml" --headless
+fi
+url="http://127.0.0.1:$http_port/t/$code"
+for _ in $(seq 300); do
+    "$py" -c "import urllib.request,sys; urllib.request.urlopen(sys.argv[1], timeout=2)" "$url" 2>/dev/null && break
+    sleep 0.2
+done
+"$py" -c "import urllib.request,sys; urllib.request.urlopen(sys.argv[1], timeout=2)" "$url" \
+    || { echo "run: the sale did not reach central; see $var/run/edge.log and central.log" >&2; exit 1; }
+echo "the customer's trace page: $url"
+[ "$mode" = check ] && exit 0
+
+echo "running; press Ctrl-C to stop. Logs in $var/run/."
+wait "${pids[@]}"
