@@ -1,0 +1,370 @@
+"""The customer display: what the buyer sees, from the `CustomerView` stream.
+
+Runs as its own process (``python -m edge customer-display --config C``) in a borderless
+window on the second screen, and follows the merchant app's snapshots over
+`edge.ui.customer_link.CustomerSubscriber`. It shows exactly the texts of the snapshot
+(the same weight, unit price and amount as the vendor's screen) and computes nothing.
+
+Modes: idle (market, stall, merchant), weighing (weight, unit price, amount, item,
+origin, plus the cart so far), cart, payment (QR with amount and countdown), paid.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import qrcode
+from kivy.graphics.texture import Texture
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.image import Image
+from kivy.uix.widget import Widget
+
+from edge.ui.kivy import widgets as w
+from edge.ui.kivy.i18n import t
+from edge.ui.model.views import CartLineView, CustomerView
+
+MARKET_TZ = ZoneInfo("Asia/Shanghai")
+CART_ROWS = 5
+
+
+def _gap() -> float:
+    return max(2.0, round(5 * w.ui_scale()))
+
+
+def qr_texture(content: str) -> Texture:
+    """The QR as a texture of one pixel per module; drawn scaled up with nearest filtering (crisp)."""
+    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=1, border=4)
+    qr.add_data(content)
+    qr.make(fit=True)
+    image = qr.make_image(fill_color="black", back_color="white").get_image().convert("RGB")
+    texture = Texture.create(size=image.size, colorfmt="rgb")
+    texture.blit_buffer(image.tobytes(), colorfmt="rgb", bufferfmt="ubyte")
+    texture.flip_vertical()
+    texture.mag_filter = "nearest"
+    texture.min_filter = "nearest"
+    return texture
+
+
+class Caption(BoxLayout):
+    """A caption above a big value, e.g. 重量 / 1.235 kg."""
+
+    def __init__(self, caption: str, test_id: str, color: tuple[float, ...] = w.TEXT, share: float = 0.3,
+                 **kwargs: Any) -> None:
+        super().__init__(orientation="horizontal", **kwargs)
+        self.caption = w.FitLabel(text=caption, halign="left", color=w.MUTED, size_hint_x=share, fill=0.5)
+        self.value = w.FitLabel(text="", halign="right", color=color, size_hint_x=1 - share, fill=0.85,
+                                max_font=600, bold=True)
+        self.value.test_id = test_id
+        self.add_widget(self.caption)
+        self.add_widget(self.value)
+
+
+class LinesBox(w.Box):
+    """The cart: name and detail, amount; the total underneath."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(orientation="vertical", bg=w.PANEL, **kwargs)
+        gap = _gap()
+        self.padding = (gap * 2, gap)
+        self.spacing = gap
+        self.rows = BoxLayout(orientation="vertical", size_hint_y=0.8, spacing=gap)
+        self.total = Caption(t("total"), "customer_total", w.WEIGHT_STABLE, share=0.35, size_hint_y=0.2)
+        self.add_widget(self.rows)
+        self.add_widget(self.total)
+        self._lines: tuple[CartLineView, ...] | None = None
+
+    def update(self, lines: tuple[CartLineView, ...], total: str, lang: str) -> None:
+        self.total.caption.text = t("total", lang)
+        self.total.value.text = f"¥ {total}" if total and lines else ""
+        if lines == self._lines:
+            return
+        self._lines = lines
+        self.rows.clear_widgets()
+        shown = lines[-CART_ROWS:]  # the newest lines; the total covers all
+        for line in shown:
+            row = BoxLayout(orientation="horizontal")
+            text = BoxLayout(orientation="vertical", size_hint_x=0.68)
+            text.add_widget(w.FitLabel(text=line.name, halign="left", color=w.TEXT, size_hint_y=0.55, fill=0.8))
+            text.add_widget(w.FitLabel(text=line.detail, halign="left", color=w.MUTED, size_hint_y=0.45, fill=0.8))
+            row.add_widget(text)
+            row.add_widget(w.FitLabel(text=line.amount_text, halign="right", color=w.TEXT, size_hint_x=0.32,
+                                      fill=0.5))
+            self.rows.add_widget(row)
+        for _ in range(CART_ROWS - len(shown)):
+            self.rows.add_widget(Widget())
+
+
+class WeighingBox(w.Box):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(orientation="vertical", bg=w.PANEL, **kwargs)
+        gap = _gap()
+        self.padding = (gap * 3, gap * 2)
+        self.spacing = gap
+        self.item = w.FitLabel(text="", halign="left", color=w.TEXT, size_hint_y=0.16, fill=0.8, bold=True)
+        self.item.test_id = "customer_item"
+        self.origin = w.FitLabel(text="", halign="left", color=w.MUTED, size_hint_y=0.1, fill=0.8)
+        self.origin.test_id = "customer_origin"
+        self.weight = Caption(t("weight"), "customer_weight", w.WEIGHT_STABLE, size_hint_y=0.3)
+        self.price = Caption(t("unit_price"), "customer_price", w.TEXT, size_hint_y=0.16)
+        self.amount = Caption(t("amount"), "customer_amount", w.WEIGHT_STABLE, size_hint_y=0.28)
+        for child in (self.item, self.origin, self.weight, self.price, self.amount):
+            self.add_widget(child)
+
+    def update(self, view: CustomerView) -> None:
+        lang = view.lang
+        self.item.text = view.item_name
+        colon = ": " if lang == "en" else "："
+        self.origin.text = f"{t('origin', lang)}{colon}{view.origin}" if view.origin else ""
+        self.weight.caption.text = t("weight", lang)
+        self.weight.value.text = f"{view.weight_text} kg" if view.weight_text else "------"
+        self.price.caption.text = t("unit_price", lang)
+        self.price.value.text = view.unit_price_text
+        self.amount.caption.text = t("amount", lang)
+        self.amount.value.text = f"¥ {view.amount_text}" if view.amount_text else ""
+
+
+class PaymentBox(w.Box):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(orientation="horizontal", bg=w.PANEL, **kwargs)
+        gap = _gap()
+        self.padding = (gap * 3, gap * 3)
+        self.spacing = gap * 4
+        left = BoxLayout(orientation="vertical", size_hint_x=0.42, spacing=gap)
+        self.prompt = w.FitLabel(text="", color=w.TEXT, size_hint_y=0.25, fill=0.6, bold=True)
+        self.amount = w.FitLabel(text="", color=w.WEIGHT_STABLE, size_hint_y=0.45, fill=0.8, max_font=600, bold=True)
+        self.amount.test_id = "customer_pay_amount"
+        self.countdown = w.FitLabel(text="", color=w.WEIGHT_MOVING, size_hint_y=0.3, fill=0.5)
+        self.countdown.test_id = "customer_countdown"
+        for child in (self.prompt, self.amount, self.countdown):
+            left.add_widget(child)
+        self.qr = Image(size_hint_x=0.58, fit_mode="contain")
+        self.add_widget(left)
+        self.add_widget(self.qr)
+        self._content = ""
+
+    def update(self, view: CustomerView) -> None:
+        lang = view.lang
+        self.prompt.text = t("scan_to_pay", lang)
+        self.amount.text = f"¥ {view.qr_amount_text}"
+        self.countdown.text = t("seconds_left", lang, n=view.countdown_s)
+        if view.qr_content != self._content:
+            self._content = view.qr_content
+            self.qr.texture = qr_texture(view.qr_content) if view.qr_content else None
+
+
+class PaidBox(w.Box):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(orientation="vertical", bg=(0.08, 0.3, 0.15, 1), **kwargs)
+        gap = _gap()
+        self.padding = (gap * 3, gap * 3)
+        self.title = w.FitLabel(text="", color=w.TEXT, size_hint_y=0.35, fill=0.7, max_font=400, bold=True)
+        self.title.test_id = "customer_paid"
+        self.amount = w.FitLabel(text="", color=w.WEIGHT_STABLE, size_hint_y=0.4, fill=0.8, max_font=600, bold=True)
+        self.thanks = w.FitLabel(text="", color=w.TEXT, size_hint_y=0.25, fill=0.5)
+        for child in (self.title, self.amount, self.thanks):
+            self.add_widget(child)
+
+    def update(self, view: CustomerView) -> None:
+        self.title.text = f"✓ {t('paid', view.lang)}"
+        self.amount.text = f"¥ {view.total_text}" if view.total_text else ""
+        self.thanks.text = t("thanks", view.lang)
+
+
+class IdleBox(w.Box):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(orientation="vertical", bg=w.PANEL, **kwargs)
+        gap = _gap()
+        self.padding = (gap * 4, gap * 4)
+        self.spacing = gap * 2
+        self.welcome = w.FitLabel(text="", color=w.MUTED, size_hint_y=0.16, fill=0.7)
+        self.welcome.test_id = "customer_welcome"
+        self.stall = w.FitLabel(text="", color=w.TEXT, size_hint_y=0.3, fill=0.8, max_font=400, bold=True)
+        self.stall.test_id = "customer_stall"
+        self.merchant = w.FitLabel(text="", color=w.TEXT, size_hint_y=0.22, fill=0.7, max_font=300)
+        self.motto = w.FitLabel(text="", color=w.INFO, size_hint_y=0.14, fill=0.6)
+        self.clock = w.FitLabel(text="", color=w.MUTED, size_hint_y=0.18, fill=0.6)
+        for child in (self.welcome, self.stall, self.merchant, self.motto, self.clock):
+            self.add_widget(child)
+
+    def update(self, view: CustomerView, connected: bool) -> None:
+        lang = view.lang
+        self.welcome.text = t("welcome", lang) if connected else t("waiting_link", lang)
+        self.stall.text = view.stall
+        self.merchant.text = view.merchant_name
+        self.motto.text = t("trace_motto", lang)
+        self.tick()
+
+    def tick(self) -> None:
+        self.clock.text = datetime.now(MARKET_TZ).strftime("%Y-%m-%d  %H:%M")
+
+
+class CustomerScreen(BoxLayout):
+    """The display's root widget: `render(view)` on the Kivy thread."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(orientation="vertical", **kwargs)
+        w.clear_to_background()
+        gap = _gap()
+        self.padding = (gap, gap)
+        self.spacing = gap
+        self.view = CustomerView()
+        self.connected = False
+        head = w.Box(orientation="horizontal", bg=w.PANEL, size_hint_y=0.1, padding=(gap * 2, gap))
+        self.market = w.FitLabel(text="", halign="left", color=w.TEXT, size_hint_x=0.7, fill=0.7)
+        self.market.test_id = "customer_market"
+        self.stall = w.FitLabel(text="", halign="right", color=w.MUTED, size_hint_x=0.3, fill=0.6)
+        head.add_widget(self.market)
+        head.add_widget(self.stall)
+        self.body = BoxLayout(orientation="horizontal", size_hint_y=0.9, spacing=gap * 2)
+        self.add_widget(head)
+        self.add_widget(self.body)
+        self.weighing = WeighingBox(size_hint_x=0.56)
+        self.lines = LinesBox(size_hint_x=0.44)
+        self.payment = PaymentBox(size_hint_x=0.6)
+        self.paid = PaidBox(size_hint_x=0.56)
+        self.idle = IdleBox()
+        self.mode = ""
+        self.render(self.view)
+
+    def set_connected(self, connected: bool) -> None:
+        self.connected = connected
+        self.render(self.view)
+
+    def _layout(self, mode: str, with_lines: bool) -> None:
+        key = f"{mode}:{with_lines}"
+        if key == self.mode:
+            return
+        self.mode = key
+        self.body.clear_widgets()
+        parts: tuple[Widget, ...] = {
+            "weighing": (self.weighing, self.lines) if with_lines else (self.weighing,),
+            "cart": (self.lines,),
+            "payment": (self.payment, self.lines) if with_lines else (self.payment,),
+            "paid": (self.paid, self.lines) if with_lines else (self.paid,),
+        }.get(mode, (self.idle,))
+        self.weighing.size_hint_x = 0.56 if with_lines else 1
+        self.paid.size_hint_x = 0.56 if with_lines else 1
+        self.payment.size_hint_x = 0.6 if with_lines else 1
+        self.lines.size_hint_x = 1 if mode == "cart" else 0.44 if mode != "payment" else 0.4
+        for part in parts:
+            self.body.add_widget(part)
+
+    def render(self, view: CustomerView) -> None:
+        self.view = view
+        self.market.text = view.market_name
+        self.stall.text = " · ".join(x for x in (view.stall, view.merchant_name) if x)
+        mode = view.mode if self.connected else "idle"
+        self._layout(mode, bool(view.lines))
+        if mode == "weighing":
+            self.weighing.update(view)
+        elif mode == "payment":
+            self.payment.update(view)
+        elif mode == "paid":
+            self.paid.update(view)
+        elif mode == "idle":
+            self.idle.update(view, self.connected)
+        if mode != "idle":
+            self.lines.update(view.lines, view.total_text, view.lang)
+
+
+def _size(text: str) -> tuple[int, int]:
+    width, _, height = text.partition("x")
+    return int(width), int(height)
+
+
+def _position(text: str) -> tuple[int, int]:
+    x, _, y = text.partition(",")
+    return int(x), int(y)
+
+
+def main(config_path: str, *, size: tuple[int, int] | None = None, position: tuple[int, int] | None = None) -> int:
+    """Open the borderless customer window and follow the merchant app's snapshots."""
+    from edge.config import ConfigError, load_config
+
+    try:
+        config = load_config(config_path)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    display = config.display
+    from edge.ui.kivy import boot
+
+    boot.configure(size or _size(display.customer_size), position or _position(display.customer_position),
+                   borderless=True)
+    from edge.ui.kivy.fonts import require_cjk_font
+
+    require_cjk_font()
+    return CustomerApp(str(config.path(display.customer_socket))).run_app()
+
+
+class CustomerApp:
+    """Kivy App wrapper: subscriber thread -> latest view -> one render per frame."""
+
+    def __init__(self, socket_path: str) -> None:
+        self.socket_path = socket_path
+        self._lock = threading.Lock()
+        self._latest: CustomerView | None = None
+        self._connected: bool | None = None
+
+    def run_app(self) -> int:
+        from kivy.app import App
+        from kivy.clock import Clock
+
+        from edge.ui.customer_link import CustomerSubscriber
+        from edge.ui.kivy.probe import Probe
+
+        outer = self
+
+        class _App(App):
+            title = "溯源秤 · 顾客显示"
+
+            def build(self) -> Widget:
+                self.screen = CustomerScreen()
+                self.probe = Probe("customer")
+                self.probe.root = self.screen
+                self.trigger = Clock.create_trigger(self.apply, 0)
+                self.subscriber = CustomerSubscriber(outer.socket_path, outer.on_view,
+                                                     on_connected=outer.on_connected)
+                outer.trigger = self.trigger
+                self.subscriber.start()
+                Clock.schedule_interval(lambda _dt: self.screen.idle.tick(), 10)
+                return self.screen
+
+            def apply(self, _dt: float) -> None:
+                with outer._lock:
+                    view, outer._latest = outer._latest, None
+                    connected, outer._connected = outer._connected, None
+                if connected is not None:
+                    self.screen.set_connected(connected)
+                    self.probe.after_frame("link", connected=connected)
+                if view is not None:
+                    self.screen.render(view)
+                    if self.probe.on:
+                        self.probe.after_frame("render", seq=view.seq, mode=view.mode,
+                                               weight=self.screen.weighing.weight.value.text,
+                                               amount=self.screen.weighing.amount.value.text,
+                                               total=self.screen.lines.total.value.text)
+
+            def on_stop(self) -> None:
+                self.subscriber.stop()
+
+        _App().run()
+        return 0
+
+    trigger: Any = None
+
+    def on_view(self, view: CustomerView) -> None:  # subscriber thread
+        with self._lock:
+            self._latest = view
+        if self.trigger is not None:
+            self.trigger()
+
+    def on_connected(self, connected: bool) -> None:  # subscriber thread
+        with self._lock:
+            self._connected = connected
+        if self.trigger is not None:
+            self.trigger()

@@ -1,0 +1,178 @@
+"""The customer display process on its own, fed by a real `CustomerPublisher`.
+
+Every mode is drawn at every screen size and checked for clipped or overlapping text;
+the payment QR on the screenshot is decoded; the display waits for and reconnects to
+a restarted merchant app.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import zxingcpp
+from PIL import Image
+
+from edge.ui.customer_link import CustomerPublisher
+from edge.ui.model.views import CartLineView, CustomerView
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+SIZES = ("1024x600", "800x480", "1920x1080")
+PAY_URL = "https://pay.example.cn/qr/2026112600015?amount=3492"
+
+LINES = (
+    CartLineView(0, "白菜", "1.235 kg × 3.98 元/kg", "4.92"),
+    CartLineView(1, "鸡蛋（盒装10枚）", "2 件 × 15.00 元/件", "30.00"),
+    CartLineView(2, "猪五花肉", "0.755 kg × 32.80 元/kg", "24.76"),
+)
+BASE = {"market_name": "兰州市城关区张掖路农贸市场", "stall": "A-12", "merchant_name": "老王蔬菜"}
+VIEWS = {
+    "idle": CustomerView(**BASE),
+    "weighing": CustomerView(mode="weighing", weight_text="1.235", item_name="白菜", origin="甘肃榆中",
+                             unit_price_text="3.98 元/kg", amount_text="4.92", **BASE),
+    "weighing-cart": CustomerView(mode="weighing", weight_text="12.345", item_name="牛腱子（精选）",
+                                  origin="甘肃张掖市甘州区", unit_price_text="86.00 元/kg", amount_text="1061.67",
+                                  lines=LINES, total_text="59.68", **BASE),
+    "cart": CustomerView(mode="cart", lines=LINES, total_text="59.68", **BASE),
+    "payment": CustomerView(mode="payment", lines=LINES, total_text="59.68", qr_content=PAY_URL,
+                            qr_amount_text="59.68", countdown_s=87, **BASE),
+    "paid": CustomerView(mode="paid", lines=LINES, total_text="59.68", **BASE),
+    "weighing-en": CustomerView(mode="weighing", weight_text="0.480", item_name="Tomato", origin="Wuwei, Gansu",
+                                unit_price_text="6.98 CNY/kg", amount_text="3.35", lang="en", **BASE),
+}
+
+
+class Display:
+    """The customer-display process and the publisher it follows."""
+
+    def __init__(self, env: dict[str, str], out: Path, size: str) -> None:
+        self.out = out
+        out.mkdir(parents=True, exist_ok=True)
+        self.probe = out / "probe"
+        run_dir = Path(tempfile.mkdtemp(prefix="ts-cd-"))  # short path for the Unix socket
+        self.socket = run_dir / "customer.sock"
+        config = out / "edge.toml"
+        config.write_text(
+            f'[display]\ncustomer_size = "{size}"\ncustomer_position = "0,0"\ncustomer_socket = "{self.socket}"\n',
+            encoding="utf-8",
+        )
+        self.publisher = CustomerPublisher(self.socket).start()
+        self.seq = 0
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "edge", "customer-display", "--config", str(config)],
+            env={**env, "TRACE_UI_PROBE": str(self.probe)}, cwd=ROOT,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        )
+
+    def events(self) -> list[dict[str, Any]]:
+        path = self.probe / "customer.jsonl"
+        if not path.exists():
+            return []
+        out = []
+        for line in path.read_text(encoding="utf-8").splitlines():
+            with contextlib.suppress(ValueError):  # a line being written
+                out.append(json.loads(line))
+        return out
+
+    def wait(self, what: str, predicate: Callable[[], bool], timeout: float = 20) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate():
+                return
+            if self.proc.poll() is not None:
+                pytest.fail(f"the customer display exited ({self.proc.returncode}): {self.proc.stdout.read()}")
+            time.sleep(0.05)
+        pytest.fail(f"timed out waiting for {what}")
+
+    def show(self, view: CustomerView) -> dict[str, Any]:
+        self.seq += 1
+        seq = self.seq
+        before = len(self.events())  # a restarted publisher counts seq from 1 again: look at new lines only
+
+        def drawn() -> list[dict[str, Any]]:
+            return [e for e in self.events()[before:] if e.get("event") == "render" and e.get("seq") == seq]
+
+        self.publisher.publish(CustomerView(**{**view.__dict__, "seq": seq}))
+        self.wait(f"snapshot {seq} drawn", lambda: bool(drawn()))
+        return drawn()[0]
+
+    def shot(self, name: str) -> dict[str, Any]:
+        report = self.probe / f"{name}.layout.json"
+        (self.probe / f"customer.cmd-{name}").write_text("shot", encoding="utf-8")
+        self.wait(f"screenshot {name}", report.exists)
+        time.sleep(0.05)
+        return json.loads(report.read_text(encoding="utf-8"))
+
+    def close(self) -> None:
+        (self.probe / "customer.cmd-quit").write_text("quit", encoding="utf-8")
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+        self.publisher.stop()
+        shutil.rmtree(self.socket.parent, ignore_errors=True)
+
+
+@pytest.fixture
+def display(xdisplay: dict[str, str], ui_artifacts: Path) -> Iterator[Callable[[str], Display]]:
+    opened: list[Display] = []
+
+    def open_display(size: str) -> Display:
+        out = Path(tempfile.mkdtemp(prefix=f"customer-{size}-", dir=ui_artifacts))
+        opened.append(Display(xdisplay, out, size))
+        return opened[-1]
+
+    yield open_display
+    for d in opened:
+        d.close()
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_every_mode_is_drawn_without_clipped_or_overlapping_text(display: Callable[[str], Display], size: str) -> None:
+    d = display(size)
+    d.wait("connected to the publisher", lambda: d.publisher.client_count == 1)
+    for name, view in VIEWS.items():
+        d.show(view)
+        shot = d.shot(f"customer-{name}")
+        assert shot["problems"] == [], f"{name}: " + "\n".join(shot["problems"])
+        assert shot["size"] == [int(x) for x in size.split("x")]
+        texts = shot["texts"]
+        if view.mode == "weighing":
+            assert texts["customer_weight"] == f"{view.weight_text} kg"
+            assert texts["customer_amount"] == f"¥ {view.amount_text}"
+            assert texts["customer_price"] == view.unit_price_text
+        if view.mode == "payment":
+            [qr] = zxingcpp.read_barcodes(Image.open(shot["png"]))
+            assert qr.text == PAY_URL
+            assert texts["customer_pay_amount"] == "¥ 59.68"
+            assert "87" in texts["customer_countdown"]
+        if view.mode == "paid":
+            assert "支付成功" in texts["customer_paid"]
+
+
+def test_the_display_waits_for_the_scale_and_reconnects(display: Callable[[str], Display]) -> None:
+    d = display("800x480")
+    d.wait("connected", lambda: d.publisher.client_count == 1)
+    d.show(VIEWS["weighing"])
+    d.publisher.stop()  # the merchant app goes away
+    d.wait("link down drawn", lambda: any(e.get("event") == "link" and not e["connected"] for e in d.events()), 15)
+    waiting = d.shot("customer-waiting")
+    assert waiting["problems"] == []
+    assert "等待" in waiting["texts"]["customer_welcome"] and waiting["texts"]["customer_stall"] == "A-12"
+    d.publisher = CustomerPublisher(d.socket).start()  # the merchant app restarts: seq counts from 1 again
+    d.seq = 0
+    d.wait("reconnected", lambda: d.publisher.client_count == 1, 15)
+    drawn = d.show(VIEWS["weighing-en"])
+    assert drawn["weight"] == "0.480 kg" and drawn["amount"] == "¥ 3.35"
