@@ -110,11 +110,16 @@ def test_a_stuck_display_is_dropped_without_blocking_the_merchant(sock_path):
         inbox = Inbox()
         with CustomerSubscriber(sock_path, inbox) as healthy:
             wait_for(lambda: healthy.connected and pub.client_count == 2)
-            for seq in range(1, 2001):  # returns at once each time: nothing waits for the stuck one
+            # Keep the merchant publishing until the stuck display's buffers are full and it has
+            # taken nothing for stall_s; publish() never waits for it meanwhile.
+            seq, deadline = 0, time.monotonic() + 60
+            while pub.dropped == 0 and time.monotonic() < deadline:
+                seq += 1
                 pub.publish(view(seq, mode="weighing", origin=big))
+                time.sleep(0.002)
             wait_for(lambda: pub.dropped == 1 and pub.client_count == 1)
             # The healthy display skipped what it had no time for, and ends on the latest.
-            wait_for(lambda: inbox.last() is not None and inbox.last().seq == 2000)
+            wait_for(lambda: inbox.last() is not None and inbox.last().seq == seq)
             assert healthy.connected
             seqs = [v.seq for v in inbox.views]
             assert seqs == sorted(seqs)
