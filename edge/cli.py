@@ -323,7 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
     sell.add_argument("--config", required=True, help="edge.toml")
     sell.add_argument("--plu", required=True, action="append", type=_parse_item,
                       help="PLU to sell (repeatable); PLU:COUNT for items sold by the piece")
-    sell.add_argument("--pay", choices=("cash",), default="cash", help="payment method (QR payment: see issue 6)")
+    sell.add_argument("--pay", choices=("cash",), default="cash", help="payment method (a test sale is paid in cash)")
     sell.add_argument("--batch", help="bind the lines to this batch id instead of the oldest active one")
     sell.add_argument("--wait", type=float, default=10.0, help="seconds to wait for a stable, sellable weight")
     sell.add_argument("--json", action="store_true", help="print the result as one JSON object")
