@@ -41,6 +41,16 @@ class SaleIdentity:
     stall: str
     operator: str = ""
 
+    def sale_fields(self) -> dict[str, str]:
+        """The sale record's identity fields, the same on every sale and refund of this scale."""
+        return {
+            "market_id": self.market_id,
+            "scale_id": self.scale_id,
+            "merchant_id": self.merchant_id,
+            "stall": self.stall,
+            "operator": self.operator,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class Totals:
@@ -155,11 +165,7 @@ class Cart:
             sale_id=sale_id,
             seq=seq,
             trace_code=trace_code,
-            market_id=identity.market_id,
-            scale_id=identity.scale_id,
-            merchant_id=identity.merchant_id,
-            stall=identity.stall,
-            operator=identity.operator,
+            **identity.sale_fields(),
             created_ms=created_ms,
             lines=self.lines,
             total_fen=totals.payable_fen,
@@ -290,11 +296,7 @@ def build_refund(
         sale_id=sale_id,
         seq=seq,
         trace_code=trace_code,
-        market_id=identity.market_id,
-        scale_id=identity.scale_id,
-        merchant_id=identity.merchant_id,
-        stall=identity.stall,
-        operator=identity.operator,
+        **identity.sale_fields(),
         created_ms=created_ms,
         lines=tuple(replace(original.lines[i], amount_fen=-original.lines[i].amount_fen) for i in chosen),
         total_fen=-refund_total,
