@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from edge.config import EdgeConfig
-from edge.core.catalog import Catalog
+from edge.core.catalog import Catalog, SearchKeys
 from edge.core.metrology import ScaleConfig, SellableWeight, WeighingState
 from edge.core.reading import Reading
 from edge.core.refusals import Refusal
@@ -39,8 +39,25 @@ def device_key(config: EdgeConfig) -> DeviceKey:
     return DeviceKey.load_or_create(config.path(config.store.path).with_name("device_key.pem"))
 
 
+SEARCH_KEYS_KEY = "catalog.search_keys"  # name -> pinyin search keys, computed once per name
+
+
 def catalog(store: Store) -> Catalog:
-    return Catalog(store.catalog(), store.sold_counts())
+    """The catalog with its search index. Pinyin keys are kept in the store, so a scale
+    computes them (and loads pypinyin's ~80 MB of dictionaries) only for names it has
+    never seen, e.g. once after central sends a new catalog."""
+    kept: dict[str, SearchKeys] = {}
+    raw = store.get_setting(SEARCH_KEYS_KEY) or {}
+    for name, value in raw.items() if isinstance(raw, dict) else ():
+        try:
+            kept[name] = SearchKeys.from_json(value)
+        except ValueError:
+            continue  # a damaged entry is simply computed again
+    goods = Catalog(store.catalog(), store.sold_counts(), known_keys=kept)
+    keys = goods.keys_by_name
+    if keys.keys() - kept.keys():
+        store.set_setting(SEARCH_KEYS_KEY, {name: k.to_json() for name, k in keys.items()})
+    return goods
 
 
 def ticket_settings(config: EdgeConfig) -> TicketSettings:

@@ -48,8 +48,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from operator import add
 
-from pypinyin import Style, lazy_pinyin, pinyin
-
 from edge.core.records import Plu
 from edge.core.refusals import Refusal
 
@@ -89,6 +87,18 @@ class SearchKeys:
     initials: str  # bc
     alternates: tuple[str, ...] = ()  # other readings, full and initials: chang..., c...
 
+    def to_json(self) -> list[object]:
+        return [self.name, self.full, self.initials, list(self.alternates)]
+
+    @classmethod
+    def from_json(cls, data: object) -> SearchKeys:
+        """From :meth:`to_json`; raises ValueError on anything else (a damaged cache)."""
+        if not (isinstance(data, list) and len(data) == 4 and all(isinstance(v, str) for v in data[:3])):
+            raise ValueError(f"not stored search keys: {data!r}")
+        if not (isinstance(data[3], list) and all(isinstance(v, str) for v in data[3])):
+            raise ValueError(f"not stored search keys: {data!r}")
+        return cls(data[0], data[1], data[2], tuple(data[3]))
+
 
 def search_keys(name: str) -> SearchKeys:
     """Compute the search keys for a name (the slow part: pypinyin)."""
@@ -120,6 +130,8 @@ def _main_readings(han_run: str) -> tuple[str, ...]:
     Cached per run: names such as 精品白菜1号/2号/... share their runs, and phrases never
     span a digit or a Latin letter, so this equals converting the whole name.
     """
+    from pypinyin import Style, lazy_pinyin  # imported only when keys are computed: ~80 MB of dictionaries
+
     readings = [_NOT_PINYIN.sub("", r) for r in lazy_pinyin(han_run, style=Style.NORMAL, v_to_u=False)]
     if len(readings) != len(han_run) or not all(readings):
         # Unexpected split (a character pypinyin does not know): fall back to one per character.
@@ -130,6 +142,8 @@ def _main_readings(han_run: str) -> tuple[str, ...]:
 @functools.cache
 def _char_readings(char: str) -> tuple[str, ...]:
     """Every reading pypinyin lists for one character (toneless, ü as v)."""
+    from pypinyin import Style, pinyin
+
     readings = (_NOT_PINYIN.sub("", r) for r in pinyin(char, style=Style.NORMAL, heteronym=True, v_to_u=False)[0])
     return tuple(dict.fromkeys(r for r in readings if r))
 
@@ -259,10 +273,23 @@ class Catalog:
     Hotkey positions are 1-based: page 0 of the grid shows positions 1..page_size.
     """
 
-    def __init__(self, plus: Iterable[Plu], sold_counts: Mapping[str, int] | None = None) -> None:
+    def __init__(
+        self,
+        plus: Iterable[Plu],
+        sold_counts: Mapping[str, int] | None = None,
+        known_keys: Mapping[str, SearchKeys] | None = None,
+    ) -> None:
+        """``known_keys`` (name -> keys, e.g. kept in the store) spare computing pinyin again;
+        names missing from it are computed, and :attr:`keys_by_name` has them all."""
         items = tuple(sorted(plus, key=lambda p: _plu_order(p.plu)))
         self._check_items(items)
-        self._init(items, {p.plu: search_keys(p.name) for p in items}, sold_counts or {})
+        known = known_keys or {}
+        self._init(items, {p.plu: known.get(p.name) or search_keys(p.name) for p in items}, sold_counts or {})
+
+    @property
+    def keys_by_name(self) -> dict[str, SearchKeys]:
+        """Every item's search keys by its name, to keep for the next start."""
+        return {item.name: self._keys[item.plu] for item in self._items}
 
     def _init(self, items: tuple[Plu, ...], keys: dict[str, SearchKeys], sold: Mapping[str, int]) -> None:
         for plu, count in sold.items():
