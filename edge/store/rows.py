@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import fields
 from typing import Any
 
 from sqlite_utils import Database
@@ -152,59 +153,23 @@ def line_from_row(row: Mapping[str, Any]) -> SaleLine:
 
 
 def plu_row(plu: Plu, position: int) -> dict[str, Any]:
-    return {
-        "plu": plu.plu,
-        "position": position,
-        "name": plu.name,
-        "goods_code": plu.goods_code,
-        "pricing": str(plu.pricing),
-        "unit_price_fen": plu.unit_price_fen,
-        "category": plu.category,
-        "hotkey": plu.hotkey,
-        "name_en": plu.name_en,
-    }
+    return plu.to_dict() | {"pricing": str(plu.pricing), "position": position}
 
 
 def plu_from_row(row: Mapping[str, Any]) -> Plu:
-    return Plu(
-        plu=row["plu"],
-        name=row["name"],
-        goods_code=row["goods_code"],
-        pricing=Pricing(row["pricing"]),
-        unit_price_fen=row["unit_price_fen"],
-        category=row["category"],
-        hotkey=row["hotkey"],
-        name_en=row["name_en"],
-    )
+    return Plu(**{name: row[name] for name in _PLU_FIELDS} | {"pricing": Pricing(row["pricing"])})
 
 
 def batch_row(batch: Batch, source: str) -> dict[str, Any]:
-    return {
-        "batch_id": batch.batch_id,
-        "plu": batch.plu,
-        "supplier": batch.supplier,
-        "supplier_node": batch.supplier_node,
-        "upstream_code": batch.upstream_code,
-        "origin": batch.origin,
-        "certificate": batch.certificate,
-        "arrival_date": batch.arrival_date,
-        "active": int(batch.active),
-        "source": source,
-    }
+    return batch.to_dict() | {"active": int(batch.active), "source": source}
 
 
 def batch_from_row(row: Mapping[str, Any]) -> Batch:
-    return Batch(
-        batch_id=row["batch_id"],
-        plu=row["plu"],
-        supplier=row["supplier"],
-        supplier_node=row["supplier_node"],
-        upstream_code=row["upstream_code"],
-        origin=row["origin"],
-        certificate=row["certificate"],
-        arrival_date=row["arrival_date"],
-        active=bool(row["active"]),
-    )
+    return Batch(**{name: row[name] for name in _BATCH_FIELDS} | {"active": bool(row["active"])})
+
+
+_PLU_FIELDS = tuple(f.name for f in fields(Plu))
+_BATCH_FIELDS = tuple(f.name for f in fields(Batch))
 
 
 def fetch(db: Database, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
