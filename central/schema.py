@@ -172,6 +172,48 @@ MIGRATIONS: list[list[str]] = [
             last_ms BIGINT NOT NULL)""",
         "CREATE INDEX rejects_scale ON rejects (scale_id, last_ms)",
     ],
+    # 2: payments (docs/payment.md): provider accounts, orders, notifications
+    [
+        # a merchant's credentials at one provider; secrets stay at central, never on a scale
+        """CREATE TABLE payment_accounts (
+            merchant_id TEXT NOT NULL REFERENCES merchants(merchant_id),
+            provider TEXT NOT NULL,
+            config_json TEXT NOT NULL,
+            updated_ms BIGINT NOT NULL,
+            PRIMARY KEY (merchant_id, provider))""",
+        """CREATE TABLE payment_orders (
+            order_id TEXT PRIMARY KEY,
+            sale_id TEXT NOT NULL,
+            scale_id TEXT NOT NULL,
+            market_id TEXT NOT NULL,
+            merchant_id TEXT NOT NULL,
+            provider TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            amount_fen BIGINT NOT NULL,
+            status TEXT NOT NULL,
+            qr_content TEXT NOT NULL DEFAULT '',
+            provider_ref TEXT NOT NULL DEFAULT '',
+            detail TEXT NOT NULL DEFAULT '',
+            created_ms BIGINT NOT NULL,
+            expires_ms BIGINT NOT NULL,
+            paid_ms BIGINT,
+            paid_amount_fen BIGINT,
+            notify_count BIGINT NOT NULL DEFAULT 0,
+            updated_ms BIGINT NOT NULL)""",
+        "CREATE INDEX payment_orders_sale ON payment_orders (sale_id)",
+        "CREATE INDEX payment_orders_open ON payment_orders (status, expires_ms)",
+        "CREATE INDEX payment_orders_created ON payment_orders (market_id, created_ms)",
+        """CREATE TABLE payment_notifications (
+            id {id},
+            provider TEXT NOT NULL,
+            order_id TEXT NOT NULL,
+            received_ms BIGINT NOT NULL,
+            verified INTEGER NOT NULL,
+            outcome TEXT NOT NULL,
+            body_sha256 TEXT NOT NULL)""",
+        "CREATE INDEX payment_notifications_order ON payment_notifications (order_id)",
+    ],
+    # 3: reserved for firmware releases and rollouts (OTA); append later migrations after it
 ]
 
 
