@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Sequence
 
+from simulator.fleet.cli import add_subcommand as add_fleet
 from simulator.printer.cli import add_subcommand as add_printer
 
 
@@ -27,7 +28,7 @@ def add_scale(subcommands: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=console.run)
 
 
-SUBCOMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (add_scale, add_printer)
+SUBCOMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (add_scale, add_printer, add_fleet)
 
 
 def build_parser() -> argparse.ArgumentParser:
