@@ -12,7 +12,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 def test_a_small_fleet_reaches_central_exactly_once(tmp_path: Path) -> None:
     cmd = [sys.executable, "-m", "simulator", "fleet", "--scales", "30", "--markets", "2", "--rate", "60",
-           "--duration", "6", "--drain", "30", "--heartbeat", "2", "--procs", "2", "--dir", str(tmp_path), "--json"]  # fmt: skip
+           "--duration", "6", "--drain", "30", "--heartbeat", "2", "--procs", "2",
+           "--dir", str(tmp_path), "--json"]  # fmt: skip
     done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stderr[-3000:] + done.stdout[-2000:]
     report = json.loads(done.stdout)
