@@ -56,9 +56,10 @@ class DbUrl:
 class Connection:
     """One DB connection with our placeholder style; transactions are explicit."""
 
-    def __init__(self, raw: Any, dialect: str) -> None:
+    def __init__(self, raw: Any, dialect: str, write_lock: threading.Lock | None = None) -> None:
         self.raw = raw
         self.dialect = dialect
+        self._write_lock = write_lock
 
     def _sql(self, sql: str) -> str:
         return sql if self.dialect == SQLITE else sql.replace("?", "%s")
@@ -111,13 +112,22 @@ class Connection:
     def transaction(self, *, write: bool = True) -> Iterator[Connection]:
         """BEGIN ... COMMIT, ROLLBACK on error. SQLite takes the write lock up front
         (BEGIN IMMEDIATE) so two writers never deadlock upgrading a read lock."""
-        self.raw.execute("BEGIN IMMEDIATE" if self.dialect == SQLITE and write else "BEGIN")
+        # SQLite has one writer at a time; threads of this process queue on a lock instead of
+        # in SQLite's busy handler, which sleeps in steps of up to 100 ms and stalls ingest.
+        lock = self._write_lock if write and self.dialect == SQLITE else None
+        if lock is not None:
+            lock.acquire()
         try:
-            yield self
-        except BaseException:
-            self.raw.execute("ROLLBACK")
-            raise
-        self.raw.execute("COMMIT")
+            self.raw.execute("BEGIN IMMEDIATE" if self.dialect == SQLITE and write else "BEGIN")
+            try:
+                yield self
+            except BaseException:
+                self.raw.execute("ROLLBACK")
+                raise
+            self.raw.execute("COMMIT")
+        finally:
+            if lock is not None:
+                lock.release()
 
     def lock_scale_sync(self, scale_id: str) -> int | None:
         """Lock the scale's watermark row for this transaction and return acked_through
@@ -138,6 +148,7 @@ class Database:
         self.dialect = self.parsed.dialect
         self._pool: queue.LifoQueue[Connection] = queue.LifoQueue(maxsize=pool_size)
         self._lock = threading.Lock()
+        self._sqlite_write_lock = threading.Lock()
 
     def connect(self) -> Connection:
         if self.dialect == SQLITE:
@@ -147,7 +158,7 @@ class Database:
             raw = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
             for pragma in _SQLITE_PRAGMAS:
                 raw.execute(pragma)
-            return Connection(raw, SQLITE)
+            return Connection(raw, SQLITE, self._sqlite_write_lock)
         import psycopg  # only needed for a city database
 
         try:

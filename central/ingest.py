@@ -22,10 +22,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
 from central.db import Connection
-from central.keys import load_public_key, verify_signature
+from central.keys import DevicePublicKey, load_public_key, verify_signature
 from central.localtime import local_date, now_ms
 from central.validate import BadItem, Rejected, SalesBatch, SalesItem, Topic
 from edge.core.eventlog import EventEntry, canonical_json, verify_chain
@@ -39,7 +37,7 @@ MAX_REJECT_PAYLOAD = 64 * 1024  # enough to investigate; a huge junk message is 
 class ScaleInfo:
     scale_id: str
     market_id: str
-    key: Ed25519PublicKey
+    key: DevicePublicKey
 
 
 def load_scale(conn: Connection, scale_id: str) -> ScaleInfo | None:
@@ -59,7 +57,7 @@ def check_scale(scale: ScaleInfo | None, topic: Topic) -> ScaleInfo:
     return scale
 
 
-def check_signatures(batch: SalesBatch, key: Ed25519PublicKey) -> SalesBatch:
+def check_signatures(batch: SalesBatch, key: DevicePublicKey) -> SalesBatch:
     """Mark every item whose device signature does not verify as bad (a forged record).
 
     Ed25519 verification is most of the ingest CPU and releases the GIL, so a batch is
@@ -98,7 +96,7 @@ def _pool() -> ThreadPoolExecutor:
         return _verify_pool
 
 
-def _verify_chunk(chunk: list[tuple[str, bytes]], key: Ed25519PublicKey) -> list[bool]:
+def _verify_chunk(chunk: list[tuple[str, bytes]], key: DevicePublicKey) -> list[bool]:
     return [verify_signature(key, signature, payload) for signature, payload in chunk]
 
 
@@ -157,14 +155,15 @@ def _upsert(conn: Connection, scale_id: str, items: list[SalesItem], received: i
     if not items:
         return []
     seqs = sorted({i.sale.seq for i in items})
-    marks = ", ".join("?" * len(seqs))
-    existing = {
-        row["seq"]: row
-        for row in conn.all(
-            f"SELECT seq, sale_id, signature, oseq FROM sales WHERE scale_id = ? AND seq IN ({marks})",
-            (scale_id, *seqs),
-        )
-    }
+    ids = sorted({i.sale.sale_id for i in items})
+    marks, id_marks = ", ".join("?" * len(seqs)), ", ".join("?" * len(ids))
+    held_rows = conn.all(  # by seq, and by sale_id: a sale_id taken by another seq must not vanish silently
+        f"SELECT scale_id, seq, sale_id, signature, oseq FROM sales "
+        f"WHERE (scale_id = ? AND seq IN ({marks})) OR sale_id IN ({id_marks})",
+        (scale_id, *seqs, *ids),
+    )
+    existing = {row["seq"]: row for row in held_rows if row["scale_id"] == scale_id}
+    by_id = {row["sale_id"]: row for row in held_rows}
     new: dict[str, tuple[int, Sale]] = {}  # sale_id -> newest (oseq, sale) of a sale not stored yet
     new_seqs: dict[int, str] = {}  # seq -> sale_id of those
     updates: list[tuple[int, Sale]] = []
@@ -173,6 +172,11 @@ def _upsert(conn: Connection, scale_id: str, items: list[SalesItem], received: i
         sale = item.sale
         held = existing.get(sale.seq)
         if held is None:
+            taken = by_id.get(sale.sale_id)
+            if taken is not None:
+                where = f"seq {taken['seq']} of {taken['scale_id']}"
+                result.bad.append(_conflict(item, f"sale_id {sale.sale_id} is already stored as {where}"))
+                continue
             held_new = new.get(sale.sale_id)
             same_seq = new_seqs.get(sale.seq)
             if same_seq is not None and same_seq != sale.sale_id:

@@ -25,11 +25,46 @@ class CentralKeyError(ValueError):
     """A key is missing, damaged or not Ed25519."""
 
 
-def load_public_key(b64: str) -> Ed25519PublicKey:
+class DevicePublicKey:
+    """A scale's Ed25519 public key, for verifying its sales.
+
+    Verification is most of central's ingest CPU. libsodium (PyNaCl) verifies in about half
+    the time OpenSSL takes on this hardware (bench/bench_central_ingest.py), so it is used
+    when installed; ``cryptography`` is the fallback. Both release the GIL. ``verify``
+    raises ``InvalidSignature`` like ``Ed25519PublicKey.verify``.
+    """
+
+    __slots__ = ("_nacl", "_openssl", "raw")
+
+    def __init__(self, raw: bytes) -> None:
+        self._openssl = Ed25519PublicKey.from_public_bytes(raw)  # checks length and form
+        self.raw = raw
+        try:
+            from nacl.signing import VerifyKey
+        except ImportError:
+            self._nacl = None
+        else:
+            self._nacl = VerifyKey(raw)
+
+    def verify(self, signature: bytes, data: bytes) -> None:
+        if self._nacl is None:
+            self._openssl.verify(signature, data)
+            return
+        from nacl.exceptions import BadSignatureError
+
+        if len(signature) != 64:
+            raise InvalidSignature
+        try:
+            self._nacl.verify(data, signature)
+        except BadSignatureError:
+            raise InvalidSignature from None
+
+
+def load_public_key(b64: str) -> DevicePublicKey:
     """A scale's registered public key: base64 of the 32 raw bytes."""
     try:
         raw = base64.b64decode(b64.strip(), validate=True)
-        return Ed25519PublicKey.from_public_bytes(raw)
+        return DevicePublicKey(raw)
     except (binascii.Error, ValueError) as exc:
         raise CentralKeyError(
             f"not a base64 Ed25519 public key of 32 bytes ({exc}); copy the key the scale shows "
@@ -37,7 +72,7 @@ def load_public_key(b64: str) -> Ed25519PublicKey:
         ) from exc
 
 
-def verify_signature(key: Ed25519PublicKey, signature_b64: object, payload: bytes) -> bool:
+def verify_signature(key: DevicePublicKey, signature_b64: object, payload: bytes) -> bool:
     """True if ``signature_b64`` is the key's signature over ``payload``."""
     if not isinstance(signature_b64, str) or not signature_b64:
         return False

@@ -198,8 +198,7 @@ class Sale:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Sale:
         """Rebuild a sale from its JSON shape; raises ValueError/KeyError/TypeError on a bad one."""
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
+        unknown = data.keys() - _SALE_FIELD_SET
         if unknown:
             raise ValueError(f"unknown sale fields: {sorted(unknown)}")
         lines = tuple(
@@ -215,6 +214,7 @@ class Sale:
 
 
 _SALE_FIELDS = tuple(f.name for f in fields(Sale))
+_SALE_FIELD_SET = frozenset(_SALE_FIELDS)
 _LINE_FIELDS = tuple(f.name for f in fields(SaleLine))
 _PAYMENT_FIELDS = tuple(f.name for f in fields(Payment))
 
