@@ -57,6 +57,11 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--workers", type=int, default=1, help="receiver worker threads (default 1)")
     s.add_argument("--client-id", help="MQTT client id (default: central-HOST-PID)")
     s.add_argument("-v", "--verbose", action="store_true")
+    s.add_argument("--key", default=os.environ.get("CENTRAL_KEY"), help="central's signing key (env CENTRAL_KEY; "
+                   "default ./central-key.pem if it exists): payments run only with it")  # fmt: skip
+    s.add_argument("--public-url", help="base of the payment notify URLs the providers call "
+                   "(default http://HOST:PORT of --http)")  # fmt: skip
+    s.add_argument("--pay-timeout", type=int, default=120, help="seconds before an unpaid QR order is closed")
 
     sub.add_parser("init", parents=[common], help="create or upgrade the database schema")
 
@@ -77,13 +82,23 @@ def _parser() -> argparse.ArgumentParser:
     mcl = mc.add_parser("list", parents=[common])
     mcl.add_argument("--private", action="store_true", help="also show real name, ID number and phone (office only)")
 
-    sc = sub.add_parser("scale", help="scales and their MQTT logins").add_subparsers(dest="action", required=True)
-    sca = sc.add_parser("add", parents=[common], help="register; prints the MQTT password once")
+    sc = sub.add_parser("scale", aliases=["scales"], help="scales and their MQTT logins").add_subparsers(
+        dest="action", required=True
+    )
+    sca = sc.add_parser("add", parents=[common, key], help="register; prints the MQTT password once, "
+                        "or with --bundle makes the device key and writes a provisioning bundle")  # fmt: skip
     sca.add_argument("--id", required=True)
     sca.add_argument("--market", required=True)
     sca.add_argument("--no", type=int, required=True, help="scale number 1-999 within the market")
-    sca.add_argument("--public-key", required=True, help="the scale's device key, base64 (shown by the scale)")
+    sca_key = sca.add_mutually_exclusive_group(required=True)
+    sca_key.add_argument("--public-key", help="the scale's device key, base64 (shown by the scale)")
+    sca_key.add_argument("--bundle", type=Path, help="create the device key here and write the bundle for "
+                         "`python -m edge provision` to this file (0600; delete it after installing)")  # fmt: skip
     sca.add_argument("--merchant")
+    sca.add_argument("--broker-url", default="", help="the broker the scale connects to, mqtt[s]://HOST:PORT (bundle)")
+    sca.add_argument("--trace-base-url", default="http://127.0.0.1:8080", help="trace page base URL (bundle)")
+    sca.add_argument("--tls-ca", type=Path, help="the broker's CA certificate to put in the bundle (mqtts://)")
+    sca.add_argument("--mosquitto-dir", type=Path, help="rewrite passwd and acl there (then SIGHUP the broker)")
     scs = sc.add_parser("assign", parents=[common], help="give a scale to a merchant")
     scs.add_argument("--id", required=True)
     scs.add_argument("--merchant", required=True)
@@ -130,6 +145,26 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("key", parents=[key], help="print central's public key (for [sync].central_public_key)")
 
+    fw = sub.add_parser("firmware", help="signed firmware releases (OTA) and staged rollout").add_subparsers(
+        dest="action", required=True
+    )
+    fwp = fw.add_parser("publish", parents=[common, key], help="build/store a signed release")
+    fwp.add_argument("--version", required=True, help="release version, dotted numbers above the scales' (0.2.0)")
+    fwp.add_argument("--wheel", type=Path, help="a built wheel (default: build one from --source)")
+    fwp.add_argument("--source", type=Path, default=Path(__file__).resolve().parent.parent,
+                     help="project folder to build the wheel from (default: this installation's)")  # fmt: skip
+    fwp.add_argument("--notes", default="")
+    fwp.add_argument("--min-version", help="scales below this version must not take the release")
+    fwp.add_argument("--dir", type=Path, default=Path(os.environ.get("CENTRAL_FIRMWARE_DIR", "firmware")),
+                     help="where central keeps the wheels it serves (env CENTRAL_FIRMWARE_DIR)")  # fmt: skip
+    fwr = fw.add_parser("rollout", parents=[common, mqtt], help="offer a release on the scales' firmware topics")
+    fwr.add_argument("--version", required=True)
+    fwr.add_argument("--scale")
+    fwr.add_argument("--market")
+    fwr.add_argument("--percent", type=int, help="a stable P %% of the scales (of --market, or of all)")
+    fws = fw.add_parser("status", parents=[common], help="per scale: offered, installed or failed (and why)")
+    fws.add_argument("--version", required=True)
+
     mq = sub.add_parser("mosquitto", parents=[common], help="write mosquitto.conf, passwd and acl from the database")
     mq.add_argument("--dir", required=True, type=Path)
     mq.add_argument("--listen", type=_host_port, default=("127.0.0.1", 1883))
@@ -138,6 +173,19 @@ def _parser() -> argparse.ArgumentParser:
     mq.add_argument("--tls-key")
     mq.add_argument("--tls-ca", help="require client certificates signed by this CA")
     mq.add_argument("--user", help="user mosquitto runs as when started by root")
+
+    pa = sub.add_parser("payment-account", help="merchants' payment provider accounts").add_subparsers(
+        dest="action", required=True
+    )
+    pai = pa.add_parser("import", parents=[common], help='accounts.json: {"wechat": {...}, "alipay": ..., ...}')
+    pai.add_argument("file", type=Path)
+    pai.add_argument("--merchant", required=True)
+    pai.add_argument("--provider", choices=("wechat", "alipay", "unionpay"), help="only this one")
+    pm = sub.add_parser("payments", help="payment reports").add_subparsers(dest="action", required=True)
+    pmr = pm.add_parser("reconcile", parents=[common], help="a day's mismatches between sales and provider orders")
+    pmr.add_argument("--date", required=True, help="local date YYYY-MM-DD")
+    pmr.add_argument("--market", default="")
+    pmr.add_argument("--json", action="store_true")
 
     r = sub.add_parser("rejects", parents=[common], help="recently refused messages")
     r.add_argument("--scale")
@@ -190,6 +238,7 @@ def _load_list(path: Path, key: str) -> list[dict[str, Any]]:
 
 def _run(args: argparse.Namespace) -> int:
     cmd, action = args.command, getattr(args, "action", None)
+    cmd = "scale" if cmd == "scales" else cmd  # `central scales add` is the plural alias
     if cmd == "serve":
         return _serve(args)
     if cmd == "key":
@@ -211,6 +260,8 @@ def _run(args: argparse.Namespace) -> int:
         elif cmd == "merchant":
             private = ", real_name, id_number, phone" if args.private else ""
             _show(conn.all(f"SELECT merchant_id, market_id, stall, display_name{private} FROM merchants ORDER BY 1"))
+        elif cmd == "scale" and action == "add" and args.bundle:
+            _scale_bundle(conn, args)
         elif cmd == "scale" and action == "add":
             creds = admin.add_scale(conn, args.id, args.market, args.no, args.public_key, args.merchant)
             _print_credentials(creds, "scale")
@@ -254,8 +305,21 @@ def _run(args: argparse.Namespace) -> int:
             publish.send(_mqtt(args), docs)
             for d in docs:
                 print(f"published {d.topic} version {d.doc['version']}")
+        elif cmd == "firmware":
+            return _firmware(conn, args)
         elif cmd == "mosquitto":
             return _mosquitto(conn, args)
+        elif cmd == "payment-account":
+            from central.payment.accounts import import_accounts, load_accounts_file
+
+            for provider, public_id in import_accounts(conn, args.merchant, load_accounts_file(args.file),
+                                                       args.provider):  # fmt: skip
+                print(f"已导入 imported: {args.merchant} {provider} {public_id}")
+        elif cmd == "payments":
+            from central.payment.reconcile import format_report, reconcile
+
+            report = reconcile(conn, _day(args.date), args.market)
+            print(json.dumps(report.to_dict(), ensure_ascii=False) if args.json else format_report(report))
         elif cmd == "rejects":
             where, params = ("WHERE scale_id = ? ", (args.scale,)) if args.scale else ("", ())
             _show(conn.all(
@@ -265,6 +329,15 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _day(text: str) -> str:
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise admin.AdminError(f"日期 {text!r} 无效，请用 YYYY-MM-DD / not a date: use YYYY-MM-DD") from None
+
+
 def _print_credentials(creds: admin.Credentials, role: str) -> None:
     print(f"MQTT user:     {creds.username}")
     print(f"MQTT password: {creds.password}")
@@ -272,6 +345,49 @@ def _print_credentials(creds: admin.Credentials, role: str) -> None:
     print("`python -m central mosquitto ...` and reload the broker so it takes the new login.")
     if role == "scale":
         print("On the scale put it into [sync] of edge.toml, with central's public key from `python -m central key`.")
+
+
+def _firmware(conn: Any, args: argparse.Namespace) -> int:
+    from central import firmware
+
+    if args.action == "publish":
+        release = firmware.publish_release(
+            conn, CentralKey.load_or_create(args.key), args.dir, args.version, wheel=args.wheel, source=args.source,
+            notes=args.notes, min_version=args.min_version,
+        )  # fmt: skip
+        m = release.manifest
+        print(f"release {m['version']}: {m['wheel']} {m['size']} bytes sha256 {m['sha256']}")
+        print(f"served at /firmware/{m['version']}/{m['wheel']}; offer it with `central firmware rollout`")
+    elif args.action == "rollout":
+        if bool(args.scale) + bool(args.market or args.percent is not None) != 1:
+            raise admin.AdminError("choose the scales: --scale S, or --market M and/or --percent P")
+        docs = firmware.rollout(conn, args.version, scale_id=args.scale or "", market_id=args.market or "",
+                                percent=args.percent)  # fmt: skip
+        if docs:
+            publish.send(_mqtt(args), docs)
+        print(f"release {args.version} offered to {len(docs)} scale(s)")
+        for d in docs:
+            print(f"  {d.topic}")
+    else:
+        _show(firmware.refresh_status(conn, args.version))
+    return 0
+
+
+def _scale_bundle(conn: Any, args: argparse.Namespace) -> None:
+    from central.mosquitto import write_auth_files
+    from central.provision import BundleRequest, export
+
+    ca = args.tls_ca.read_text(encoding="ascii") if args.tls_ca else ""
+    req = BundleRequest(args.id, args.market, args.no, args.merchant, args.broker_url, args.trace_base_url, ca)
+    export(conn, req, CentralKey.load_or_create(args.key), args.bundle)
+    print(f"scale {args.id} registered; provisioning bundle written to {args.bundle} (mode 0600)")
+    print("It holds the scale's private key and MQTT password: copy it to the scale, run")
+    print(f"`python -m edge provision {args.bundle.name} --config edge.toml`, then delete every copy.")
+    if args.mosquitto_dir:
+        files = write_auth_files(conn, args.mosquitto_dir)
+        print(f"wrote {files.passwd} and {files.acl}; send the broker SIGHUP to take the new login")
+    else:
+        print("Run `python -m central mosquitto ...` and reload the broker so it takes the new login.")
 
 
 def _mosquitto(conn: Any, args: argparse.Namespace) -> int:
@@ -295,21 +411,46 @@ def _serve(args: argparse.Namespace) -> int:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    receiver = server = None
+    receiver = server = sweeper = None
+    payments, key = _payments(db, args)
     if args.mqtt:
-        receiver = Receiver(db, _mqtt(args), client_id=args.client_id, workers=max(1, args.workers))
+        receiver = Receiver(db, _mqtt(args), client_id=args.client_id, workers=max(1, args.workers),
+                            central_key=key, payments=payments)  # fmt: skip
         receiver.start()
         log.info("receiver started (%s)", receiver.client_id)
+        if payments is not None:
+            from central.payment.service import Sweeper
+
+            sweeper = Sweeper(payments, receiver.publish_payment)
+            sweeper.start()
     if args.http:
-        server = HttpServer(App(db, args.token), *args.http)
+        publish_results = receiver.publish_payment if receiver else None
+        server = HttpServer(App(db, args.token, payments=payments, publish=publish_results), *args.http)
         server.start()
         print(f"central: http://{server.host}:{server.port}/", flush=True)
         if not args.token:
             log.warning("no API token (--token / CENTRAL_API_TOKEN): the regulator API answers 401 to everyone")
     stop.wait()
+    if sweeper:
+        sweeper.stop()
     if server:
         server.stop()
     if receiver:
         receiver.stop()
     db.close()
     return 0
+
+
+def _payments(db: Database, args: argparse.Namespace) -> tuple[Any, CentralKey | None]:
+    """The payment service and central's key, or (None, None) without a key (payments off)."""
+    path = args.key or ("central-key.pem" if Path("central-key.pem").exists() else "")
+    if not path:
+        log.info("payments off: no central key (--key / CENTRAL_KEY) to sign payment results with")
+        return None, None
+    from central.payment.service import PaymentService, PaymentSettings
+
+    public_url = args.public_url or (f"http://{args.http[0]}:{args.http[1]}" if args.http else "")
+    if not public_url:
+        log.warning("payments: no --public-url and no --http, so providers cannot reach central's notify URL")
+    settings = PaymentSettings(public_url, pay_timeout_ms=max(10, args.pay_timeout) * 1000)
+    return PaymentService(db, settings), CentralKey.load_or_create(path)

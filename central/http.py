@@ -11,9 +11,10 @@ import hmac
 import json
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from central import api, pages
@@ -22,7 +23,11 @@ from central.openapi import spec
 from central.queries import sale_by_code
 from edge.core.tracecode import TraceCodeError, parse_trace_code
 
+if TYPE_CHECKING:
+    from central.payment.service import Outgoing, PaymentService
+
 log = logging.getLogger(__name__)
+MAX_NOTIFY_BYTES = 64 * 1024  # a provider notification is a few KiB
 HTML, JSON = "text/html; charset=utf-8", "application/json; charset=utf-8"
 _SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -49,17 +54,28 @@ class Response:
 
 
 class App:
-    def __init__(self, db: Database, token: str | None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        token: str | None,
+        *,
+        payments: PaymentService | None = None,
+        publish: Callable[[list[Outgoing]], None] | None = None,
+    ) -> None:
         self.db = db
         self.token = token or ""
+        self.payments = payments  # provider notifications go here; ``publish`` sends the results on
+        self.publish = publish
         self._spec = json.dumps(spec(), ensure_ascii=False, indent=1).encode("utf-8")
 
-    def handle(self, method: str, target: str, headers: dict[str, str]) -> Response:
+    def handle(self, method: str, target: str, headers: dict[str, str], body: bytes = b"") -> Response:
         parts = urlsplit(target)
         path, query = unquote(parts.path), parse_qs(parts.query)
         is_api = path.startswith("/api/")
         lang = pages.lang_of(query)
         try:
+            if method == "POST" and path.startswith("/pay/notify/"):
+                return self._notify(path, headers, body)
             if method not in ("GET", "HEAD"):
                 if is_api:
                     return Response.json(405, api.error(405, "method", f"{method} is not supported here; use GET")[1])
@@ -105,7 +121,36 @@ class App:
             if sale is None:
                 return Response.html(404, pages.not_found(lang, code))
             return Response.html(200, pages.sale(lang, sale))
+        if path.startswith("/firmware/") and path.count("/") == 3:  # a release's wheel, for OTA
+            from central.firmware import release_file
+
+            _, _, version, wheel = path.split("/")
+            with self.db.connection() as conn:
+                stored = release_file(conn, version, wheel)
+            if stored is not None and stored.is_file():
+                return Response(200, "application/octet-stream", stored.read_bytes())
         return Response.html(404, pages.error(lang, 404))
+
+    # --- payment provider notifications -------------------------------------------------------
+
+    def _notify(self, path: str, headers: dict[str, str], body: bytes) -> Response:
+        """POST /pay/notify/{provider}/{merchant_id}: the service verifies; answer as the provider expects."""
+        parts = path.split("/")  # "", pay, notify, provider, merchant
+        if self.payments is None or len(parts) != 5 or not parts[3] or not parts[4]:
+            return Response(404, "text/plain; charset=utf-8", b"no such notification endpoint\n")
+        try:
+            (status, content_type, answer), outgoing = self.payments.handle_notification(
+                parts[3], parts[4], headers, body
+            )
+        except Exception:  # e.g. the database is down: the provider retries later
+            log.exception("payment notification %s not processed", path)
+            return Response(503, "text/plain; charset=utf-8", b"try again later\n")
+        if outgoing and self.publish is not None:
+            try:
+                self.publish(outgoing)
+            except Exception:  # stored already; the scale can still query
+                log.exception("payment results for %s not published", path)
+        return Response(status, content_type, answer)
 
     # --- regulator API ----------------------------------------------------------------------
 
@@ -137,6 +182,10 @@ class App:
                 status, doc = api.get_fleet(conn, query)
             elif parts == ["api", "v1", "daily"]:
                 status, doc = api.get_daily(conn, query)
+            elif parts == ["api", "v1", "payments", "reconcile"]:
+                from central.payment.reconcile import get_reconcile
+
+                status, doc = get_reconcile(conn, query)
             else:
                 status, doc = api.error(404, "not_found", f"no API route {path}; see /openapi.json")
         return Response.json(status, doc)
@@ -150,7 +199,14 @@ def _handler(app: App) -> type[BaseHTTPRequestHandler]:
 
         def _serve(self) -> None:
             headers = {k.lower(): v for k, v in self.headers.items()}
-            response = app.handle(self.command, self.path, headers)
+            length = headers.get("content-length", "0").strip()
+            if self.command == "POST" and self.path.startswith("/pay/notify/") and length.isdigit():
+                if int(length) > MAX_NOTIFY_BYTES:
+                    response = Response(413, "text/plain; charset=utf-8", b"notification too large\n")
+                else:
+                    response = app.handle(self.command, self.path, headers, self.rfile.read(int(length)))
+            else:
+                response = app.handle(self.command, self.path, headers)
             if self.command not in ("GET", "HEAD"):
                 self.close_connection = True  # a request body we did not read must not be taken as the next request
                 response.headers["Connection"] = "close"

@@ -95,6 +95,14 @@ def spec() -> dict[str, Any]:
                 ],
                 "the day's totals",
             ),
+            "/api/v1/payments/reconcile": _get(
+                "Daily payment reconciliation: every mismatch between sales and provider orders, totals per method",
+                [
+                    _p("date", "query", "local date", required=True, fmt="date"),
+                    _p("market", "query", "only this market"),
+                ],
+                "mismatches (kind, sale, trace code, order, amounts) and totals per method",
+            ),
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},

@@ -31,7 +31,9 @@ from central.ingest import (
     store_sales,
     store_status,
 )
+from central.keys import CentralKey
 from central.mqtt import PREFIX, MqttUrl
+from central.payment.service import Outgoing, PaymentService
 from central.validate import BadItem, Rejected, Topic, load_json, parse_events, parse_sales, parse_status
 from edge.core.eventlog import canonical_json
 
@@ -64,8 +66,16 @@ class Receiver:
         client_id: str | None = None,
         workers: int = 1,
         queue_size: int = 64,
+        central_key: CentralKey | None = None,
+        payments: PaymentService | None = None,
     ) -> None:
         self.db = db
+        # payments need both: the service answers, central's key signs what it answers
+        self.payments = payments if central_key is not None else None
+        self.central_key = central_key
+        # provider calls take seconds: payment messages get their own worker, sales never wait on them
+        self._pay_queue: queue.Queue[paho.MQTTMessage | None] = queue.Queue(maxsize=queue_size)
+        self._pay_worker = threading.Thread(target=self._work, args=(self._pay_queue,), name="central-payments")
         self.mqtt = mqtt
         self.client_id = client_id or f"central-{socket.gethostname()}-{os.getpid()}-{id(self) % 10000}"
         self.stats = ReceiverStats()
@@ -85,6 +95,8 @@ class Receiver:
     def start(self) -> None:
         for worker in self._workers:
             worker.start()
+        if self.payments is not None:
+            self._pay_worker.start()
         self._client.reconnect_delay_set(1, 10)
         try:
             self._client.connect_async(self.mqtt.host, self.mqtt.port, keepalive=30, clean_start=True)
@@ -100,6 +112,9 @@ class Receiver:
             self._queue.put(None)
         for worker in self._workers:
             worker.join(10)
+        if self._pay_worker.is_alive():
+            self._pay_queue.put(None)
+            self._pay_worker.join(10)
 
     # --- MQTT callbacks (paho's thread) -----------------------------------------------------
 
@@ -117,6 +132,7 @@ class Receiver:
                 (f"$share/{SHARE_GROUP}/{PREFIX}/+/+/events", 1),
                 # not shared: retained heartbeats/wills reach every receiver on connect; upserts are idempotent
                 (f"{PREFIX}/+/+/status", 1),
+                *([(f"$share/{SHARE_GROUP}/{PREFIX}/+/+/payment", 1)] if self.payments is not None else []),
             ]
         )
         log.info("receiver %s connected to %s:%d", self.client_id, self.mqtt.host, self.mqtt.port)
@@ -134,13 +150,14 @@ class Receiver:
             log.warning("receiver %s lost the broker (%s); reconnecting", self.client_id, reason)
 
     def _on_message(self, _c: paho.Client, _u: object, msg: paho.MQTTMessage) -> None:
-        self._queue.put(msg)  # blocks when workers are behind: back-pressure to the broker
+        target = self._pay_queue if msg.topic.endswith("/payment") and self.payments is not None else self._queue
+        target.put(msg)  # blocks when workers are behind: back-pressure to the broker
 
     # --- work (worker threads) --------------------------------------------------------------
 
-    def _work(self) -> None:
+    def _work(self, source: queue.Queue[paho.MQTTMessage | None] | None = None) -> None:
         while True:
-            msg = self._queue.get()
+            msg = (source or self._queue).get()
             if msg is None:
                 return
             try:
@@ -165,6 +182,8 @@ class Receiver:
                 self._scale(topic)
                 with self.db.connection() as conn:
                     store_status(conn, topic.scale_id, status)
+            elif topic.kind == "payment" and self.payments is not None:
+                self.publish_payment(self.payments.handle_message(topic_name, payload))
             elif topic.kind == "events":
                 entries = parse_events(doc, topic)
                 self._scale(topic)
@@ -176,7 +195,7 @@ class Receiver:
                 raise Rejected("bad_topic", f"central does not take {topic.kind!r} messages")
         except Rejected as exc:
             self.stats.add(rejected=1)
-            log.warning("rejected message on %s: %s", topic_name, exc)
+            log.warning("rejected message on %.200s: %.500s", topic_name, exc)  # bounded: details echo the sender
             with self.db.connection() as conn:
                 record_reject(conn, topic_name, scale_hint, exc.reason, exc.detail, payload)
 
@@ -193,10 +212,19 @@ class Receiver:
                 record_bad_items(conn, topic_name(topic, "sales"), topic.scale_id, result.bad)
         self.stats.add(sales_stored=result.stored, rejected=len(result.bad))
         if result.bad:
-            log.warning("scale %s: %d item(s) refused, e.g. %s", topic.scale_id, len(result.bad), result.bad[0].detail)
+            bad = result.bad[0].detail
+            log.warning("scale %s: %d item(s) refused, e.g. %.500s", topic.scale_id, len(result.bad), bad)
         ack = canonical_json({"acked_through": result.acked_through})
         self._client.publish(topic_name(topic, "ack"), ack, qos=1)
         self.stats.add(acks=1)
+
+    def publish_payment(self, outgoing: list[Outgoing]) -> None:
+        """Sign each payment result with central's key and send it to its scale (QoS 1)."""
+        if self.central_key is None:
+            return
+        for out in outgoing:
+            doc = self.central_key.sign_document(out.result.to_dict())
+            self._client.publish(out.topic, canonical_json(doc), qos=1)
 
     def _scale(self, topic: Topic, *, fresh: bool = False) -> ScaleInfo:
         now = time.monotonic()

@@ -199,6 +199,7 @@ MIGRATIONS: list[list[str]] = [
             paid_ms BIGINT,
             paid_amount_fen BIGINT,
             notify_count BIGINT NOT NULL DEFAULT 0,
+            checked_ms BIGINT NOT NULL DEFAULT 0,
             updated_ms BIGINT NOT NULL)""",
         "CREATE INDEX payment_orders_sale ON payment_orders (sale_id)",
         "CREATE INDEX payment_orders_open ON payment_orders (status, expires_ms)",
@@ -210,10 +211,42 @@ MIGRATIONS: list[list[str]] = [
             received_ms BIGINT NOT NULL,
             verified INTEGER NOT NULL,
             outcome TEXT NOT NULL,
-            body_sha256 TEXT NOT NULL)""",
+            body_sha256 TEXT NOT NULL,
+            notification_id TEXT NOT NULL DEFAULT '')""",
         "CREATE INDEX payment_notifications_order ON payment_notifications (order_id)",
+        # a provider's notification id seen before is a duplicate or replay: it changes nothing
+        "CREATE INDEX payment_notifications_id ON payment_notifications (provider, notification_id)",
     ],
-    # 3: reserved for firmware releases and rollouts (OTA); append later migrations after it
+    # 3: firmware releases and rollouts (OTA, central/firmware.py)
+    [
+        # the wheel lives in central's firmware folder (path); manifest is the signed document
+        """CREATE TABLE firmware_releases (
+            version TEXT PRIMARY KEY,
+            wheel TEXT NOT NULL,
+            size BIGINT NOT NULL,
+            sha256 TEXT NOT NULL,
+            path TEXT NOT NULL,
+            notes TEXT NOT NULL,
+            min_version TEXT,
+            manifest TEXT NOT NULL,
+            created_ms BIGINT NOT NULL)""",
+        """CREATE TABLE firmware_rollouts (
+            id {id},
+            version TEXT NOT NULL REFERENCES firmware_releases(version),
+            target_kind TEXT NOT NULL,
+            target TEXT NOT NULL,
+            scales BIGINT NOT NULL,
+            created_ms BIGINT NOT NULL)""",
+        # per scale and release: offered -> installed | failed (from heartbeats and events)
+        """CREATE TABLE firmware_status (
+            scale_id TEXT NOT NULL REFERENCES scales(scale_id),
+            version TEXT NOT NULL REFERENCES firmware_releases(version),
+            state TEXT NOT NULL,
+            detail TEXT NOT NULL,
+            updated_ms BIGINT NOT NULL,
+            PRIMARY KEY (scale_id, version))""",
+    ],
+    # append later migrations after this line
 ]
 
 

@@ -27,6 +27,9 @@ from typing import Any, TextIO
 from edge import runtime
 from edge.checkout import now_ms
 from edge.config import EdgeConfig, load_config
+from edge.core.payment import QR_METHODS
+from edge.install.sd_notify import SdNotifier
+from edge.payment.service import PaymentService
 from edge.printer.status import PrinterStatus
 from edge.scale_driver.driver import LinkStatus
 from edge.store import StoreError
@@ -59,6 +62,9 @@ class ScaleApp:
         if page_size is not None:
             self.model.set_page_size(page_size)
         self.printer.on_status = self._on_printer_status
+        # QR payments go through central (sync); without a broker they fall back to cash/static at once.
+        self.payments = PaymentService.from_config(config, self.store, self.model, printer=self.printer)
+        self.model.attach_payments(self.payments)
         self.driver = runtime.scale_driver(config)
         self.driver.subscribe(self.model.on_reading)
         self.driver.subscribe_status(self._on_link_status)
@@ -71,6 +77,8 @@ class ScaleApp:
         self._stop = threading.Event()
         self._ticker: threading.Thread | None = None
         self._last_printer = ""
+        self.notifier = SdNotifier()  # READY/WATCHDOG to systemd (no-op outside it)
+        self.updater: Any = None  # edge.update.wiring.AppUpdater when installed with slots ($TRACE_SCALE_ROOT)
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -83,17 +91,23 @@ class ScaleApp:
         self.printer.start()
         log.info("print worker started (%s)", self.config.printer.connection)
         self.sync = self._start_sync()
+        self.payments.start()
         self.driver.start()
         log.info("scale driver started: %s on %s", self.config.scale.protocol, runtime.scale_port(self.config))
         self._ticker = threading.Thread(target=self._tick, name="app-ticker", daemon=True)
         self._ticker.start()
+        self.notifier.ready("scale app running")
         return self
 
     def stop(self) -> None:
+        self.notifier.stopping()
         self._stop.set()
+        if self.updater is not None:
+            self.updater.stop()
         if self._ticker is not None:
             self._ticker.join(5)
         self.driver.stop()
+        self.payments.stop()
         if self.sync is not None:
             self.sync.stop()
         self.printer.stop()
@@ -142,7 +156,9 @@ class ScaleApp:
                 self.store,
                 printer_state=lambda: self._last_printer or "unknown",
                 on_applied=lambda kind, version: self.model.reload_catalog(),
+                on_firmware=self._start_updater(),
             )
+            self.payments.connect_sync(service)
             service.start()
         except Exception:  # a bad broker setting must not stop the scale from selling
             log.exception("sync not started; selling goes on, sales stay in the outbox")
@@ -151,9 +167,27 @@ class ScaleApp:
         log.info("sync to %s started", self.config.sync.broker_url)
         return service
 
+    def _start_updater(self) -> Any:
+        """OTA updates (edge.update) when the scale runs from slots; the callback for firmware offers."""
+        from edge.update.root import update_root
+        from edge.update.wiring import AppUpdater
+
+        root = update_root()
+        if root is None:
+            return None
+        try:
+            self.updater = AppUpdater.from_config(self.config, self.store, root).start()
+        except Exception:  # updates off; selling and sync go on
+            log.exception("firmware updater not started")
+            return None
+        return self.updater.offer
+
     def _tick(self) -> None:
         while not self._stop.wait(TICK_S):
+            self.notifier.watchdog()  # a hung ticker stops the pings: systemd restarts the app
             try:
+                if self.updater is not None:
+                    self.updater.tick(self.sync is not None and self.sync.state().connected)
                 self.model.tick()
                 if self.sync is not None:
                     self.model.on_sync_state(self.sync.state())
@@ -180,6 +214,10 @@ HELP = """commands (one per line):
   add                 累计: the item at the stable weight into the cart
   void I              remove cart line I (1-based)          cancel    drop the whole sale
   checkout [METHOD]   commit and print (cash; others wait for payment)
+  pay wechat|alipay|unionpay    checkout with a QR on the customer screen; the ticket prints once paid
+  paycode DIGITS      the customer's 付款码 (pays the payment shown, or checks out the cart)
+  cash                take cash instead of the payment shown      static    show the static code
+  confirm             the static-code payment arrived
   zero | tare | clear-tare | preset-tare GRAMS
   wait [SECONDS]      wait until the weight can be sold (default 10 s)
   status [json]       weight, item, cart, printer, link, sync (json: both snapshots)
@@ -235,7 +273,10 @@ class Console:
         lines.extend(f"  {line.index + 1}. {line.name} {line.detail} = {line.amount_text}" for line in m.cart)
         lines.append(f"total: {m.total_text}" + (f" (rounding {m.rounding_text})" if m.rounding_text else ""))
         lines.append(f"printer: {m.printer_text or '-'} | scale: {m.link_text or '-'} | sync: {m.sync_text}")
-        lines.append(f"customer screen: {c.mode}")
+        lines.append(f"customer screen: {c.mode}" + (f" qr {c.qr_content} ¥{c.qr_amount_text}" if c.qr_content else ""))
+        if m.payment is not None:  # a QR payment under way: its stage and what the vendor may do
+            lines.append(f"payment: {m.payment.stage} {m.payment.method} {m.payment.amount_text} "
+                         f"[{' '.join(m.payment.actions)}]")
         return lines
 
     def execute(self, line: str) -> None:
@@ -295,6 +336,15 @@ class Console:
             if sale is not None:
                 self.say(f"sale: {sale.trace_code} seq {sale.seq} total_fen {sale.total_fen} id {sale.sale_id}")
             self._result()
+        elif name == "pay" and len(args) == 1:
+            self._pay(lambda: model.checkout(args[0]) if args[0] in QR_METHODS else None, args[0])
+        elif name == "paycode" and len(args) == 1:
+            self._pay(lambda: model.micropay(args[0]), "")
+        elif name in ("cash", "static", "confirm") and not args:
+            {"cash": model.pay_cash_instead, "static": model.use_static_qr, "confirm": model.confirm_static_paid}[
+                name
+            ]()
+            self._result()
         elif name == "wait" and len(args) <= 1:
             self._wait(float(args[0]) if args and args[0].replace(".", "", 1).isdigit() else 10.0)
         elif name == "status" and args in ([], ["json"]):
@@ -339,6 +389,15 @@ class Console:
             self.stop()
         else:
             self.say(f"error: unknown command {line.strip()!r}; type help")
+
+    def _pay(self, start: Callable[[], Any], method: str) -> None:
+        if method and method not in QR_METHODS:
+            self.say(f"error: pay needs one of {', '.join(QR_METHODS)}; cash sales: checkout cash")
+            return
+        sale = start()
+        if sale is not None:
+            self.say(f"sale: {sale.trace_code} seq {sale.seq} total_fen {sale.total_fen} id {sale.sale_id}")
+        self._result()
 
     def _result_or_item(self) -> None:
         merchant, _ = self.model.snapshot()
@@ -392,7 +451,12 @@ def main(config_path: str | Path, *, lang: str | None = None, stdin: TextIO | No
     log.info("headless scale running (type help on stdin)")
     try:
         while not stop.wait(0.5):
-            pass
+            if app.updater is not None and app.updater.restart_requested.is_set():
+                break  # a new version is switched in: exit so systemd starts it
     finally:
         app.stop()
+    if app.updater is not None and app.updater.restart_requested.is_set():
+        from edge.update.wiring import EXIT_RESTART
+
+        return EXIT_RESTART
     return 0

@@ -347,6 +347,16 @@ def build_parser() -> argparse.ArgumentParser:
     customer = sub.add_parser("customer-display", help="the customer screen (started by run)")
     customer.add_argument("--config", required=True, help="edge.toml")
     customer.set_defaults(handler=cmd_customer_display)
+
+    from edge.technician.cli import add_parsers as add_technician_parsers  # configure, provision, doctor
+
+    add_technician_parsers(sub)
+
+    from edge.install.cli import add_parsers as add_install_parsers  # install, uninstall
+    from edge.update.cli import add_parser as add_update_parser  # update (OTA slots)
+
+    add_install_parsers(sub)
+    add_update_parser(sub)
     return parser
 
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from edge.core import emvco
+from edge.core.payment import QR_METHODS
 from edge.scale_driver.protocols import PROTOCOLS
 
 
@@ -92,6 +94,16 @@ class DisplayConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class PaymentConfig:
+    methods: tuple[str, ...] = QR_METHODS  # the QR buttons the vendor sees (cash is always there)
+    answer_timeout_s: float = 5.0  # no answer from central this long: offer cash or the static code
+    static_qr: str = ""  # EMVCo static payload shown when offline (docs/payment.md); empty: none
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "methods", tuple(self.methods))  # TOML gives a list
+
+
+@dataclass(frozen=True, slots=True)
 class EdgeConfig:
     identity: IdentityConfig = field(default_factory=IdentityConfig)
     scale: ScaleConfigSection = field(default_factory=ScaleConfigSection)
@@ -101,6 +113,7 @@ class EdgeConfig:
     catalog: CatalogConfig = field(default_factory=CatalogConfig)
     sync: SyncConfig = field(default_factory=SyncConfig)
     display: DisplayConfig = field(default_factory=DisplayConfig)
+    payment: PaymentConfig = field(default_factory=PaymentConfig)
     base_dir: Path = Path(".")  # relative paths in the file are relative to the file
 
     def path(self, value: str) -> Path:
@@ -117,12 +130,15 @@ _SECTIONS: dict[str, type] = {
     "catalog": CatalogConfig,
     "sync": SyncConfig,
     "display": DisplayConfig,
+    "payment": PaymentConfig,
 }
 
 
 def _type_ok(value: Any, default: Any) -> bool:
     if isinstance(value, bool) or isinstance(default, bool):
         return isinstance(value, bool) and isinstance(default, bool)
+    if isinstance(default, tuple):
+        return isinstance(value, list | tuple) and all(isinstance(v, str) for v in value)
     if default is None or isinstance(default, int):
         return isinstance(value, int)
     if isinstance(default, float):
@@ -140,6 +156,7 @@ def _section(source: str, name: str, cls: type, raw: dict[str, Any]) -> Any:
         default = getattr(defaults, key)
         if not _type_ok(value, default):
             wanted = "integer" if default is None else type(default).__name__
+            wanted = "list of strings" if isinstance(default, tuple) else wanted
             raise ConfigError(f"{source}: [{name}].{key} must be a {wanted}, got {value!r}")
     return cls(**raw)
 
@@ -181,6 +198,32 @@ def _validate(config: EdgeConfig, source: str) -> None:
     if ticket.rounding not in ("none", "jiao", "yuan"):
         raise ConfigError(f"{source}: [ticket].rounding must be none, jiao or yuan, got {ticket.rounding!r}")
     _validate_display(config.display, source)
+    _validate_payment(config.payment, source)
+
+
+def _validate_payment(payment: PaymentConfig, source: str) -> None:
+    for method in payment.methods:
+        if method not in QR_METHODS:
+            raise ConfigError(
+                f"{source}: [payment].methods: {method!r} is unknown; use some of {', '.join(QR_METHODS)}"
+            )
+    if len(set(payment.methods)) != len(payment.methods):
+        raise ConfigError(f"{source}: [payment].methods lists a method twice: {list(payment.methods)}")
+    if payment.answer_timeout_s <= 0:
+        raise ConfigError(f"{source}: [payment].answer_timeout_s must be positive seconds, e.g. 5")
+    if payment.static_qr:
+        try:
+            parsed = emvco.parse(payment.static_qr)
+        except emvco.EmvcoError as exc:
+            raise ConfigError(
+                f"{source}: [payment].static_qr is not a valid EMVCo payload ({exc}); "
+                "copy the merchant's static code text again"
+            ) from None
+        if parsed.dynamic or parsed.amount_fen is not None:
+            raise ConfigError(
+                f"{source}: [payment].static_qr must be a static code (tag 01 = 11, no amount); "
+                "a dynamic code belongs to one sale only"
+            )
 
 
 def _validate_display(display: DisplayConfig, source: str) -> None:

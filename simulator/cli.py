@@ -10,6 +10,7 @@ import argparse
 from collections.abc import Callable, Sequence
 
 from simulator.fleet.cli import add_subcommand as add_fleet
+from simulator.payment.cli import add_subcommand as add_payment
 from simulator.printer.cli import add_subcommand as add_printer
 
 
@@ -28,7 +29,7 @@ def add_scale(subcommands: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=console.run)
 
 
-SUBCOMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (add_scale, add_printer, add_fleet)
+SUBCOMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (add_scale, add_printer, add_fleet, add_payment)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from edge.core.records import Payment, Sale
+from edge.core.records import Payment, PaymentStatus, Sale
 from edge.store import outbox, printjobs
 from edge.store.errors import NotFoundError, RefundError
 from edge.store.rows import LINE_COLUMNS, SALE_COLUMNS, fetch, fetch_one, line_rows, payload, sale_from_row, sale_row
@@ -91,12 +91,18 @@ def check_refund(db: Database, sale: Sale) -> None:
         )
 
 
+# A ticket says the goods are paid for: a sale committed with payment pending (a QR
+# payment under way) gets its ticket job only when set_payment records one of these.
+TICKET_STATUSES = (PaymentStatus.PAID, PaymentStatus.UNCONFIRMED)
+
+
 def insert(db: Database, sale: Sale, local_date: str, daily_seq: int, now_ms: int) -> None:
-    """The sale, its lines, its outbox row and its ticket print job."""
+    """The sale, its lines, its outbox row and (unless payment is pending) its ticket print job."""
     db.execute(_INSERT_SALE, sale_row(sale, local_date, daily_seq))
     db.conn.executemany(_INSERT_LINE, line_rows(sale))
     outbox.enqueue(db, "sale", sale.sale_id, payload(sale), now_ms)
-    printjobs.enqueue(db, sale.sale_id, "ticket", now_ms)
+    if sale.payment.status is not PaymentStatus.PENDING:
+        printjobs.enqueue(db, sale.sale_id, "ticket", now_ms)
 
 
 def load(db: Database, where: str, params: Sequence[Any] = (), tail: str = "") -> list[Sale]:
@@ -135,7 +141,15 @@ def set_payment(db: Database, sale_id: str, payment: Payment, now_ms: int) -> Sa
     )
     updated = require(db, sale_id)
     outbox.enqueue(db, "sale_update", sale_id, payload(updated), now_ms)
+    if payment.status in TICKET_STATUSES and not updated.printed and not _has_ticket_job(db, sale_id):
+        printjobs.enqueue(db, sale_id, "ticket", now_ms)  # the money arrived: now the ticket
     return updated
+
+
+def _has_ticket_job(db: Database, sale_id: str) -> bool:
+    """Any ticket job, done or not: a sale never gets a second ticket (reprints are their own kind)."""
+    row = db.execute("SELECT 1 FROM print_jobs WHERE sale_id = ? AND kind = 'ticket' LIMIT 1", (sale_id,)).fetchone()
+    return row is not None
 
 
 def mark_printed(db: Database, sale_id: str, now_ms: int) -> None:

@@ -139,7 +139,8 @@ class Store:
         In one transaction: take the next ``seq`` and the next daily sequence of
         ``local_date`` (YYYY-MM-DD), call ``build(seq, daily_seq)`` for the sale (the caller
         makes the trace code and signs), insert the sale, its lines, its outbox row and its
-        ticket print job, commit. Anything ``build`` raises rolls back and passes through;
+        ticket print job (not for a sale whose payment is pending: see set_payment), commit.
+        Anything ``build`` raises rolls back and passes through;
         a full disk raises StoreFullError, other database failures StoreError — in every
         failure case nothing was recorded and no number was used up.
         """
@@ -189,7 +190,11 @@ class Store:
             return sales.load(db, "refund_of = ?", (sale_id,), tail="ORDER BY seq")
 
     def set_payment(self, sale_id: str, payment: Payment) -> Sale:
-        """Record a payment outcome; queues the updated sale for central. Returns the sale."""
+        """Record a payment outcome; queues the updated sale for central. Returns the sale.
+
+        ``paid`` or ``unconfirmed`` (a vendor-confirmed static QR) also queues the ticket of a
+        sale committed as pending, unless it is printed or has a ticket job already.
+        """
         with self._write() as db:
             return sales.set_payment(db, sale_id, payment, self._clock())
 

@@ -17,6 +17,8 @@ events, catalog replacement). ``state()`` returns a snapshot without touching th
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
 import queue
 import threading
@@ -26,7 +28,10 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
 from edge.config import ConfigError, EdgeConfig, IdentityConfig, SyncConfig
+from edge.core.payment import PaymentMessageError, PaymentRequest, PaymentResult
 from edge.store.store import Store
 from edge.sync import wire
 from edge.sync.client import ClientSettings, Delivery, Message, MqttClient, Will, parse_broker_url
@@ -35,6 +40,7 @@ from edge.sync.heartbeat import Heartbeat
 from edge.sync.inbound import InboundHandler, InboundResult
 from edge.sync.outbox_reader import OutboxReader, OutboxSummary
 from edge.sync.publisher import OutboxPublisher
+from edge.sync.signing import SignatureError, load_public_key, verify_document
 from edge.sync.topics import Topics
 
 log = logging.getLogger(__name__)
@@ -57,6 +63,26 @@ class SyncState:
     last_ack_ms: int | None  # when central's last ack arrived
     last_error: str  # "" when all is well; otherwise what happened and what is being done
     resends: int  # restarts from the ack watermark after ack_timeout_s
+
+
+def read_payment_result(payload: bytes, key: Ed25519PublicKey | None) -> PaymentResult | None:
+    """A ``payment/1`` result from central, signature checked; None for the scale's own
+    requests echoed on the shared topic. ValueError says why a message is refused."""
+    try:
+        doc = json.loads(payload)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"not valid UTF-8 JSON ({exc})") from exc
+    if not isinstance(doc, dict):
+        raise ValueError("not a JSON object")
+    if doc.get("type") != "result":
+        return None  # create/micropay/query/close: this scale's own requests
+    if key is None:
+        raise ValueError("no [sync].central_public_key configured, so central's results cannot be checked")
+    try:
+        verify_document(doc, key)
+        return PaymentResult.from_dict(doc)
+    except (SignatureError, PaymentMessageError) as exc:
+        raise ValueError(str(exc)) from exc
 
 
 def check_sync_config(cfg: SyncConfig, source: str = "edge.toml") -> None:
@@ -83,6 +109,8 @@ class SyncService:
         printer_state: Callable[[], str] = lambda: "unknown",
         software_id: str | None = None,
         on_applied: Callable[[str, int], None] | None = None,
+        on_payment_result: Callable[[PaymentResult], None] | None = None,
+        on_firmware: Callable[[bytes], None] | None = None,
         keepalive_s: int = 30,
         backoff_s: tuple[float, float] = (0.5, 30.0),
     ) -> None:
@@ -125,6 +153,7 @@ class SyncService:
         self._inbound = InboundHandler(
             store, identity.market_id, identity.scale_id, config.central_public_key, on_applied=on_applied
         )
+        self._on_firmware = on_firmware  # the OTA updater (edge.update) checks and applies manifests itself
         self._inbox: queue.SimpleQueue[tuple[str, Message]] = queue.SimpleQueue()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -135,6 +164,11 @@ class SyncService:
         self._worker_error = ""
         self._heartbeat_epoch = 0
         self.inbound_results: list[InboundResult] = []  # the latest few, for tests and diagnostics
+        # Called on paho's network thread with each verified payment result: hand it on, quickly.
+        self.on_payment_result = on_payment_result
+        self._central_key: Ed25519PublicKey | None = None
+        with contextlib.suppress(ValueError):  # InboundHandler has logged it; results are refused
+            self._central_key = load_public_key(config.central_public_key)
 
     @classmethod
     def from_config(cls, config: EdgeConfig, store: Store, **kwargs: Any) -> SyncService:
@@ -152,6 +186,10 @@ class SyncService:
             ("config", self.topics.config),
         ):
             self._client.subscribe(topic, lambda msg, kind=kind: self._on_document(kind, msg))
+        self._client.subscribe(self.topics.payment, self._on_payment)
+        if self._on_firmware is not None:
+            on_firmware = self._on_firmware
+            self._client.subscribe(self.topics.firmware, lambda msg: on_firmware(msg.payload))
         self._thread = threading.Thread(target=self._run, name="edge-sync", daemon=True)
         self._thread.start()
         self._client.start()
@@ -168,6 +206,15 @@ class SyncService:
     def wake(self) -> None:
         """Look at the outbox now (call after a sale commit; otherwise within IDLE_S)."""
         self._wake.set()
+
+    @property
+    def connected(self) -> bool:
+        return self._client.connected
+
+    def publish_payment(self, request: PaymentRequest) -> bool:
+        """Send a payment request to central now; False when not connected (nothing is queued)."""
+        body = json.dumps(request.to_dict(), ensure_ascii=False).encode()
+        return self._client.publish(self.topics.payment, body, qos=1) is not None
 
     def __enter__(self) -> SyncService:
         self.start()
@@ -202,6 +249,15 @@ class SyncService:
             return
         self._publisher.on_ack(acked)
         self._wake.set()
+
+    def _on_payment(self, message: Message) -> None:
+        try:
+            result = read_payment_result(message.payload, self._central_key)
+        except ValueError as exc:
+            log.warning("dropped a payment result on %s: %s", message.topic, exc)
+            return
+        if result is not None and self.on_payment_result is not None:
+            self.on_payment_result(result)
 
     def _on_document(self, kind: str, message: Message) -> None:
         self._inbox.put((kind, message))

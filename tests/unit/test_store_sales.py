@@ -227,3 +227,36 @@ def test_payload_is_the_json_of_to_dict(lines: int, refund: bool) -> None:
         sale = sale_builder(DAY, refund_of=sale)(4, 4)
     assert sale.to_dict() == asdict(sale) | {"lines": [asdict(line) for line in sale.lines]}
     assert json.loads(payload(sale)) == json.loads(json.dumps(sale.to_dict()))
+
+
+def _ticket_jobs(store: Store, sale_id: str) -> list[int]:
+    rows = store.db.execute("SELECT job_id FROM print_jobs WHERE sale_id = ? AND kind = 'ticket'", (sale_id,))
+    return [r[0] for r in rows.fetchall()]
+
+
+def test_a_pending_sale_gets_its_ticket_only_when_the_money_arrives(store: Store) -> None:
+    sale = store.commit_sale(DAY, sale_builder(DAY, payment=Payment(PaymentMethod.WECHAT, PaymentStatus.PENDING)))
+    assert store.pending_print_jobs() == []
+    store.set_payment(sale.sale_id, Payment(PaymentMethod.WECHAT, PaymentStatus.FAILED))
+    assert store.pending_print_jobs() == []
+    store.set_payment(sale.sale_id, Payment(PaymentMethod.WECHAT, PaymentStatus.PAID, "wx-1"))
+    [job] = store.pending_print_jobs()
+    assert (job.sale_id, job.kind) == (sale.sale_id, "ticket")
+    # a second "paid" (another ref, then cash) never queues a second ticket, printed or not
+    store.set_payment(sale.sale_id, Payment(PaymentMethod.WECHAT, PaymentStatus.PAID, "wx-2"))
+    store.mark_print_done(job.job_id, 5)
+    store.set_payment(sale.sale_id, Payment(PaymentMethod.CASH, PaymentStatus.PAID))
+    assert store.pending_print_jobs() == [] and len(_ticket_jobs(store, sale.sale_id)) == 1
+
+
+def test_a_confirmed_static_qr_sale_gets_one_ticket(store: Store) -> None:
+    sale = store.commit_sale(DAY, sale_builder(DAY, payment=Payment(PaymentMethod.WECHAT, PaymentStatus.PENDING)))
+    store.set_payment(sale.sale_id, Payment(PaymentMethod.STATIC_QR, PaymentStatus.UNCONFIRMED))
+    store.set_payment(sale.sale_id, Payment(PaymentMethod.STATIC_QR, PaymentStatus.PAID, "late"))
+    assert [j.kind for j in store.pending_print_jobs()] == ["ticket"]
+
+
+def test_a_cash_sale_paid_again_does_not_print_twice(store: Store) -> None:
+    sale = store.commit_sale(DAY, sale_builder(DAY))  # cash, paid: ticket queued at commit
+    store.set_payment(sale.sale_id, Payment(PaymentMethod.CASH, PaymentStatus.PAID, "again"))
+    assert len(_ticket_jobs(store, sale.sale_id)) == 1

@@ -88,6 +88,10 @@ def main(config_path: str | os.PathLike[str], *, size: tuple[int, int] | None = 
     finally:
         _stop_process(customer)
         scale.stop()
+    if scale.updater is not None and scale.updater.restart_requested.is_set():
+        from edge.update.wiring import EXIT_RESTART
+
+        return EXIT_RESTART
     return 0
 
 
@@ -185,8 +189,14 @@ def _build_app_class() -> type:
             return self.root_box
 
         def on_start(self) -> None:
+            if self.scale.updater is not None:  # a new firmware slot switched in: stop so systemd starts it
+                Clock.schedule_interval(self._check_restart, 1.0)
             if self.hook is not None:
                 self.hook(self)
+
+        def _check_restart(self, _dt: float) -> None:
+            if self.scale.updater.restart_requested.is_set():
+                self.stop()
 
         def on_stop(self) -> None:
             self.runner.stop()

@@ -150,7 +150,8 @@ class PaymentBox(w.Box):
         lang = view.lang
         self.prompt.text = t("scan_to_pay", lang)
         self.amount.text = f"¥ {view.qr_amount_text}"
-        self.countdown.text = t("seconds_left", lang, n=view.countdown_s)
+        # 0: no countdown (the static code stays until the vendor confirms)
+        self.countdown.text = t("seconds_left", lang, n=view.countdown_s) if view.countdown_s else ""
         if view.qr_content != self._content:
             self._content = view.qr_content
             self.qr.texture = qr_texture(view.qr_content) if view.qr_content else None

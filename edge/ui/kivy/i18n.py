@@ -46,6 +46,17 @@ CAPTIONS: dict[str, tuple[str, str]] = {
     "lang": ("EN", "中文"),
     "busy": ("正在结算…", "Checking out…"),
     "no_results": ("没有找到商品", "No item found"),
+    # QR payment (the checkout row, and the keys while a payment is under way)
+    "pay_wechat": ("微信", "WeChat"),
+    "pay_alipay": ("支付宝", "Alipay"),
+    "pay_unionpay": ("云闪付", "UnionPay"),
+    "paycode": ("付款码", "Pay code"),
+    "paycode_prompt": ("请扫描顾客的付款码（或输入数字后按回车）", "Scan the customer's pay code (or type it, Enter)"),
+    "pay_cash": ("改收现金", "Take cash"),
+    "pay_static": ("静态码", "Static code"),
+    "pay_confirm": ("已收款", "Received"),
+    "pay_cancel": ("取消收款", "Cancel"),
+    "paying_title": ("收款 ¥ {amount}", "Payment ¥ {amount}"),
     # daily report
     "report_title": ("日结报表", "Daily report"),
     "report_date": ("日期", "Date"),

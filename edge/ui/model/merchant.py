@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Any
 
 from edge import runtime
 from edge.checkout import Checkout, local_date
@@ -26,6 +27,7 @@ from edge.core.batches import active_batches, pick_batch
 from edge.core.cart import Cart
 from edge.core.catalog import Catalog
 from edge.core.metrology import WeighingState, display_text
+from edge.core.payment import QR_METHODS, PaymentMessageError, code_provider
 from edge.core.pricing import piece_amount_fen, weight_amount_fen
 from edge.core.reading import Reading
 from edge.core.records import Batch, Payment, PaymentMethod, PaymentStatus, Plu, Pricing, Sale
@@ -43,6 +45,7 @@ from edge.ui.model.views import (
     ItemPanel,
     KeyView,
     MerchantView,
+    PaymentPanel,
     WeightPanel,
 )
 
@@ -73,7 +76,7 @@ class _Message:
 class _PaymentShown:
     qr_content: str
     amount_fen: int
-    deadline: float  # monotonic
+    deadline: float  # monotonic; math.inf: no countdown (the static code)
 
 
 class MerchantModel:
@@ -121,6 +124,8 @@ class MerchantModel:
         self._payment: _PaymentShown | None = None
         self._paid: tuple[Sale | None, int, float] | None = None  # (sale, amount, until)
         self._shown_sale: Sale | None = None  # committed, awaiting payment on the customer screen
+        self._payments: Any = None  # edge.payment.PaymentService, once attached
+        self._pay_state: tuple[str, str, frozenset[str]] | None = None  # (stage, method, actions)
         kept = store.get_setting(runtime.ZERO_STATE_KEY)
         self._kept_zero: tuple[int, int] | None = tuple(kept) if kept else None  # type: ignore[assignment]
         self._seq = 0
@@ -151,6 +156,11 @@ class MerchantModel:
             self._subscribers.append(callback)
             if replay:
                 self._deliver(callback)
+
+    def attach_payments(self, payments: Any) -> None:
+        """QR payments through ``payments`` (edge.payment.PaymentService): checkout with a
+        QR method then asks central for the QR; without it such a sale just stays pending."""
+        self._payments = payments
 
     def on_commit(self, hook: Callable[[Sale], None]) -> None:
         """Called after every committed sale, outside the lock (e.g. wake the sync service)."""
@@ -382,6 +392,9 @@ class MerchantModel:
             self._publish()
 
     def cancel_sale(self) -> None:
+        if self._payments is not None and self._payments.active():
+            self._payments.cancel()  # the sale stays recorded unpaid; an open order is closed
+            return
         with self._lock:
             if not self._busy_refused():
                 if self._cart.lines or self._item is not None or self._payment is not None:
@@ -398,9 +411,74 @@ class MerchantModel:
 
         The sale is durable before the ticket is queued to the printer; a printer problem
         or being offline only shows a message. Cash is paid at once; other methods are
-        committed as pending for the payment flow (``show_payment``/``payment_done``).
+        committed as pending, and with payments attached a QR method then asks central for
+        the QR (the ticket prints once the money has arrived).
         """
         pay_method = PaymentMethod(method)
+        if self._payment_refused(method):
+            return None
+        sale = self._checkout(pay_method)
+        if sale is not None and self._payments is not None and method in QR_METHODS:
+            self._payments.begin_qr(sale, method)
+        elif sale is not None and self._payments is not None and pay_method is PaymentMethod.STATIC_QR:
+            self._payments.begin_static(sale)
+        return sale
+
+    def micropay(self, auth_code: str) -> Sale | None:
+        """The customer's 付款码 (typed by the scanner): pays the payment under way, or
+        checks out the cart with it. Returns the sale committed, if one was."""
+        code = auth_code.strip()
+        if self._payments is None:  # a stand-alone scale cannot reach any provider
+            self._say_now("pay_offline", error=True)
+            return None
+        if self._payments.active():
+            self._payments.micropay(code)
+            return None
+        try:
+            provider = code_provider(code)
+        except PaymentMessageError:
+            self._say_now("pay_bad_code", error=True, n=len(code))
+            return None
+        if self._payment_refused(provider):
+            return None
+        sale = self._checkout(PaymentMethod(provider))
+        if sale is not None:
+            self._payments.begin_micropay(sale, code)
+        return sale
+
+    def pay_cash_instead(self) -> None:
+        """改收现金: central closes the QR order first (the customer may have paid already)."""
+        self._payment_action("cash")
+
+    def use_static_qr(self) -> None:
+        """静态码: the configured static code with the amount beside it (offline)."""
+        self._payment_action("use_static")
+
+    def confirm_static_paid(self) -> None:
+        """已收款: the static-code payment arrived (recorded unconfirmed, then printed)."""
+        self._payment_action("confirm_static")
+
+    def _payment_action(self, name: str) -> None:
+        if self._payments is None or not getattr(self._payments, name)():
+            self._say_now("pay_none", error=True)
+
+    def _payment_refused(self, method: str) -> bool:
+        """Say why a checkout cannot start now (a payment under way, a method not enabled)."""
+        payments = self._payments
+        if payments is not None and payments.active():
+            self._say_now("pay_busy", error=True)
+            return True
+        if payments is None:
+            return False  # no payment service: a non-cash sale just stays pending
+        if method == PaymentMethod.STATIC_QR and not self.config.payment.static_qr:
+            self._say_now("pay_no_static", error=True)
+            return True
+        if method in QR_METHODS and method not in self.config.payment.methods:
+            self._say_now("pay_method_off", error=True, method=method)
+            return True
+        return False
+
+    def _checkout(self, pay_method: PaymentMethod) -> Sale | None:
         with self._lock:
             if self._busy_refused():
                 self._publish()
@@ -462,10 +540,11 @@ class MerchantModel:
 
     # --- payment (driven by the payment flow) ------------------------------------------------
 
-    def show_payment(self, qr_content: str, amount_fen: int, timeout_s: float) -> None:
-        """Show a payment QR on the customer screen with a countdown."""
+    def show_payment(self, qr_content: str, amount_fen: int, timeout_s: float | None) -> None:
+        """Show a payment QR on the customer screen with a countdown (None: no countdown)."""
         with self._lock:
-            self._payment = _PaymentShown(qr_content, amount_fen, self._clock() + timeout_s)
+            deadline = math.inf if timeout_s is None else self._clock() + timeout_s
+            self._payment = _PaymentShown(qr_content, amount_fen, deadline)
             self._paid = None
             self._publish()
 
@@ -482,6 +561,18 @@ class MerchantModel:
     def cancel_payment(self) -> None:
         with self._lock:
             self._payment = None
+            self._publish()
+
+    def payment_notice(self, code: str, values: dict[str, Any], error: bool) -> None:
+        """A message from the payment flow (a key of texts.MESSAGES; amount_fen/method filled in)."""
+        with self._lock:
+            self._say_now(code, error=error, **values)
+
+    def payment_state(self, sale_id: str, stage: str, method: str, actions: frozenset[str]) -> None:
+        """Where the payment of the shown sale stands (the vendor's payment buttons)."""
+        with self._lock:
+            done = stage in ("paid", "cash", "static-unconfirmed", "cancelled")
+            self._pay_state = None if done else (stage, method, actions)
             self._publish()
 
     def set_lang(self, lang: str) -> None:
@@ -532,6 +623,19 @@ class MerchantModel:
             return cart.add_weighed(self.state.sellable(), item, batch)
         return cart.add_piece(item, self._quantity, batch)
 
+    def _say_now(self, code: str, /, *, error: bool = False, **values: Any) -> None:
+        """A message with payment values made readable (fen -> yuan, method -> its name), shown now."""
+        with self._lock:
+            zh, en = texts.MESSAGES[code]
+            fen = values.pop("amount_fen", None)
+            if fen is not None:
+                values.setdefault("amount", texts.amount_text(int(fen)))
+            names = texts.METHOD_NAMES.get(str(values.pop("method", "")), ("", ""))
+            self._message = (self._error_message if error else self._info_message)(
+                zh.format(method=names[0], **values), en.format(method=names[1], **values)
+            )
+            self._publish()
+
     def _after_sale(self, sale: Sale, cart: Cart) -> None:
         self._cart = Cart()
         self._clear_item()
@@ -540,6 +644,9 @@ class MerchantModel:
             self._paid = (sale, sale.total_fen, self._clock() + PAID_SHOW_S)
         values = {"total": texts.amount_text(sale.total_fen), "code": format_trace_code(sale.trace_code)}
         sold = (texts.MESSAGES["sold"][0].format(**values), texts.MESSAGES["sold"][1].format(**values))
+        if sale.payment.status is PaymentStatus.PENDING:
+            self._say("sold_waiting_payment", **values)  # no ticket before the money arrives
+            return
         if self.printer is None:
             tail, kind = texts.MESSAGES["no_printer"], "info"
         elif (status := self._printer_status or self.printer.last_status) is not None and not status.ready:
@@ -726,7 +833,17 @@ class MerchantModel:
             link_text=self._link.text(self._lang) if self._link is not None else "",
             lang=self._lang,
             busy=self._busy,
+            payment=self._payment_panel(),
+            pay_methods=self.config.payment.methods if self._payments is not None else (),
         )
+
+    def _payment_panel(self) -> PaymentPanel | None:
+        if self._pay_state is None:
+            return None
+        stage, method, actions = self._pay_state
+        sale = self._shown_sale
+        amount = texts.amount_text(sale.total_fen) if sale is not None else ""
+        return PaymentPanel(stage, method, amount, tuple(sorted(actions)))
 
     def _build_customer(self, merchant: MerchantView) -> CustomerView:
         ident = self.config.identity
@@ -740,7 +857,7 @@ class MerchantModel:
         if self._payment is not None:
             pay = self._payment
             sale = self._shown_sale
-            left = max(0, math.ceil(pay.deadline - self._clock()))
+            left = 0 if math.isinf(pay.deadline) else max(0, math.ceil(pay.deadline - self._clock()))
             return replace(
                 base,
                 mode="payment",

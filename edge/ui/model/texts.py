@@ -69,6 +69,101 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "本笔交易未保存（内部错误：{why}），请联系技术人员",
         "This sale was NOT recorded (internal error: {why}); call the technician.",
     ),
+    # --- QR payment (edge.payment.flow notices; {amount} and {method} are filled by the model)
+    "sold_waiting_payment": (
+        "已结算 {total} 元，票号 {code}；收款后打印小票",
+        "Sold: {total} CNY, ticket {code}; the ticket prints once paid",
+    ),
+    "pay_waiting": ("正在向中心申请收款码，请稍候…", "Asking central for the payment QR, please wait…"),
+    "pay_micropay_sent": ("付款码已提交，等待支付结果…", "Payment code sent; waiting for the result…"),
+    "pay_show_qr": ("请顾客用{method}扫描顾客屏上的二维码", "Ask the customer to scan the QR with {method}"),
+    "pay_customer_paying": (
+        "顾客正在手机上输入密码确认，请稍候",
+        "The customer is entering the password on the phone; please wait.",
+    ),
+    "pay_paid": ("已收款 {amount} 元，小票打印中", "Paid: {amount} CNY; printing the ticket"),
+    "pay_paid_no_cash": (
+        "顾客已扫码付款 {amount} 元，请勿再收现金",
+        "The customer has already paid {amount} CNY by QR: do NOT take cash.",
+    ),
+    "pay_paid_after_settled": (
+        "注意：本笔已按现金/静态码收款，顾客又通过扫码付了 {amount} 元，请退还顾客现金",
+        "Note: this sale was settled by cash/static code, and the customer also paid {amount} CNY by QR; "
+        "give the cash back.",
+    ),
+    "pay_qr_expired": (
+        "收款码已过期，正在向中心确认是否已付款…",
+        "The QR expired; checking with central whether it was paid…",
+    ),
+    "pay_closed": (
+        "订单已关闭，顾客未付款：可改收现金或使用静态码",
+        "The order was closed unpaid: take cash or use the static code.",
+    ),
+    "pay_failed": (
+        "无法发起扫码收款（{why_zh}）：请改收现金或使用静态码",
+        "QR payment could not start ({why_en}): take cash or use the static code.",
+    ),
+    "pay_close_failed": (
+        "中心未能关闭订单（{why_zh}），顾客可能仍在付款：请稍后再改收现金",
+        "Central could not close the order ({why_en}); the customer may still pay: try cash again shortly.",
+    ),
+    "pay_offline": (
+        "未连上中心（离线或无应答）：请收现金或出示静态收款码",
+        "No answer from central (offline): take cash or show the static payment code.",
+    ),
+    "pay_closing": (
+        "正在关闭扫码订单，确认后改收现金，请稍候…",
+        "Closing the QR order before taking cash, please wait…",
+    ),
+    "pay_cash": ("已改收现金 {amount} 元，小票打印中", "Cash {amount} CNY taken; printing the ticket"),
+    "pay_cash_offline": (
+        "已改收现金 {amount} 元（离线，已记录备查），小票打印中",
+        "Cash {amount} CNY taken (offline; logged for reconciliation); printing the ticket",
+    ),
+    "pay_settled": ("本笔已收款，无需再操作", "This sale is already settled; nothing more to do."),
+    "pay_no_static": (
+        "未配置静态收款码：请收现金，或请技术人员在 edge.toml [payment].static_qr 中设置",
+        "No static payment code is configured: take cash, or have the technician set [payment].static_qr.",
+    ),
+    "pay_static_shown": (
+        "顾客屏显示静态码，请顾客输入 {amount} 元；确认到账后按“已收款”",
+        "The static code is shown: the customer enters {amount} CNY; press Received once the money is there.",
+    ),
+    "pay_not_static": ("当前没有显示静态码，无需确认", "No static code is shown; there is nothing to confirm."),
+    "pay_static_confirmed": (
+        "已确认静态码收款 {amount} 元（待对账），小票打印中",
+        "Static-code payment of {amount} CNY confirmed (to be reconciled); printing the ticket",
+    ),
+    "pay_bad_code": (
+        "付款码无效（{n} 位）：请让顾客刷新付款码后重新扫描",
+        "Not a valid payment code ({n} digits): ask the customer to refresh it and scan again.",
+    ),
+    "pay_busy": (
+        "正在处理本笔付款，请等结果或改收现金",
+        "A payment for this sale is under way: wait for the result or switch to cash.",
+    ),
+    "pay_cancelled": (
+        "已取消收款；交易已保存为未付款，可在日结中查看",
+        "Payment cancelled; the sale stays recorded as unpaid (see the daily report).",
+    ),
+    "pay_none": ("当前没有待收款的交易", "There is no payment in progress."),
+    "pay_method_off": (
+        "本秤未开通{method}收款（[payment].methods）",
+        "{method} is not enabled on this scale ([payment].methods).",
+    ),
+    "pay_record_failed": (
+        "付款结果暂未保存（{why}），稍后自动重试",
+        "The payment result could not be saved yet ({why}); retrying.",
+    ),
+}
+
+# How a payment method is named to the vendor and the customer.
+METHOD_NAMES: dict[str, tuple[str, str]] = {
+    "cash": ("现金", "cash"),
+    "wechat": ("微信", "WeChat Pay"),
+    "alipay": ("支付宝", "Alipay"),
+    "unionpay": ("云闪付", "UnionPay"),
+    "static_qr": ("静态码", "static code"),
 }
 
 STATUS: dict[str, tuple[str, str]] = {

@@ -57,6 +57,16 @@ class KeyView:
 
 
 @dataclass(frozen=True)
+class PaymentPanel:
+    """A QR payment under way (edge.payment.flow): what the vendor may press now."""
+
+    stage: str  # requested | showing_qr | paying | closing | offline | static | closed | failed
+    method: str  # wechat | alipay | unionpay ("" before central answered a 付款码)
+    amount_text: str
+    actions: tuple[str, ...] = ()  # of: cash, static, confirm, paycode
+
+
+@dataclass(frozen=True)
 class MerchantView:
     weight: WeightPanel = field(default_factory=WeightPanel)
     item: ItemPanel | None = None
@@ -78,6 +88,8 @@ class MerchantView:
     link_text: str = ""
     lang: str = "zh"
     busy: bool = False  # a checkout is in progress
+    payment: PaymentPanel | None = None  # a QR payment of the last sale is under way
+    pay_methods: tuple[str, ...] = ()  # QR checkout buttons ([payment].methods; cash is always there)
 
 
 @dataclass(frozen=True)

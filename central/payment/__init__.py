@@ -1,0 +1,1 @@
+"""Central's side of 追溯+支付 (docs/payment.md): provider clients live in ``providers``."""

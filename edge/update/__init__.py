@@ -1,0 +1,1 @@
+"""Over-the-air firmware updates into A/B slots (see edge.update.updater)."""
