@@ -184,6 +184,23 @@ def run(
     return rows
 
 
+QUICK = {"n_sales": 4_000, "n_scales": 4}  # bench/report.py --quick
+
+
+def figures(rows: list[dict[str, object]]) -> list:
+    """The report's figures (bench/figures.py): committed + acked sales/s per receiver (anchor: ingest alone)."""
+    from bench.figures import at_least, reference
+
+    core, measured = rows[0], rows[1:]
+    alone = float(core["sales_per_s"])  # type: ignore[arg-type]
+    out = [reference(f"central ingest alone: {core['database']}", alone, "sales/s")]
+    for r in measured:
+        out.append(at_least(f"central ingest via broker, {r['database']} x{r['receivers']} receivers "
+                            f"({r['workers']} workers), per receiver", float(r["per_receiver_per_s"]),  # type: ignore[arg-type]
+                            "sales/s", TARGET, anchor=(alone, "ingest alone, no broker")))  # fmt: skip
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sales", type=int, default=20000)

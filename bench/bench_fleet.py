@@ -105,6 +105,29 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
     return rows
 
 
+QUICK = {"quick": True}  # bench/report.py --quick
+
+
+def figures(rows: list[dict[str, Any]]) -> list:
+    """The report's figures (bench/figures.py): p99 sale -> central per case (nothing lost), stored vs offered."""
+    from bench.figures import Figure, at_most, reference
+
+    out = []
+    for r in rows:
+        name = f"fleet {r['case']}: {r['scales']:,} scales, {r['central']}"
+        losses = f"; {r['lost']} lost, {r['duplicated']} duplicated, backlog {r['backlog']}"
+        if r["p99_ms"] is None:
+            out.append(Figure(f"{name}, p99 sale -> central", f"<= {TARGET_P99_MS:,} ms", "nothing stored" + losses,
+                              result="short"))  # fmt: skip
+            continue
+        latency = at_most(f"{name}, p99 sale -> central{losses}", r["p99_ms"], "ms", TARGET_P99_MS,
+                          anchor=(r["p50_ms"], "p50"))  # fmt: skip
+        out.append(Figure(**{**latency.to_dict(), "result": r["result"]}))  # the row's verdict counts losses too
+        out.append(reference(f"{name}, stored sales/s", r["stored_per_s"], "sales/s",
+                             anchor=(r["offered_per_s"], "offered")))  # fmt: skip
+    return out
+
+
 COLUMNS = ("case", "central", "scales", "offered_per_s", "stored_per_s", "p50_ms", "p99_ms", "ack_p99_ms",
            "lost", "duplicated", "backlog", "target", "result")  # fmt: skip
 

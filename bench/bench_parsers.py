@@ -113,6 +113,18 @@ def run() -> list[dict[str, Any]]:
     return rows
 
 
+def figures(rows: list[dict[str, Any]]) -> list:
+    """The report's figures (bench/figures.py): frames/s per parser, and the fuzz run's exceptions."""
+    from bench.figures import Figure, at_least, verdict
+
+    out = [at_least(f"parser {r['protocol']}", r["frames_per_s"], "frames/s", TARGET_FRAMES_PER_S) for r in rows]
+    exceptions = sum(r["fuzz_exceptions"] for r in rows)
+    fed = sum(r["fuzz_bytes"] for r in rows)
+    out.append(Figure(f"parser fuzz: exceptions in {fed:,} seeded bytes", "0", str(exceptions),
+                      result=verdict(exceptions == 0)))  # fmt: skip
+    return out
+
+
 def main() -> None:
     rows = run()
     print(f"| protocol | frames/s | target ({TARGET_FRAMES_PER_S}) | pass/short |")

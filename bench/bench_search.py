@@ -228,6 +228,25 @@ def _cell(value: object) -> str:
     return str(value)
 
 
+QUICK = {"repeat": 20, "naive_queries": 1}  # bench/report.py --quick
+
+
+def figures(rows: list[dict]) -> list:
+    """The report's figures (bench/figures.py): p99 per keystroke (anchor: scanning precomputed initials)."""
+    from bench.figures import Figure, at_most, reference
+
+    scans = [r["initials_scan_p99_ms"] for r in rows if r["initials_scan_p99_ms"] is not None]
+    anchor = (max(scans), "linear scan of precomputed initials, worst query p99") if scans else None
+    out = [at_most("search p99, " + ("every listed keystroke" if r["kind"] == "summary" else r["query"].strip("()")),
+                   r["index_p99_ms"], "ms", TARGET_P99_MS, anchor=anchor)
+           for r in rows if r["kind"] in ("summary", "sweep")]  # fmt: skip
+    naive = [r["naive_pinyin_scan_ms"] for r in rows if r["naive_pinyin_scan_ms"] is not None]
+    if naive:
+        out.append(reference("naive pinyin conversion scan of the catalog, per query", max(naive), "ms"))
+    out += [Figure("catalog build", "", r["kind"]) for r in rows if r["query"] == "(catalog build)"]
+    return out
+
+
 def markdown(rows: list[dict]) -> str:
     header = (
         "| query | kind | hits | top 3 | index p50 ms | index p99 ms | initials scan p50 ms | "

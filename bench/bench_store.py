@@ -119,6 +119,18 @@ def run(iterations: int = 1_000, directory: str | Path | None = None) -> list[di
     return rows
 
 
+QUICK = {"iterations": 200}  # bench/report.py --quick
+
+
+def figures(rows: list[dict]) -> list:
+    """The report's figure (bench/figures.py): commit p99 against the bare transaction's p99."""
+    from bench.figures import within_ratio
+
+    store, bare = rows
+    return [within_ratio("durable sale commit p99 (3 lines)", store["p99_ms"], "ms",
+                         anchor=(bare["p99_ms"], "bare sqlite3 transaction p99"), max_ratio=TARGET_RATIO)]  # fmt: skip
+
+
 def markdown(rows: list[dict]) -> str:
     lines = [
         "| case | iterations | p50 ms | p99 ms | mean ms | target | p99 ratio | result |",

@@ -350,6 +350,24 @@ def run(sales: int = 100_000, directory: str | Path | None = None) -> list[dict]
     ]
 
 
+QUICK = {"sales": 5_000}  # bench/report.py --quick
+
+
+def figures(rows: list[dict]) -> list:
+    """The report's figures (bench/figures.py): drain rates (anchor: raw paho, one sale per message), RSS."""
+    from bench.figures import at_least, at_least_anchor, at_most
+
+    central, edge, raw = rows
+    anchor = (raw["sales_per_s"], "raw paho QoS 1, one sale per message")
+    return [
+        at_least(f"outbox drain of {central['sales']:,} sales into central serve (SQLite)", central["sales_per_s"],
+                 "sales/s", TARGET_RATE, anchor=anchor),
+        at_least_anchor("outbox drain to a receiver that only acks", edge["sales_per_s"], "sales/s", anchor=anchor),
+        at_most("edge process peak RSS while draining", max(central["peak_rss_mb"], edge["peak_rss_mb"]), "MB",
+                TARGET_RSS_MB),
+    ]  # fmt: skip
+
+
 def markdown(rows: list[dict]) -> str:
     lines = [
         "| case | sales | seconds | sales/s | peak RSS MB | received | resends | target | result |",

@@ -95,6 +95,25 @@ def _rows(variants: list[tuple[str, Callable[[], bytes], int]], lines: int, pape
     return rows
 
 
+QUICK = {"runs": 30}  # bench/report.py --quick
+
+
+def figures(rows: list[dict]) -> list:
+    """The report's figures (bench/figures.py): native ticket bytes (anchor: the whole ticket as a raster)."""
+    from bench.figures import at_most, reference
+
+    by = {r["variant"]: r for r in rows}
+    native, image = by["native text + GS ( k QR"], by["native text + image QR (GS v 0)"]
+    raster, commit = by["whole ticket as raster (GS v 0)"], by["commit -> native ticket bytes ready"]
+    return [
+        at_most(f"ticket bytes, native text + GS ( k QR ({native['lines']} lines)", native["bytes"], "bytes",
+                NATIVE_TARGET_BYTES, anchor=(raster["bytes"], "the whole ticket as a raster")),
+        reference("ticket bytes, native text + image QR", image["bytes"], "bytes"),
+        reference("Sale -> native ticket bytes p99", native["build_p99_ms"], "ms"),
+        reference("commit -> native ticket bytes ready p99", commit["build_p99_ms"], "ms"),
+    ]  # fmt: skip
+
+
 def markdown(rows: list[dict]) -> str:
     out = [
         "| variant | bytes | send @9600 baud | build p50 | p99 | target | result |",

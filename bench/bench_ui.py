@@ -297,6 +297,13 @@ def run() -> list[dict[str, Any]]:
     return rows
 
 
+def figures(rows: list[dict[str, Any]]) -> list:
+    """The report's figures (bench/figures.py): the rows as measured (values are already formatted here)."""
+    from bench.figures import Figure, verdict
+
+    return [Figure(r["figure"], r["target"], r["value"], r["anchor"], result=verdict(r["ok"])) for r in rows]
+
+
 def main() -> None:
     rows = run()
     print("| figure | measured | anchor | target | result |")

@@ -8,6 +8,8 @@ scale's good sales around it still get stored (the watermark stops before the ba
 from __future__ import annotations
 
 import json
+import math
+import re
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -18,6 +20,8 @@ from edge.core.tracecode import TRACE_CODE_LENGTH, TraceCodeError, luhn_is_valid
 MAX_MESSAGE_BYTES = 1024 * 1024  # sync.md allows 256 KiB, or one larger sale; far above that is junk
 SALES_SCHEMA, STATUS_SCHEMA, EVENTS_SCHEMA = "sales/1", "status/1", "events/1"
 KINDS = frozenset({"sale", "sale_update"})
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1  # what the databases store; a bigger number is refused, not an error
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")  # \uD800-\uDFFF: a pair (emoji) or a lone half
 
 
 class Rejected(ValueError):
@@ -69,13 +73,35 @@ class SalesBatch:
 def load_json(payload: bytes) -> dict[str, Any]:
     if len(payload) > MAX_MESSAGE_BYTES:
         raise Rejected("too_large", f"{len(payload)} bytes, more than the {MAX_MESSAGE_BYTES} central accepts")
-    try:
-        doc = json.loads(payload)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise Rejected("not_json", f"payload is not UTF-8 JSON ({exc})") from None
+    try:  # strict UTF-8 first: json.loads(bytes) would also take UTF-16/32 and encoded surrogates
+        doc = json.loads(payload.decode("utf-8"), parse_constant=_no_constant, parse_float=_finite_float)
+    except (ValueError, RecursionError) as exc:  # also NaN/Infinity, > 4300-digit numbers, deep nesting
+        raise Rejected("not_json", f"payload is not UTF-8 JSON ({str(exc)[:200]})") from None
+    if _SURROGATE_ESCAPE.search(payload) and not _is_text(doc):
+        raise Rejected("not_json", "payload has a lone UTF-16 surrogate escape (\\uD800-\\uDFFF), which is not text")
     if not isinstance(doc, dict):
         raise Rejected("bad_schema", f"payload is a JSON {type(doc).__name__}, not an object")
     return doc
+
+
+def _no_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"number {text[:40]} is out of range")
+    return value
+
+
+def _is_text(doc: Any) -> bool:
+    """True if every string in ``doc`` can be stored (no lone surrogates); only run when escapes are present."""
+    try:
+        json.dumps(doc, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def parse_sales(doc: dict[str, Any], topic: Topic) -> SalesBatch:
@@ -102,7 +128,7 @@ def parse_sales(doc: dict[str, Any], topic: Topic) -> SalesBatch:
 def _parse_item(item: dict[str, Any], oseq: int, topic: Topic) -> SalesItem | BadItem:
     kind = item.get("kind")
     try:
-        if kind not in KINDS:
+        if type(kind) is not str or kind not in KINDS:
             raise Rejected("bad_schema", f"item kind {kind!r} is not sale or sale_update")
         sale = parse_sale(item.get("sale"))
         if sale.scale_id != topic.scale_id or sale.market_id != topic.market_id:
@@ -143,6 +169,8 @@ def parse_sale(data: object) -> Sale:
                 continue
             what = "is missing" if value is _MISSING else f"has the wrong type ({type(value).__name__})"
             raise Rejected("bad_sale", f"sale {data.get('sale_id')!r}: {name} {what}")
+        if type(value) is int and not INT64_MIN <= value <= INT64_MAX:
+            raise Rejected("bad_sale", f"sale {data.get('sale_id')!r}: {name} is out of the 64-bit range")
     where = f"sale {data['sale_id']!r}"
     if not data["lines"]:
         raise Rejected("bad_sale", f"{where} has no lines")
@@ -152,6 +180,8 @@ def parse_sale(data: object) -> Sale:
         for name, allowed in _LINE_TYPES:
             if type(line[name]) not in allowed:
                 raise Rejected("bad_sale", f"{where} line {number}: {name} has the wrong type")
+            if type(line[name]) is int and not INT64_MIN <= line[name] <= INT64_MAX:
+                raise Rejected("bad_sale", f"{where} line {number}: {name} is out of the 64-bit range")
     payment = data.get("payment") or {}
     if not all(type(payment.get(k, "")) is str for k in ("method", "status", "provider_ref")):
         raise Rejected("bad_sale", f"{where}: payment method/status/provider_ref must be strings")
@@ -226,7 +256,7 @@ def _expect_scale(doc: dict[str, Any], topic: Topic) -> None:
 
 
 def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, int) and not isinstance(value, bool) and INT64_MIN <= value <= INT64_MAX
 
 
 def _typed(value: object, kind: type | tuple[type, ...]) -> bool:
