@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Set up (Debian packages, .venv) and run the whole system on this machine:
 #   central (SQLite, trace page on http://127.0.0.1:8080) behind its own Mosquitto broker,
+#   the payment gateway simulator (WeChat Pay / Alipay / UnionPay on http://127.0.0.1:8090),
 #   a virtual weighing module on a pty, a virtual ticket printer, and the scale app,
-# then make a test sale and show where its trace page is. Stop with Ctrl-C.
+# then make a test sale, show where its trace page is and how to pay a QR. Stop with Ctrl-C.
 #
 #   scripts/run.sh             windowed scale app when a display is available, else headless
 #   scripts/run.sh --headless  the scale app without windows (type `help` for its commands)
 #   scripts/run.sh --check     stop once the test sale is on the trace page (used by the tests)
 #
-# Everything lives in var/ (TRACE_VAR to move it) and starts fresh on every run.
-# Ports: TRACE_HTTP_PORT (8080), TRACE_BROKER_PORT (18830), TRACE_PRINTER_PORT (9100).
+# Everything lives in var/ (TRACE_VAR to move it) and starts fresh on every run (but the
+# gateway simulator's keys in var/paysim, made once).
+# Ports: TRACE_HTTP_PORT (8080), TRACE_BROKER_PORT (18830), TRACE_PRINTER_PORT (9100), TRACE_PAY_PORT (8090).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -22,10 +24,12 @@ case "${1:-}" in
 esac
 ./scripts/bootstrap.sh
 py="$root/.venv/bin/python"
+exec 3<&0  # this terminal, for the headless scale's console (a background job's stdin is /dev/null)
 var="$(mkdir -p "${TRACE_VAR:-var}" && cd "${TRACE_VAR:-var}" && pwd)"
 http_port="${TRACE_HTTP_PORT:-8080}"
 broker_port="${TRACE_BROKER_PORT:-18830}"
 printer_port="${TRACE_PRINTER_PORT:-9100}"
+pay_port="${TRACE_PAY_PORT:-8090}"
 rm -rf "$var/central" "$var/broker" "$var/run" "$var/tickets" "$var/edge.db"* "$var/device_key.pem"
 mkdir -p "$var/central" "$var/broker" "$var/run" "$var/tickets"
 
@@ -90,8 +94,14 @@ background broker mosquitto -c "$var/broker/mosquitto.conf"
 wait_port "$broker_port" broker
 mqtt="mqtt://central:$central_pw@127.0.0.1:$broker_port"
 
-step "central: receiver and trace page on http://127.0.0.1:$http_port"
-background central "$py" -m central serve --mqtt "$mqtt" --http "127.0.0.1:$http_port"
+step "payment gateway simulator on http://127.0.0.1:$pay_port (the merchant's accounts imported at central)"
+background paysim "$py" -m simulator payment --listen "127.0.0.1:$pay_port" --state "$var/paysim"
+wait_line paysim >/dev/null
+central payment-account import "$var/paysim/accounts.json" --merchant M0001
+
+step "central: receiver, payments and trace page on http://127.0.0.1:$http_port"
+background central "$py" -m central serve --mqtt "$mqtt" --http "127.0.0.1:$http_port" \
+    --key "$CENTRAL_KEY" --public-url "http://127.0.0.1:$http_port"
 wait_port "$http_port" central
 central publish catalog --market lz-zhangye-rd --mqtt "$mqtt" >/dev/null
 central publish batches --scale 620102-001 --mqtt "$mqtt" >/dev/null
@@ -110,6 +120,9 @@ echo "trace code $code; ticket: $(ls -1 "$var"/tickets/*.png | tail -n1)"
 step "the scale app ($mode) uploads the sale"
 if [ "$mode" = window ]; then
     background edge "$py" -m edge run --config "$var/edge.toml"
+elif [ "$mode" = headless ]; then  # its console is this terminal: type commands, see the answers
+    "$py" -m edge run --config "$var/edge.toml" --headless <&3 2>"$var/run/edge.log" &
+    pids+=("$!")
 else
     background edge "$py" -m edge run --config "$var/edge.toml" --headless
 fi
@@ -123,5 +136,15 @@ done
 echo "the customer's trace page: $url"
 [ "$mode" = check ] && exit 0
 
+step "pay a QR: the gateway simulator plays the customer's phone"
+pay="http://127.0.0.1:$pay_port"
+cat <<EOF
+Sell with 微信 / 支付宝 / 云闪付 (headless: \`plu 1001\` then \`pay wechat\`; \`status\` prints the QR's text).
+The customer screen shows the QR; pay it and the ticket prints:
+  curl -s $pay/sim/orders                          # every order, its order_id and qr_content
+  curl -s -X POST $pay/sim/orders/ORDER_ID/pay     # the customer pays that order
+  curl -s -X POST $pay/sim/scan -d '{"qr_content": "QR TEXT", "action": "pay"}'   # or scans the QR's text
+EOF
+[ "$mode" = headless ] && echo "The scale's console reads this terminal: type help for its commands."
 echo "running; press Ctrl-C to stop. Logs in $var/run/."
 wait "${pids[@]}"
