@@ -328,6 +328,12 @@ def store_status(conn: Connection, scale_id: str, status: dict[str, Any]) -> Non
 class EventsResult:
     stored: int
     broken_at: int | None  # first entry that does not extend the stored chain
+    held: int = 0  # the scale's events central now holds, 1..held (the events ack)
+
+
+def events_held(conn: Connection, scale_id: str) -> int:
+    """The highest event id central holds for the scale (its chain is 1..that)."""
+    return int(conn.scalar("SELECT MAX(event_id) FROM events WHERE scale_id = ?", (scale_id,)) or 0)
 
 
 def store_events(conn: Connection, scale_id: str, entries: list[EventEntry]) -> EventsResult:
@@ -350,6 +356,10 @@ def store_events(conn: Connection, scale_id: str, entries: list[EventEntry]) -> 
         held = prev.id if prev else 0
         old = [e for e in entries if e.id <= held]
         fresh = sorted((e for e in entries if e.id > held), key=lambda e: e.id)
+        if fresh and fresh[0].id > held + 1:
+            # A gap, not a break: entries held+1.. were lost on the way (uploaded while no
+            # central was subscribed). Keep nothing past it; the events ack makes the scale resend.
+            fresh = []
         broken: int | None = None
         for entry in old:  # a resend must be exactly what central already holds
             stored = conn.one(
@@ -378,4 +388,4 @@ def store_events(conn: Connection, scale_id: str, entries: list[EventEntry]) -> 
                 "detail = excluded.detail, received_ms = excluded.received_ms",
                 (scale_id, broken, f"event {broken} does not extend the chain central holds", received),
             )
-    return EventsResult(len(good), broken)
+    return EventsResult(len(good), broken, held + len(good))

@@ -24,6 +24,7 @@ from central.ingest import (
     ScaleInfo,
     check_scale,
     check_signatures,
+    events_held,
     load_scale,
     record_bad_items,
     record_reject,
@@ -182,6 +183,10 @@ class Receiver:
                 self._scale(topic)
                 with self.db.connection() as conn:
                     store_status(conn, topic.scale_id, status)
+                    told = status.get("last_event_id")
+                    held = events_held(conn, topic.scale_id) if told else 0
+                if told and told > held:  # entries lost on the way: tell the scale where to resend from
+                    self._ack_events(topic, held)
             elif topic.kind == "payment" and self.payments is not None:
                 self.publish_payment(self.payments.handle_message(topic_name, payload))
             elif topic.kind == "events":
@@ -189,6 +194,7 @@ class Receiver:
                 self._scale(topic)
                 with self.db.connection() as conn:
                     result = store_events(conn, topic.scale_id, entries)
+                self._ack_events(topic, result.held)
                 if result.broken_at is not None:
                     raise Rejected("event_chain", f"event {result.broken_at} does not extend the stored chain")
             else:
@@ -225,6 +231,10 @@ class Receiver:
         for out in outgoing:
             doc = self.central_key.sign_document(out.result.to_dict())
             self._client.publish(out.topic, canonical_json(doc), qos=1)
+
+    def _ack_events(self, topic: Topic, held: int) -> None:
+        """``{"events_acked_through": n}`` on the ack topic: central holds the scale's events 1..n."""
+        self._client.publish(topic_name(topic, "ack"), canonical_json({"events_acked_through": held}), qos=1)
 
     def _scale(self, topic: Topic, *, fresh: bool = False) -> ScaleInfo:
         now = time.monotonic()

@@ -243,11 +243,14 @@ class SyncService:
 
     def _on_ack(self, message: Message) -> None:
         try:
-            acked = wire.parse_ack(message.payload)
+            kind, acked = wire.parse_any_ack(message.payload)
         except ValueError as exc:
             log.warning("ignored a bad ack on %s: %s", message.topic, exc)
             return
-        self._publisher.on_ack(acked)
+        if kind == "events":
+            self._events.on_central_holds(acked)
+        else:
+            self._publisher.on_ack(acked)
         self._wake.set()
 
     def _on_payment(self, message: Message) -> None:

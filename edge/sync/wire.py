@@ -64,15 +64,31 @@ def pack_sales(
     return SalesMessage(first, last, len(items), body)
 
 
-def parse_ack(payload: bytes) -> int:
-    """``{"acked_through": N}`` -> N; ValueError for anything else."""
+ACK_FIELDS = {"acked_through": "sales", "events_acked_through": "events"}
+
+
+def parse_any_ack(payload: bytes) -> tuple[str, int]:
+    """``{"acked_through": N}`` -> ("sales", N); ``{"events_acked_through": N}`` -> ("events", N).
+
+    ValueError for anything else.
+    """
     try:
         doc = json.loads(payload)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValueError(f"ack is not JSON ({exc})") from exc
-    value = doc.get("acked_through") if isinstance(doc, dict) else None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"ack needs a non-negative integer acked_through, got {payload[:80]!r}")
+    if isinstance(doc, dict):
+        for name, kind in ACK_FIELDS.items():
+            value = doc.get(name)
+            if value is not None and not isinstance(value, bool) and isinstance(value, int) and value >= 0:
+                return kind, value
+    raise ValueError(f"ack needs a non-negative integer acked_through, got {payload[:80]!r}")
+
+
+def parse_ack(payload: bytes) -> int:
+    """``{"acked_through": N}`` -> N; ValueError for anything else (an events ack included)."""
+    kind, value = parse_any_ack(payload)
+    if kind != "sales":
+        raise ValueError(f"not a sales ack: {payload[:80]!r}")
     return value
 
 

@@ -100,3 +100,23 @@ def test_items_with_bad_content_are_marked_individually(setup: Setup) -> None:
     batch = parse_sales(load_json(payload.encode()), Topic(MARKET, s.scale_id, "sales"))
     reasons = [(i.oseq, i.reason) for i in batch.items if isinstance(i, BadItem)]
     assert reasons == [(2, "bad_sale"), (3, "scale_mismatch"), (4, "bad_sale"), (5, "bad_schema")]
+
+
+def test_events_gap_is_held_back_not_a_break_and_the_ack_says_where_central_is(setup: Setup) -> None:
+    from central.ingest import events_held, store_events
+    from edge.core.eventlog import make_entry
+
+    chain = []
+    for n in range(6):
+        chain.append(make_entry(chain[-1] if chain else None, "test", {"n": n}, 1_000 + n))
+    scale = setup.scales[0].scale_id
+    with setup.db.connection() as conn:
+        assert store_events(conn, scale, chain[:2]).held == 2
+        lost_then_later = store_events(conn, scale, chain[4:])  # entries 3-4 never reached central
+        assert (lost_then_later.stored, lost_then_later.broken_at, lost_then_later.held) == (0, None, 2)
+        assert events_held(conn, scale) == 2
+        resent = store_events(conn, scale, chain[2:])  # the scale went back to 2 and sent 3-6 again
+        assert (resent.stored, resent.broken_at, resent.held) == (4, None, 6)
+        assert conn.scalar("SELECT COUNT(*) FROM event_chain_breaks") == 0
+        forged = dataclasses.replace(chain[5], data={"n": 99})
+        assert store_events(conn, scale, [forged]).broken_at == 6  # a changed resend is still a break

@@ -93,3 +93,26 @@ def test_backoff_grows_with_jitter_and_is_capped() -> None:
     assert backoff_delay(3, 0.5, 30, rand=lambda: 1.0) == 4.0
     assert backoff_delay(50, 0.5, 30, rand=lambda: 1.0) == 30.0
     assert 15.0 <= backoff_delay(50, 0.5, 30) <= 30.0
+
+
+@pytest.mark.parametrize(
+    ("payload", "ok"),
+    [
+        (b'{"acked_through": 4}', ("sales", 4)),
+        (b'{"events_acked_through": 0}', ("events", 0)),
+        (b'{"events_acked_through": -1}', None),
+        (b'{"events_acked_through": true}', None),
+        (b"[]", None),
+    ],
+)
+def test_parse_any_ack(payload: bytes, ok: tuple[str, int] | None) -> None:
+    from edge.sync.wire import parse_any_ack
+
+    if ok is None:
+        with pytest.raises(ValueError):
+            parse_any_ack(payload)
+    else:
+        assert parse_any_ack(payload) == ok
+    if ok is not None and ok[0] == "events":
+        with pytest.raises(ValueError):
+            parse_ack(payload)  # the sales publisher never mistakes an events ack for its own

@@ -52,6 +52,7 @@ CAPTIONS: dict[str, tuple[str, str]] = {
     "pay_unionpay": ("云闪付", "UnionPay"),
     "paycode": ("付款码", "Pay code"),
     "paycode_prompt": ("请扫描顾客的付款码（或输入数字后按回车）", "Scan the customer's pay code (or type it, Enter)"),
+    "paycode_hint": ("扫付款码", "Scan pay code"),  # the narrow field on the payment panel
     "pay_cash": ("改收现金", "Take cash"),
     "pay_static": ("静态码", "Static code"),
     "pay_confirm": ("已收款", "Received"),

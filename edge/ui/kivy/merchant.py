@@ -445,7 +445,7 @@ class PaymentKeys(w.Box):
         self.title = w.FitLabel(text="", halign="left", color=w.WEIGHT_STABLE, size_hint_y=0.2, fill=0.7, bold=True)
         self.title.test_id = "payment_title"
         self.code = TextInput(text="", multiline=False, write_tab=False, input_filter="int", size_hint_y=0.2,
-                              font_size=max(14.0, 22 * w.ui_scale()), hint_text=t("paycode_prompt"))
+                              font_size=max(14.0, 22 * w.ui_scale()), hint_text=t("paycode_hint"))
         self.code.bind(on_text_validate=lambda *_: self._paycode())
         grid = GridLayout(cols=2, spacing=gap, size_hint_y=0.6)
         self.keys = {
@@ -473,7 +473,7 @@ class PaymentKeys(w.Box):
                               ("cancel", "pay_cancel")):
             self.keys[name].text = t(caption, lang)
             self.keys[name].disabled = name != "cancel" and name not in panel.actions
-        self.code.hint_text = t("paycode_prompt", lang)
+        self.code.hint_text = t("paycode_hint", lang)
         # The vendor taps the field, then scans: the scanner types into the focused field.
         # (No auto-focus: with the docked on-screen keyboard it would cover the screen.)
         self.code.disabled = "paycode" not in panel.actions
