@@ -190,3 +190,24 @@ def test_without_a_public_key_everything_is_refused(store: Store) -> None:
 def test_an_empty_retained_message_is_ignored(store: Store, handler: InboundHandler) -> None:
     assert handler.handle("catalog", TOPIC["catalog"], b"").outcome is Outcome.IGNORED
     assert store.events() == []
+
+
+@pytest.mark.parametrize("how", ["tampered", "unsigned", "other key"])
+def test_remote_config_and_batches_tampered_or_unsigned_are_refused(
+    store: Store, handler: InboundHandler, how: str
+) -> None:
+    config = {"schema": "config/1", "market_id": MARKET, "scale_id": SCALE, "version": 1, "issued_ms": 1,
+              "body": {"identity": {"stall": "B-02"}}}  # fmt: skip
+    for kind, doc in (("config", config), ("batches", batches_doc(1))):
+        if how == "tampered":  # signed, then a value changed: e.g. a stall moved by someone on the network
+            raw = json.loads(signed(doc))
+            raw["version"] = 2
+            payload = json.dumps(raw).encode()
+        elif how == "unsigned":
+            payload = json.dumps(doc).encode()
+        else:
+            payload = signed(doc, Ed25519PrivateKey.generate())
+        result = handler.handle(kind, TOPIC[kind], payload)
+        assert result.outcome is Outcome.REFUSED, (kind, result)
+    assert remote_config(store) == {} and store.batches_version() == 0
+    assert {e["doc"] for e in refusals(store)} == {"config", "batches"}
