@@ -21,6 +21,7 @@ import paho.mqtt.client as paho
 
 from central.db import Database
 from central.ingest import (
+    SalesResult,
     ScaleInfo,
     check_scale,
     check_signatures,
@@ -30,17 +31,28 @@ from central.ingest import (
     record_reject,
     store_events,
     store_sales,
+    store_sales_group,
     store_status,
 )
 from central.keys import CentralKey
 from central.mqtt import PREFIX, MqttUrl
 from central.payment.service import Outgoing, PaymentService
-from central.validate import BadItem, Rejected, Topic, load_json, parse_events, parse_sales, parse_status
+from central.validate import (
+    BadItem,
+    Rejected,
+    SalesBatch,
+    Topic,
+    load_json,
+    parse_events,
+    parse_sales,
+    parse_status,
+)
 from edge.core.eventlog import canonical_json
 
 log = logging.getLogger(__name__)
 SHARE_GROUP = "central"
 KEY_CACHE_S = 30.0  # how long a scale's registration (key, market) is trusted before re-reading
+GROUP_MAX = 32  # sales messages committed together by one worker (one fsync for all)
 
 
 @dataclass
@@ -157,16 +169,52 @@ class Receiver:
     # --- work (worker threads) --------------------------------------------------------------
 
     def _work(self, source: queue.Queue[paho.MQTTMessage | None] | None = None) -> None:
+        source = source or self._queue
         while True:
-            msg = (source or self._queue).get()
+            msg = source.get()
             if msg is None:
                 return
+            group, stop = [msg], False
+            if source is self._queue:  # what else is waiting goes into the same commit
+                while len(group) < GROUP_MAX:
+                    try:
+                        more = source.get_nowait()
+                    except queue.Empty:
+                        break
+                    if more is None:
+                        stop = True
+                        break
+                    group.append(more)
             try:
-                self.handle(msg.topic, msg.payload)
+                self.handle_many([(m.topic, m.payload) for m in group])
             except Exception:  # never let one message stop the worker
                 self.stats.add(db_errors=1)
-                log.exception("message on %s not stored; the scale will resend it", msg.topic)
+                log.exception("%d message(s) from %s.. not stored; the scales will resend", len(group), msg.topic)
                 time.sleep(0.5)  # a database outage: do not spin
+            if stop:
+                return
+
+    def handle_many(self, messages: list[tuple[str, bytes]]) -> None:
+        """Process messages; the sales among them are committed in one transaction (group commit)."""
+        checked: list[tuple[Topic, SalesBatch]] = []
+        for name, payload in messages:
+            if not name.endswith("/sales"):
+                self.handle(name, payload)
+                continue
+            self.stats.add(messages=1)
+            scale_hint = None
+            try:
+                topic = Topic.parse(name)
+                scale_hint = topic.scale_id
+                checked.append((topic, self._check_sales(topic, load_json(payload))))
+            except Rejected as exc:
+                self._reject(name, scale_hint, exc, payload)
+        if not checked:
+            return
+        with self.db.connection() as conn:
+            results = store_sales_group(conn, [batch for _, batch in checked])
+        for (topic, _), result in zip(checked, results, strict=True):
+            self._sales_stored(topic, result)
 
     def handle(self, topic_name: str, payload: bytes) -> None:
         """Process one message; raises only for database trouble."""
@@ -200,21 +248,34 @@ class Receiver:
             else:
                 raise Rejected("bad_topic", f"central does not take {topic.kind!r} messages")
         except Rejected as exc:
-            self.stats.add(rejected=1)
-            log.warning("rejected message on %.200s: %.500s", topic_name, exc)  # bounded: details echo the sender
-            with self.db.connection() as conn:
-                record_reject(conn, topic_name, scale_hint, exc.reason, exc.detail, payload)
+            self._reject(topic_name, scale_hint, exc, payload)
+
+    def _reject(self, topic_name: str, scale_hint: str | None, exc: Rejected, payload: bytes) -> None:
+        self.stats.add(rejected=1)
+        log.warning("rejected message on %.200s: %.500s", topic_name, exc)  # bounded: details echo the sender
+        with self.db.connection() as conn:
+            record_reject(conn, topic_name, scale_hint, exc.reason, exc.detail, payload)
 
     def _sales(self, topic: Topic, doc: dict, payload: bytes) -> None:
+        checked = self._check_sales(topic, doc)
+        with self.db.connection() as conn:
+            result = store_sales(conn, checked)
+        self._sales_stored(topic, result)
+
+    def _check_sales(self, topic: Topic, doc: dict) -> SalesBatch:
+        """Parse and verify a sales/1 message (raises Rejected); forged items are marked bad."""
         batch = parse_sales(doc, topic)
         scale = self._scale(topic)
         checked = check_signatures(batch, scale.key)
         if any(isinstance(item, BadItem) and item.reason == "bad_signature" for item in checked.items):
             scale = self._scale(topic, fresh=True)  # the key may have been re-registered just now
             checked = check_signatures(batch, scale.key)
-        with self.db.connection() as conn:
-            result = store_sales(conn, checked)
-            if result.bad:
+        return checked
+
+    def _sales_stored(self, topic: Topic, result: SalesResult) -> None:
+        """After the commit: keep the refused items for investigation, count, ack."""
+        if result.bad:
+            with self.db.connection() as conn:
                 record_bad_items(conn, topic_name(topic, "sales"), topic.scale_id, result.bad)
         self.stats.add(sales_stored=result.stored, rejected=len(result.bad))
         if result.bad:
