@@ -9,56 +9,14 @@ and saves either kind of text safely.
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 import shutil
 import stat
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
-from edge.ui.model.toml_edit import write_atomic_begin, write_atomic_commit
+from edge.ui.model.toml_edit import dumps, toml_string, toml_value, write_atomic_begin, write_atomic_commit
 
-_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
-
-
-def toml_string(text: str) -> str:
-    """A TOML basic string; every control character (TOML forbids them raw, DEL included) escaped."""
-    out = []
-    for ch in text:
-        if ch in _ESCAPES:
-            out.append(_ESCAPES[ch])
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append(f"\\u{ord(ch):04x}")
-        else:
-            out.append(ch)
-    return '"' + "".join(out) + '"'
-
-
-def toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "nan"
-        if math.isinf(value):
-            return "inf" if value > 0 else "-inf"
-        return repr(value)  # shortest text that reads back as the same float; always has . or e
-    if isinstance(value, str):
-        return toml_string(value)
-    raise TypeError(f"cannot write {value!r} to edge.toml (only strings, numbers and booleans)")
-
-
-def dumps(data: Mapping[str, Mapping[str, Any]]) -> str:
-    """A whole document: one ``[section]`` per table, keys in the given order."""
-    parts = []
-    for section, table in data.items():
-        body = "".join(f"{key} = {toml_value(value)}\n" for key, value in table.items())
-        parts.append(f"[{section}]\n{body}")
-    return "\n".join(parts)
-
+__all__ = ["dumps", "save_atomic", "toml_string", "toml_value"]  # one serializer, shared with the line editor
 
 def save_atomic(path: Path, text: str, *, backup: bool = True) -> Path | None:
     """Replace ``path`` with ``text`` atomically (temp file, fsync, rename, fsync of the directory).

@@ -9,7 +9,7 @@ multi-line value), the whole file is regenerated instead (comments lost, values 
 
 from __future__ import annotations
 
-import json
+import math
 import os
 import re
 import tomllib
@@ -23,13 +23,35 @@ _HEADER = re.compile(r"^\s*\[\s*([A-Za-z0-9_.-]+)\s*\]\s*(#.*)?$")
 _KEY = re.compile(r"^\s*([A-Za-z0-9_-]+)\s*=")
 
 
+_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
+
+
+def toml_string(text: str) -> str:
+    """A TOML basic string; every control character (TOML forbids them raw, DEL included) escaped."""
+    out = []
+    for ch in text:
+        if ch in _ESCAPES:
+            out.append(_ESCAPES[ch])
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
 def toml_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        return repr(value)  # shortest text that reads back as the same float; always has . or e
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)  # JSON string escapes are valid TOML basic strings
+        return toml_string(value)
     raise TypeError(f"cannot write {value!r} to edge.toml (only strings, numbers and booleans)")
 
 
@@ -103,7 +125,8 @@ def _line_edit(text: str, changes: Changes) -> str:
     return "".join(out)
 
 
-def _dump(data: Mapping[str, Mapping[str, Any]]) -> str:
+def dumps(data: Mapping[str, Mapping[str, Any]]) -> str:
+    """A whole document: one ``[section]`` per table, keys in the given order."""
     parts = []
     for section, table in data.items():
         body = "".join(f"{key} = {toml_value(value)}\n" for key, value in table.items())
@@ -120,7 +143,7 @@ def edit_toml(text: str, changes: Changes) -> str:
             return edited
     except tomllib.TOMLDecodeError:
         pass
-    return _dump(wanted)
+    return dumps(wanted)
 
 
 def write_atomic_begin(path: Path, text: str) -> Path:
