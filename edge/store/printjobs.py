@@ -36,17 +36,17 @@ def _job(db: Database, job_id: int) -> dict:
     return row
 
 
-def done(db: Database, job_id: int, now_ms: int) -> None:
-    """The printer took the job; a ticket job also marks its sale printed. Repeats are no-ops."""
+def done(db: Database, job_id: int, now_ms: int) -> str | None:
+    """The printer took the job. Returns the sale id when a ticket job just finished (the
+    caller marks that sale printed), else None. Repeats are no-ops."""
     job = _job(db, job_id)
     if job["done_ms"] is not None:
-        return
+        return None
     db.execute(
         "UPDATE print_jobs SET done_ms = ?, last_attempt_ms = ?, attempts = attempts + 1 WHERE job_id = ?",
         (now_ms, now_ms, job_id),
     )
-    if job["kind"] == "ticket":
-        db.execute("UPDATE sales SET printed = 1 WHERE sale_id = ?", (job["sale_id"],))
+    return str(job["sale_id"]) if job["kind"] == "ticket" else None
 
 
 def failed(db: Database, job_id: int, error: str, now_ms: int) -> None:

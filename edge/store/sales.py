@@ -154,12 +154,21 @@ def _has_ticket_job(db: Database, sale_id: str) -> bool:
 
 def mark_printed(db: Database, sale_id: str, now_ms: int) -> None:
     """Set the printed flag; pending ticket jobs of the sale are done too (no second ticket)."""
-    require(db, sale_id)
-    db.execute("UPDATE sales SET printed = 1 WHERE sale_id = ?", (sale_id,))
+    record_printed(db, sale_id, now_ms)
     db.execute(
         "UPDATE print_jobs SET done_ms = ? WHERE sale_id = ? AND kind = 'ticket' AND done_ms IS NULL",
         (now_ms, sale_id),
     )
+
+
+def record_printed(db: Database, sale_id: str, now_ms: int) -> None:
+    """The sale's ticket is out: flag it and tell central (a ``sale_update`` outbox row), so
+    the market office can see which sales reached the customer on paper. Once only."""
+    sale = require(db, sale_id)
+    if sale.printed:
+        return
+    db.execute("UPDATE sales SET printed = 1 WHERE sale_id = ?", (sale_id,))
+    outbox.enqueue(db, "sale_update", sale_id, payload(require(db, sale_id)), now_ms)
 
 
 def sold_counts(db: Database) -> dict[str, int]:

@@ -247,7 +247,9 @@ class Store:
 
     def mark_print_done(self, job_id: int, now_ms: int) -> None:
         with self._write() as db:
-            printjobs.done(db, job_id, now_ms)
+            ticket_of = printjobs.done(db, job_id, now_ms)
+            if ticket_of is not None:
+                sales.record_printed(db, ticket_of, now_ms)
 
     def mark_print_failed(self, job_id: int, error: str, now_ms: int) -> None:
         with self._write() as db:

@@ -82,7 +82,8 @@ def test_sale_prints_a_ticket_whose_qr_leads_to_the_trace_page(rig):
     with Store.open(r.tmp / "edge.db") as store:
         sale = store.get_sale(result["sale_id"])
         assert sale is not None and sale.printed and sale.signature
-        assert store.backlog() == 1  # waiting in the outbox for central
+        assert store.backlog() == 2  # waiting in the outbox for central: the sale, then "printed"
+        assert [json.loads(text)["printed"] for _oseq, text in store.outbox_batch(10)] == [False, True]
 
 
 def test_paper_out_keeps_the_sale_and_prints_it_once_on_recovery(rig):

@@ -151,8 +151,9 @@ def test_sync_ingest_fleet_and_ui_mappings() -> None:
     rows = [{"sales": 5_000, "sales_per_s": 6_000.0, "peak_rss_mb": 40.0},
             {"sales": 5_000, "sales_per_s": 12_000.0, "peak_rss_mb": 45.0},
             {"sales": 5_000, "sales_per_s": 8_000.0, "peak_rss_mb": 30.0}]  # fmt: skip
-    into_central, ceiling, rss = drain.figures(rows)
+    into_central, against_raw, ceiling, rss = drain.figures(rows)
     assert into_central.result == PASS and "8,000 sales/s" in into_central.anchor
+    assert (against_raw.ratio, against_raw.result) == (0.75, SHORT)  # 6,000 into central vs 8,000 raw
     assert (ceiling.ratio, ceiling.result) == (1.5, PASS) and (rss.measured, rss.result) == ("45.0 MB", PASS)
 
     ingest = _bench("central_ingest")
