@@ -168,17 +168,9 @@ def start_central(directory: Path, port: int, device_key: Path) -> subprocess.Po
         public = DeviceKey.load_or_create(device_key).public_key_b64()
         admin.add_scale(conn, SCALE, MARKET, SCALE_NO, public, "m-0042")
     db.close()
-    log = (directory / "central.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "central", "serve", "--db", url, "--mqtt", f"mqtt://127.0.0.1:{port}",
-         "--workers", "2", "-v"], stdout=log, stderr=subprocess.STDOUT, cwd=REPO,
-    )  # fmt: skip
-    deadline = time.monotonic() + 30
-    while b"subscribed" not in (directory / "central.log").read_bytes():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError("central serve did not subscribe: " + (directory / "central.log").read_text()[-2000:])
-        time.sleep(0.05)
-    return proc
+    from simulator.fleet.run import start_central as start_serving
+
+    return start_serving(url, f"mqtt://127.0.0.1:{port}", receivers=1, workers=2, log_dir=directory)[0]
 
 
 # --- the two publishers, each in its own process -------------------------------------------

@@ -12,9 +12,9 @@ from collections.abc import Callable
 from datetime import date
 
 from edge.core.cart import SaleIdentity, build_refund
+from edge.core.pricing import line_amount_fen
 from edge.core.records import Batch, Payment, PaymentMethod, PaymentStatus, Plu, Pricing, Sale, SaleLine
 from edge.core.tracecode import make_trace_code
-from edge.core.units import round_half_up_div
 
 MARKET_CODE = "620102"  # a Lanzhou district node code
 SCALE_NO = 7
@@ -43,10 +43,10 @@ BATCHES: tuple[Batch, ...] = tuple(
 
 def sample_line(plu: Plu, *, net_g: int = 1235, quantity: int = 1, tare_g: int = 0) -> SaleLine:
     if plu.pricing is Pricing.WEIGHT:
-        amount = round_half_up_div(net_g * plu.unit_price_fen, 1000)
-        net_g, quantity = net_g, 1
+        quantity = 1
     else:
-        amount, net_g, tare_g = quantity * plu.unit_price_fen, 0, 0
+        net_g, tare_g = 0, 0
+    amount = line_amount_fen(plu.pricing, plu.unit_price_fen, net_g=net_g, quantity=quantity)
     return SaleLine(
         plu=plu.plu,
         goods_code=plu.goods_code,

@@ -26,7 +26,7 @@ from edge.config import ConfigError, EdgeConfig, parse_config
 from edge.core.records import Batch, Plu
 from edge.store.errors import StaleVersionError
 from edge.store.store import Store
-from edge.sync.signing import SignatureError, load_public_key, verify_document
+from edge.sync.signing import SignatureError, json_object, load_public_key, verify_document
 
 T = TypeVar("T")
 
@@ -178,11 +178,9 @@ class InboundHandler:
 
     def _parse(self, kind: str, payload: bytes) -> dict[str, Any]:
         try:
-            doc = json.loads(payload)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise Refused(f"not valid UTF-8 JSON ({exc})") from exc
-        if not isinstance(doc, dict):
-            raise Refused("not a JSON object")
+            doc = json_object(payload)
+        except ValueError as exc:
+            raise Refused(str(exc)) from exc
         if doc.get("schema") != SCHEMAS[kind]:
             raise Refused(f"schema is {doc.get('schema')!r}, expected {SCHEMAS[kind]!r}")
         if self._key is None:

@@ -40,7 +40,7 @@ from edge.sync.heartbeat import Heartbeat
 from edge.sync.inbound import InboundHandler, InboundResult
 from edge.sync.outbox_reader import OutboxReader, OutboxSummary
 from edge.sync.publisher import OutboxPublisher
-from edge.sync.signing import SignatureError, load_public_key, verify_document
+from edge.sync.signing import SignatureError, json_object, load_public_key, verify_document
 from edge.sync.topics import Topics
 
 log = logging.getLogger(__name__)
@@ -68,12 +68,7 @@ class SyncState:
 def read_payment_result(payload: bytes, key: Ed25519PublicKey | None) -> PaymentResult | None:
     """A ``payment/1`` result from central, signature checked; None for the scale's own
     requests echoed on the shared topic. ValueError says why a message is refused."""
-    try:
-        doc = json.loads(payload)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"not valid UTF-8 JSON ({exc})") from exc
-    if not isinstance(doc, dict):
-        raise ValueError("not a JSON object")
+    doc = json_object(payload)
     if doc.get("type") != "result":
         return None  # create/micropay/query/close: this scale's own requests
     if key is None:

@@ -1,4 +1,4 @@
-"""Ed25519 signatures on documents from central (catalog, batches, config).
+"""Ed25519 signatures on documents from central (catalog, batches, config, payment results, firmware).
 
 The signed bytes are :func:`edge.core.signed.signed_payload` (canonical JSON of the
 document without ``signature``), shared with central.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,6 +21,17 @@ from edge.core.signed import SIGNATURE_FIELD, signed_payload
 
 class SignatureError(ValueError):
     """A document is unsigned or its signature does not verify with central's key."""
+
+
+def json_object(payload: bytes) -> dict[str, Any]:
+    """A message from central as a JSON object; ValueError says what is wrong with it."""
+    try:
+        doc = json.loads(payload)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"not valid UTF-8 JSON ({exc})") from exc
+    if not isinstance(doc, dict):
+        raise ValueError("not a JSON object")
+    return doc
 
 
 def load_public_key(b64: str) -> Ed25519PublicKey:

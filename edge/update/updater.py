@@ -38,7 +38,7 @@ from typing import Any
 
 from edge.core.firmware import FirmwareManifest, is_newer, parse_version
 from edge.store.store import Store
-from edge.sync.signing import SignatureError, load_public_key, verify_document
+from edge.sync.signing import SignatureError, json_object, load_public_key, verify_document
 from edge.update.slots import SlotError, Slots
 from edge.update.state import (
     OK,
@@ -234,11 +234,9 @@ class Updater:
 
     def _check(self, payload: bytes) -> FirmwareManifest:
         try:
-            doc = json.loads(payload)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise Refused(f"not valid UTF-8 JSON ({exc})") from exc
-        if not isinstance(doc, dict):
-            raise Refused("not a JSON object")
+            doc = json_object(payload)
+        except ValueError as exc:
+            raise Refused(str(exc)) from exc
         if self._key is None:
             raise Refused(self._key_problem)
         try:

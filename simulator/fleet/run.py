@@ -197,14 +197,14 @@ def _wait_port(port: int, proc: subprocess.Popen[bytes], what: str, timeout_s: f
     raise RuntimeError(f"{what} did not listen on 127.0.0.1:{port} within {timeout_s:.0f} s")
 
 
-def start_central(db_url: str, port: int, password: str, opts: FleetOptions, log_dir: Path) -> list[subprocess.Popen]:
+def start_central(db_url: str, mqtt_url: str, *, receivers: int, workers: int, log_dir: Path) -> list[subprocess.Popen]:
+    """``receivers`` real `python -m central serve` processes, returned once each has subscribed."""
     procs = []
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    for i in range(opts.receivers):
+    for i in range(receivers):
         log = (log_dir / f"central-{i}.log").open("wb")
-        cmd = [sys.executable, "-m", "central", "serve", "--db", db_url,
-               "--mqtt", f"mqtt://central:{password}@127.0.0.1:{port}", "--workers", str(opts.central_workers),
-               "--client-id", f"central-fleet-{i}", "-v"]  # fmt: skip
+        cmd = [sys.executable, "-m", "central", "serve", "--db", db_url, "--mqtt", mqtt_url,
+               "--workers", str(workers), "--client-id", f"central-fleet-{i}", "-v"]  # fmt: skip
         procs.append(subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=REPO, env=env))
     deadline = time.monotonic() + 30
     for i, proc in enumerate(procs):
@@ -240,7 +240,8 @@ def run_fleet(opts: FleetOptions) -> FleetReport:
     central: list[subprocess.Popen] = []
     workers: list[subprocess.Popen] = []
     try:
-        central = start_central(db_url, port, password, opts, workdir)
+        central = start_central(db_url, f"mqtt://central:{password}@127.0.0.1:{port}", receivers=opts.receivers,
+                                workers=opts.central_workers, log_dir=workdir)  # fmt: skip
         env = {**os.environ, "PYTHONPATH": str(REPO)}
         for i in range(opts.procs):
             share = specs[i :: opts.procs]

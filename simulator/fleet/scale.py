@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from edge.core.pricing import weight_amount_fen
 from edge.core.records import Payment, Pricing, Sale, SaleLine
 from edge.core.tracecode import make_trace_code
 
@@ -102,7 +103,7 @@ class VirtualScale:
         for i in range(lines):
             plu, goods_code, name, price, batch, origin = GOODS[(seq + i) % len(GOODS)]
             net_g = 250 + (seq * 37 + i * 113) % 2000
-            amount = (net_g * price + 500) // 1000  # round half up, integer fen
+            amount = weight_amount_fen(net_g, price)
             sale_lines.append(
                 SaleLine(plu, goods_code, name, Pricing.WEIGHT, net_g, 0, 1, price, amount, batch, origin)
             )

@@ -130,19 +130,15 @@ class AlipaySim(ProviderSim):
         if order is not None:
             self._check_reuse(order, amount_fen, subject)
         else:
-            order = self.book.add(
-                Order(
-                    provider=self.name,
-                    order_id=order_id,
-                    kind="qr",
-                    amount_fen=amount_fen,
-                    description=subject,
-                    notify_url=params.get("notify_url", ""),
-                    qr_content=QR_PREFIX + secrets.token_urlsafe(12),
-                    expires_ms=_expiry(biz),
-                )
-            )
+            order = self._add(order_id, "qr", amount_fen, subject, params,
+                              qr_content=QR_PREFIX + secrets.token_urlsafe(12), expires_ms=_expiry(biz))  # fmt: skip
         return {"code": "10000", "msg": "Success", "out_trade_no": order_id, "qr_code": order.qr_content}
+
+    def _add(
+        self, order_id: str, kind: str, amount_fen: int, subject: str, params: dict[str, str], **extra: Any
+    ) -> Order:
+        return self.book.add(Order(provider=self.name, order_id=order_id, kind=kind, amount_fen=amount_fen,
+                                   description=subject, notify_url=params.get("notify_url", ""), **extra))  # fmt: skip
 
     def _check_reuse(self, order: Order, amount_fen: int, subject: str) -> None:
         if order.state is State.PAID:
@@ -172,18 +168,7 @@ class AlipaySim(ProviderSim):
             if order.auth_code != auth_code:
                 self._check_reuse(order, amount_fen, subject)
         else:
-            order = self.book.add(
-                Order(
-                    provider=self.name,
-                    order_id=order_id,
-                    kind="micropay",
-                    amount_fen=amount_fen,
-                    description=subject,
-                    notify_url=params.get("notify_url", ""),
-                    auth_code=auth_code,
-                    scanned=True,
-                )
-            )
+            order = self._add(order_id, "micropay", amount_fen, subject, params, auth_code=auth_code, scanned=True)
             self.start_micropay(order)
         if order.state is State.PAID:
             return {"code": "10000", "msg": "Success", **self._trade_fields(order)}
