@@ -146,5 +146,5 @@ The customer screen shows the QR; pay it and the ticket prints:
   curl -s -X POST $pay/sim/scan -d '{"qr_content": "QR TEXT", "action": "pay"}'   # or scans the QR's text
 EOF
 [ "$mode" = headless ] && echo "The scale's console reads this terminal: type help for its commands."
-echo "running; press Ctrl-C to stop. Logs in $var/run/."
-wait "${pids[@]}"
+echo "running; press Ctrl-C (or quit the scale) to stop. Logs in $var/run/."
+wait -n "${pids[@]}"  # the scale quit or a part died: stop the rest (cleanup on EXIT)
