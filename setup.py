@@ -21,7 +21,7 @@ setup(
     ],
     extras_require={
         "ui": ["kivy[base]>=2.3"],
-        "central": ["psycopg[binary]>=3.1", "pynacl>=1.5"],
+        "central": ["psycopg[binary]>=3.1", "pynacl>=1.5", "orjson>=3.9"],
         "dev": [
             "pytest>=8",
             "pytest-timeout>=2.3",

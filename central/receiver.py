@@ -206,7 +206,7 @@ class Receiver:
             try:
                 topic = Topic.parse(name)
                 scale_hint = topic.scale_id
-                checked.append((topic, self._check_sales(topic, load_json(payload))))
+                checked.append((topic, self._check_sales(topic, payload)))
             except Rejected as exc:
                 self._reject(name, scale_hint, exc, payload)
         if not checked:
@@ -223,10 +223,11 @@ class Receiver:
         try:
             topic = Topic.parse(topic_name)
             scale_hint = topic.scale_id
-            doc = load_json(payload)
             if topic.kind == "sales":
-                self._sales(topic, doc, payload)
-            elif topic.kind == "status":
+                self._sales(topic, payload)
+                return
+            doc = load_json(payload)
+            if topic.kind == "status":
                 status = parse_status(doc, topic)
                 self._scale(topic)
                 with self.db.connection() as conn:
@@ -256,15 +257,15 @@ class Receiver:
         with self.db.connection() as conn:
             record_reject(conn, topic_name, scale_hint, exc.reason, exc.detail, payload)
 
-    def _sales(self, topic: Topic, doc: dict, payload: bytes) -> None:
-        checked = self._check_sales(topic, doc)
+    def _sales(self, topic: Topic, payload: bytes) -> None:
+        checked = self._check_sales(topic, payload)
         with self.db.connection() as conn:
             result = store_sales(conn, checked)
         self._sales_stored(topic, result)
 
-    def _check_sales(self, topic: Topic, doc: dict) -> SalesBatch:
+    def _check_sales(self, topic: Topic, payload: bytes) -> SalesBatch:
         """Parse and verify a sales/1 message (raises Rejected); forged items are marked bad."""
-        batch = parse_sales(doc, topic)
+        batch = parse_sales(load_json(payload), topic)
         scale = self._scale(topic)
         checked = check_signatures(batch, scale.key)
         if any(isinstance(item, BadItem) and item.reason == "bad_signature" for item in checked.items):

@@ -7,7 +7,7 @@ Money is integer fen, weight integer grams, time UTC epoch milliseconds.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields
 from enum import StrEnum
 from typing import Any
 
@@ -192,8 +192,7 @@ class Sale:
         Payment status and the printed flag change after the commit, and the signature
         cannot sign itself, so those three are left out; edge and central share this.
         """
-        body = {k: v for k, v in self.to_dict().items() if k not in _UNSIGNED_FIELDS}
-        return json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+        return signing_bytes(signed_body(self.to_dict()))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Sale:
@@ -217,6 +216,23 @@ _SALE_FIELDS = tuple(f.name for f in fields(Sale))
 _SALE_FIELD_SET = frozenset(_SALE_FIELDS)
 _LINE_FIELDS = tuple(f.name for f in fields(SaleLine))
 _PAYMENT_FIELDS = tuple(f.name for f in fields(Payment))
+SALE_FIELDS = _SALE_FIELD_SET
+LINE_FIELDS = frozenset(_LINE_FIELDS)
+# What Sale.to_dict() holds for a field a sale's JSON may leave out.
+SALE_DEFAULTS: dict[str, Any] = {
+    f.name: f.default for f in fields(Sale) if f.default is not MISSING and f.name != "payment"
+}
+PAYMENT_DEFAULTS: dict[str, str] = {name: str(getattr(Payment(), name)) for name in _PAYMENT_FIELDS}
+
+
+def signed_body(sale: dict[str, Any]) -> dict[str, Any]:
+    """The part of a sale's complete JSON shape (as ``to_dict`` gives it) the device key signs."""
+    return {k: v for k, v in sale.items() if k not in _UNSIGNED_FIELDS}
+
+
+def signing_bytes(body: dict[str, Any]) -> bytes:
+    """The canonical encoding a device key signs: sorted keys, no spaces, UTF-8 text as is."""
+    return json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
 
 
 @dataclass(frozen=True, slots=True)
