@@ -8,12 +8,14 @@ reconnect per request.
 
 from __future__ import annotations
 
+import fcntl
+import os
 import queue
 import re
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,7 +58,7 @@ class DbUrl:
 class Connection:
     """One DB connection with our placeholder style; transactions are explicit."""
 
-    def __init__(self, raw: Any, dialect: str, write_lock: threading.Lock | None = None) -> None:
+    def __init__(self, raw: Any, dialect: str, write_lock: WriterLock | None = None) -> None:
         self.raw = raw
         self.dialect = dialect
         self._write_lock = write_lock
@@ -112,12 +114,8 @@ class Connection:
     def transaction(self, *, write: bool = True) -> Iterator[Connection]:
         """BEGIN ... COMMIT, ROLLBACK on error. SQLite takes the write lock up front
         (BEGIN IMMEDIATE) so two writers never deadlock upgrading a read lock."""
-        # SQLite has one writer at a time; threads of this process queue on a lock instead of
-        # in SQLite's busy handler, which sleeps in steps of up to 100 ms and stalls ingest.
         lock = self._write_lock if write and self.dialect == SQLITE else None
-        if lock is not None:
-            lock.acquire()
-        try:
+        with lock or nullcontext():  # SQLite has one writer at a time: queue for it (WriterLock)
             self.raw.execute("BEGIN IMMEDIATE" if self.dialect == SQLITE and write else "BEGIN")
             try:
                 yield self
@@ -125,9 +123,6 @@ class Connection:
                 self.raw.execute("ROLLBACK")
                 raise
             self.raw.execute("COMMIT")
-        finally:
-            if lock is not None:
-                lock.release()
 
     def lock_scale_sync(self, scale_id: str) -> int | None:
         """Lock the scale's watermark row for this transaction and return acked_through
@@ -139,6 +134,45 @@ class Connection:
         self.raw.close()
 
 
+class WriterLock:
+    """One SQLite writer at a time, across this process's threads and other processes.
+
+    SQLite's own busy handler makes a waiting writer sleep in steps of up to 100 ms, which
+    stalls ingest; here threads queue on a lock and processes (several receivers on one
+    file) on ``flock`` of a file beside the database, and the kernel wakes the next writer
+    the moment the last one is done.
+    """
+
+    def __init__(self, database: Path) -> None:
+        self._thread_lock = threading.Lock()
+        self._path = database.with_name(database.name + "-writer.lock")
+        self._fd: int | None = None
+
+    def __enter__(self) -> WriterLock:
+        self._thread_lock.acquire()
+        try:
+            if self._fd is None:
+                self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+        except BaseException:
+            self._thread_lock.release()
+            raise
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        try:
+            if self._fd is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._thread_lock.release()
+
+    def close(self) -> None:
+        with self._thread_lock:
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
+
+
 class Database:
     """Connections to one database URL, pooled."""
 
@@ -148,7 +182,7 @@ class Database:
         self.dialect = self.parsed.dialect
         self._pool: queue.LifoQueue[Connection] = queue.LifoQueue(maxsize=pool_size)
         self._lock = threading.Lock()
-        self._sqlite_write_lock = threading.Lock()
+        self._sqlite_write_lock = WriterLock(Path(self.parsed.target)) if self.dialect == SQLITE else None
 
     def connect(self) -> Connection:
         if self.dialect == SQLITE:
@@ -192,7 +226,9 @@ class Database:
             try:
                 self._pool.get_nowait().close()
             except queue.Empty:
-                return
+                break
+        if self._sqlite_write_lock is not None:
+            self._sqlite_write_lock.close()
 
 
 def _in_transaction(conn: Connection) -> bool:

@@ -216,7 +216,8 @@ def start_central(db_url: str, mqtt_url: str, *, receivers: int, workers: int, l
     return procs
 
 
-def _stop(procs: list[subprocess.Popen]) -> None:
+def stop_processes(procs: list[subprocess.Popen]) -> None:
+    """SIGTERM each, then wait; kill what has not stopped after 10 s."""
     for proc in procs:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
@@ -267,8 +268,8 @@ def run_fleet(opts: FleetOptions) -> FleetReport:
         for proc in workers:
             if proc.poll() is None:
                 proc.kill()
-        _stop(central)
-        _stop([broker])
+        stop_processes(central)
+        stop_processes([broker])
 
 
 def _report(opts: FleetOptions, db_url: str, specs: list[dict], results: list[dict]) -> FleetReport:

@@ -145,3 +145,31 @@ class ScaleClient:
 def paid_later(sale: Sale) -> Sale:
     """The same sale after its payment settled (a sale_update): signature unchanged."""
     return dataclasses.replace(sale, payment=Payment(PaymentMethod.WECHAT, PaymentStatus.PAID, "wx-123"), printed=True)
+
+
+def drain_scales(setup: Setup, port: int, *, messages: int, per_message: int, lines: int, resend_every: int) -> int:
+    """Each registered scale sends ``messages`` sales/1 messages of ``per_message`` sales
+    (every ``resend_every``-th message twice, a resend racing the original) and waits until
+    central has acked them all; returns how many messages were published in all."""
+    clients = []
+    published = 0
+    try:
+        for scale in setup.scales:
+            client = ScaleClient(port, scale.scale_id, scale.password, f"s-{scale.scale_id}")
+            client.subscribe(f"trace/v1/{MARKET}/{scale.scale_id}/ack")
+            clients.append(client)
+        for m in range(messages):
+            for scale, client in zip(setup.scales, clients, strict=True):
+                first = m * per_message + 1
+                sales = [("sale", scale.sale(first + k, lines=lines)) for k in range(per_message)]
+                payload = sales_message(scale.scale_id, first, sales)
+                topic = f"trace/v1/{MARKET}/{scale.scale_id}/sales"
+                for _ in range(2 if m % resend_every == 0 else 1):
+                    client.publish(topic, payload)
+                    published += 1
+        for client in clients:
+            client.wait_ack(messages * per_message, 60)
+    finally:
+        for client in clients:
+            client.close()
+    return published
