@@ -7,13 +7,13 @@ ticket is printed or payment QR shown (DESIGN.md, Edge storage).
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from edge.config import EdgeConfig
 from edge.core.cart import Cart, SaleIdentity, build_refund
+from edge.core.ids import sale_uuid
 from edge.core.records import Payment, Sale
 from edge.core.tracecode import make_trace_code
 from edge.device_key import DeviceKey
@@ -51,7 +51,7 @@ class Checkout:
 
         def build(seq: int, daily_seq: int) -> Sale:
             code = make_trace_code(ident.market_code, ident.scale_no, day, daily_seq)
-            return self.key.sign(make(str(uuid.uuid4()), seq, code, created))
+            return self.key.sign(make(sale_uuid(created), seq, code, created))
 
         commit = self.store.commit_refund if refund else self.store.commit_sale
         return commit(day.isoformat(), build)

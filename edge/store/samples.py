@@ -7,11 +7,11 @@ that add up.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from datetime import date
 
 from edge.core.cart import SaleIdentity, build_refund
+from edge.core.ids import sale_uuid
 from edge.core.pricing import line_amount_fen
 from edge.core.records import Batch, Payment, PaymentMethod, PaymentStatus, Plu, Pricing, Sale, SaleLine
 from edge.core.tracecode import make_trace_code
@@ -80,7 +80,7 @@ def sale_builder(
             return build_refund(
                 refund_of,
                 identity=identity,
-                sale_id=str(uuid.uuid4()),
+                sale_id=sale_uuid(created_ms + seq),
                 seq=seq,
                 trace_code=code,
                 created_ms=created_ms + seq,
@@ -90,7 +90,7 @@ def sale_builder(
         rounding = rounding_fen
         pay = payment or Payment(PaymentMethod.CASH, PaymentStatus.PAID, "")
         return Sale(
-            sale_id=str(uuid.uuid4()),
+            sale_id=sale_uuid(created_ms + seq),
             seq=seq,
             trace_code=code,
             market_id="lz-dongfanghong",

@@ -9,6 +9,7 @@ import signal
 import stat
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -130,6 +131,7 @@ def test_a_provisioned_scale_logs_in_and_its_signed_sale_is_accepted(central: Ce
         sale = Checkout(config, store, runtime.device_key(config)).commit(
             cart, Payment(PaymentMethod.CASH, PaymentStatus.PAID)
         )
+        assert uuid.UUID(sale.sale_id).version == 7 and uuid.UUID(sale.sale_id).int >> 80 == sale.created_ms
         sync.start()
         wait_for(lambda: store.backlog() == 0, 30, "central to ack the sale")
         with central.db.connection() as conn:
