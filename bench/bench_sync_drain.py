@@ -1,26 +1,31 @@
 """Outbox drain through a real loopback Mosquitto, against raw paho one-sale-per-message.
 
-    python bench/bench_sync_drain.py [--sales N] [--dir DIR]
+    python bench/bench_sync_drain.py [--sales N] [--dir DIR] [--receivers K]
 
 A store is filled with N realistic signed 3-line sales (not timed; built on /dev/shm when
 there is one, then copied to DIR so the drain's acks fsync on a real disk). Then, each in
 its own process so its peak RSS is its own:
 
-- edge: SyncService drains the outbox (batches of 200, window 4, QoS 1) to an in-bench
-  receiver that acks per docs/sync.md (contiguous watermark; it verifies nothing); the
-  time runs until the outbox is empty, i.e. until every row is acked and deleted.
+- edge into central: SyncService drains the outbox (batches of 200, window 4, QoS 1) into
+  K real `python -m central serve` processes on one SQLite file (default: one per CPU, as
+  the README advises; one worker thread each), which verify every signature, commit and
+  ack; the time runs until the outbox is empty, i.e. until every row is acked and deleted.
+- edge, transport ceiling: the same drain to an in-bench receiver that only acks per
+  docs/sync.md (contiguous watermark; it verifies nothing).
 - raw: paho publishes the same sale JSON, one sale per QoS-1 message (paho defaults; at
   most 1,000 handed to paho at a time, as MQTT's 16-bit packet ids allow ~65k), to the
   same broker; the time runs until the receiver has every message.
 
 Prints a markdown table (sales/s both ways, the edge process's VmHWM); ``run()`` returns
-the rows as dicts. Targets: edge >= 5,000 sales/s, edge >= raw, edge RSS <= 80 MB.
+the rows as dicts. Targets (issue 4): into central >= 5,000 sales/s and >= raw, edge RSS
+<= 80 MB.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -46,6 +51,8 @@ RAW_TOPIC = f"bench/{SCALE}/raw"
 PER_DAY = 9_000  # the trace code's daily sequence has 4 digits
 TARGET_RATE = 5_000
 TARGET_RSS_MB = 80
+RECEIVERS = os.cpu_count() or 1  # central serve processes, as README's "Central on more cores" says
+WORKERS = 1  # worker threads in each: one per process beat two per process here (docs/sync.md)
 
 
 # --- building the store (not timed) -------------------------------------------------------
@@ -150,8 +157,9 @@ class Receiver:
         self.client.loop_stop()
 
 
-def start_central(directory: Path, port: int, device_key: Path) -> subprocess.Popen[bytes]:
-    """A real `python -m central serve` on SQLite that knows the bench scale's device key."""
+def start_central(directory: Path, port: int, device_key: Path, receivers: int) -> list[subprocess.Popen[bytes]]:
+    """``receivers`` real `python -m central serve` processes on one SQLite file that know the
+    bench scale's device key; they share the sales through MQTT's shared subscription."""
     from central import admin
     from central.db import Database
     from central.schema import migrate
@@ -168,9 +176,9 @@ def start_central(directory: Path, port: int, device_key: Path) -> subprocess.Po
         public = DeviceKey.load_or_create(device_key).public_key_b64()
         admin.add_scale(conn, SCALE, MARKET, SCALE_NO, public, "m-0042")
     db.close()
-    from simulator.fleet.run import start_central as start_serving
+    from simulator.fleet.run import start_central as start_serving  # not at the top: the edge child's RSS
 
-    return start_serving(url, f"mqtt://127.0.0.1:{port}", receivers=1, workers=2, log_dir=directory)[0]
+    return start_serving(url, f"mqtt://127.0.0.1:{port}", receivers=receivers, workers=WORKERS, log_dir=directory)
 
 
 # --- the two publishers, each in its own process -------------------------------------------
@@ -261,7 +269,7 @@ def _child(mode: str, db: Path, url: str) -> dict:
 # --- the bench -----------------------------------------------------------------------------
 
 
-def run(sales: int = 100_000, directory: str | Path | None = None) -> list[dict]:
+def run(sales: int = 100_000, directory: str | Path | None = None, receivers: int = RECEIVERS) -> list[dict]:
     with tempfile.TemporaryDirectory(dir=directory, prefix="bench_sync_") as tmp:
         tmpdir = Path(tmp)
         build_start = time.perf_counter()
@@ -274,12 +282,13 @@ def run(sales: int = 100_000, directory: str | Path | None = None) -> list[dict]
         url = f"mqtt://127.0.0.1:{port}"
         receiver: Receiver | None = None
         try:
-            central = start_central(tmpdir, port, tmpdir / "device_key.pem")
+            central = start_central(tmpdir, port, tmpdir / "device_key.pem", receivers)
             try:  # only central answers now: its acks alone empty the outbox
                 to_central = _child("edge", central_db, url)
             finally:
-                central.terminate()
-                central.wait(10)
+                from simulator.fleet.run import stop_processes
+
+                stop_processes(central)
             receiver = Receiver(port)
             edge = _child("edge", db, url)
             raw = _child("raw", raw_db, url)
@@ -302,7 +311,7 @@ def run(sales: int = 100_000, directory: str | Path | None = None) -> list[dict]
     central_mb = to_central["vmhwm_kb"] / 1024
     return [
         {
-            "case": "edge drain into `central serve` (SQLite; verified, committed, acked)",
+            "case": f"edge drain into {receivers} x `central serve` (SQLite; verified, committed, acked)",
             "sales": to_central["sales"],
             "seconds": to_central["seconds"],
             "sales_per_s": central_rate,
@@ -380,6 +389,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sales", type=int, default=100_000)
     parser.add_argument("--dir", default=None, help="directory for the database (default: system temp)")
+    parser.add_argument("--receivers", type=int, default=RECEIVERS,
+                        help=f"central serve processes (default {RECEIVERS}: one per CPU)")  # fmt: skip
     parser.add_argument("--edge", nargs=2, metavar=("DB", "URL"), help=argparse.SUPPRESS)
     parser.add_argument("--raw", nargs=2, metavar=("DB", "URL"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -388,7 +399,7 @@ def main() -> None:
     elif args.raw:
         raw_main(*args.raw)
     else:
-        print(markdown(run(args.sales, args.dir)))
+        print(markdown(run(args.sales, args.dir, args.receivers)))
 
 
 if __name__ == "__main__":
