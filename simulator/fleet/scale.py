@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from edge.core.ids import sale_uuid
 from edge.core.pricing import weight_amount_fen
 from edge.core.records import Payment, Pricing, Sale, SaleLine
 from edge.core.tracecode import make_trace_code
@@ -109,7 +110,7 @@ class VirtualScale:
             )
         total = sum(line.amount_fen for line in sale_lines)
         sale = Sale(
-            sale_id=f"{self.scale_id}-{seq:08d}",
+            sale_id=sale_uuid(now_ms),  # as a real scale numbers its sales (UUIDv7)
             seq=seq,
             trace_code=make_trace_code(self.node_code, self.scale_no, day, daily),
             market_id=self.market_id,
