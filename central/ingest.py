@@ -24,7 +24,7 @@ import orjson
 from central.db import Connection
 from central.keys import DevicePublicKey, load_public_key, verify_signature
 from central.localtime import local_date, now_ms
-from central.validate import BadItem, Rejected, SalesBatch, SalesItem, Topic
+from central.validate import BadItem, Rejected, SalesBatch, SalesItem, Topic, brief
 from edge.core.eventlog import EventEntry, canonical_json, verify_chain
 from edge.core.records import signed_body, signing_bytes
 
@@ -312,8 +312,8 @@ def record_bad_items(conn: Connection, topic: str, scale_id: str, bad: list[BadI
     for item in bad:
         try:
             raw = canonical_json(item.raw)
-        except (TypeError, ValueError):
-            raw = repr(item.raw)
+        except (TypeError, ValueError, RecursionError):  # nested past what json can write
+            raw = brief(item.raw)
         record_reject(conn, topic, scale_id, item.reason, f"oseq {item.oseq}: {item.detail}", raw)
 
 

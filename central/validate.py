@@ -78,18 +78,41 @@ class SalesBatch:
     items: list[SalesItem | BadItem]
 
 
-def load_json(payload: bytes) -> dict[str, Any]:
+MAX_DEPTH = 32  # nesting of status, events and payment documents; a real one is a few levels deep
+
+
+def load_json(payload: bytes, *, max_depth: int | None = MAX_DEPTH) -> dict[str, Any]:
+    """The JSON object in ``payload``, or Rejected saying why not.
+
+    orjson is strict where the json module is lenient: UTF-8 only (no lone surrogates,
+    escaped or not), no NaN/Infinity, integers within 64 bits. It takes nesting up to 1,024
+    levels, deeper than repr or the json module can go, so documents whose every level is
+    not checked field by field are held to ``max_depth`` (sales/1 is: ``max_depth=None``
+    skips the walk, which would cost as much as the parse).
+    """
     if len(payload) > MAX_MESSAGE_BYTES:
         raise Rejected("too_large", f"{len(payload)} bytes, more than the {MAX_MESSAGE_BYTES} central accepts")
-    # orjson is strict where the json module is lenient: UTF-8 only (no lone surrogates,
-    # escaped or not), no NaN/Infinity, integers within 64 bits, nesting within 1,024.
     try:
         doc = orjson.loads(payload)
     except orjson.JSONDecodeError as exc:
         raise Rejected("not_json", f"payload is not UTF-8 JSON ({str(exc)[:200]})") from None
     if not isinstance(doc, dict):
         raise Rejected("bad_schema", f"payload is a JSON {type(doc).__name__}, not an object")
+    if max_depth is not None and not _depth_within(doc, max_depth):
+        raise Rejected("bad_schema", f"payload nests objects or arrays more than {max_depth} levels deep")
     return doc
+
+
+def _depth_within(doc: dict[str, Any], limit: int) -> bool:
+    stack: list[tuple[Any, int]] = [(doc, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > limit:
+            return False
+        for child in value.values() if type(value) is dict else value:
+            if type(child) is dict or type(child) is list:
+                stack.append((child, depth + 1))
+    return True
 
 
 def parse_sales(doc: dict[str, Any], topic: Topic) -> SalesBatch:
@@ -98,7 +121,8 @@ def parse_sales(doc: dict[str, Any], topic: Topic) -> SalesBatch:
     _expect_scale(doc, topic)
     first, last, items = doc.get("first"), doc.get("last"), doc.get("items")
     if not (_is_int(first) and _is_int(last) and 1 <= first <= last):
-        raise Rejected("bad_schema", f"first/last must be integers with 1 <= first <= last, got {first!r}/{last!r}")
+        got = f"{brief(first)}/{brief(last)}"
+        raise Rejected("bad_schema", f"first/last must be integers with 1 <= first <= last, got {got}")
     if not isinstance(items, list) or len(items) != last - first + 1:
         count = len(items) if isinstance(items, list) else "no"
         raise Rejected("bad_schema", f"items must hold oseq {first}..{last} ({last - first + 1} items), got {count}")
@@ -107,7 +131,7 @@ def parse_sales(doc: dict[str, Any], topic: Topic) -> SalesBatch:
         if not isinstance(item, dict) or item.get("oseq") != expected or isinstance(item.get("oseq"), bool):
             got = item.get("oseq") if isinstance(item, dict) else item
             raise Rejected(
-                "bad_schema", f"items must be objects with contiguous oseq; expected {expected}, got {got!r}"
+                "bad_schema", f"items must be objects with contiguous oseq; expected {expected}, got {brief(got)}"
             )
         parsed.append(_parse_item(item, expected, topic))
     return SalesBatch(topic.scale_id, first, last, parsed)
@@ -117,7 +141,7 @@ def _parse_item(item: dict[str, Any], oseq: int, topic: Topic) -> SalesItem | Ba
     kind = item.get("kind")
     try:
         if type(kind) is not str or kind not in KINDS:
-            raise Rejected("bad_schema", f"item kind {kind!r} is not sale or sale_update")
+            raise Rejected("bad_schema", f"item kind {brief(kind)} is not sale or sale_update")
         sale = check_sale(item.get("sale"))
         if sale["scale_id"] != topic.scale_id or sale["market_id"] != topic.market_id:
             raise Rejected(
@@ -163,9 +187,9 @@ def check_sale(data: object) -> dict[str, Any]:
             if value is _MISSING and name in _OPTIONAL:
                 continue
             what = "is missing" if value is _MISSING else f"has the wrong type ({type(value).__name__})"
-            raise Rejected("bad_sale", f"sale {data.get('sale_id')!r}: {name} {what}")
+            raise Rejected("bad_sale", f"sale {brief(data.get('sale_id'))}: {name} {what}")
         if type(value) is int and not INT64_MIN <= value <= INT64_MAX:
-            raise Rejected("bad_sale", f"sale {data.get('sale_id')!r}: {name} is out of the 64-bit range")
+            raise Rejected("bad_sale", f"sale {brief(data.get('sale_id'))}: {name} is out of the 64-bit range")
     where = f"sale {data['sale_id']!r}"
     unknown = data.keys() - SALE_FIELDS
     if unknown:
@@ -218,12 +242,12 @@ def parse_status(doc: dict[str, Any], topic: Topic) -> dict[str, Any]:
     for name in ("backlog", "oldest_unacked_ms", "last_sale_ms", "last_event_id", "sent_ms"):
         value = doc.get(name)
         if value is not None and not _is_int(value):
-            raise Rejected("bad_schema", f"status {name} must be an integer or null, got {value!r}")
+            raise Rejected("bad_schema", f"status {name} must be an integer or null, got {brief(value)}")
         out[name] = value
     for name in ("software_id", "printer", "last_event_hash"):
         value = doc.get(name)
         if value is not None and not isinstance(value, str):
-            raise Rejected("bad_schema", f"status {name} must be text or null, got {value!r}")
+            raise Rejected("bad_schema", f"status {name} must be text or null, got {brief(value)}")
         out[name] = value
     return out
 
@@ -241,7 +265,7 @@ def parse_events(doc: dict[str, Any], topic: Topic) -> list[EventEntry]:
         except TypeError as exc:
             raise Rejected("bad_schema", f"event entry does not have the EventEntry fields ({exc})") from None
         if not (_is_int(entry.id) and _is_int(entry.created_ms) and isinstance(entry.data, dict)):
-            raise Rejected("bad_schema", f"event {entry.id!r}: id/created_ms must be integers and data an object")
+            raise Rejected("bad_schema", f"event {brief(entry.id)}: id/created_ms must be integers and data an object")
         if not all(isinstance(v, str) for v in (entry.kind, entry.prev_hash, entry.hash)):
             raise Rejected("bad_schema", f"event {entry.id}: kind, prev_hash and hash must be text")
         out.append(entry)
@@ -250,14 +274,23 @@ def parse_events(doc: dict[str, Any], topic: Topic) -> list[EventEntry]:
 
 def _expect_schema(doc: dict[str, Any], schema: str) -> None:
     if doc.get("schema") != schema:
-        raise Rejected("bad_schema", f"schema is {doc.get('schema')!r}, expected {schema!r}")
+        raise Rejected("bad_schema", f"schema is {brief(doc.get('schema'))}, expected {schema!r}")
 
 
 def _expect_scale(doc: dict[str, Any], topic: Topic) -> None:
     if doc.get("scale_id") != topic.scale_id:
         raise Rejected(
-            "scale_mismatch", f"message says scale_id {doc.get('scale_id')!r} on scale {topic.scale_id!r}'s topic"
+            "scale_mismatch", f"message says scale_id {brief(doc.get('scale_id'))} on scale {topic.scale_id!r}'s topic"
         )
+
+
+def brief(value: object) -> str:
+    """A sender's value for an error message: short, and never the repr of a deep structure
+    (orjson takes nesting up to 1,024 levels, deeper than repr can go)."""
+    if isinstance(value, dict | list):
+        return f"a JSON {'object' if isinstance(value, dict) else 'array'}"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _is_int(value: object) -> bool:

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from central import ingest
 from central.ingest import verify_sale
 from central.keys import load_public_key
-from central.validate import Rejected, check_sale, parse_sale
+from central.validate import Rejected, Topic, check_sale, parse_sale
 from edge.core.records import Sale, signed_body, signing_bytes
 from edge.device_key import DeviceKey
 from edge.store.samples import sale_builder
@@ -112,3 +112,17 @@ def test_signing_bytes_is_what_the_sale_signs(key: DeviceKey) -> None:
     sale = _signed(key)
     assert sale.signing_payload() == signing_bytes(signed_body(sale.to_dict()))
     assert b'"signature"' not in sale.signing_payload() and b'"payment"' not in sale.signing_payload()
+
+
+def test_deeply_nested_documents_are_refused_with_a_reason_not_a_crash() -> None:
+    from central.validate import MAX_DEPTH, load_json, parse_sales
+
+    deep = b'{"schema":"status/1","x":' + b"[" * 900 + b"]" * 900 + b"}"
+    with pytest.raises(Rejected, match=f"more than {MAX_DEPTH} levels"):
+        load_json(deep)
+    shallow = b'{"schema":"status/1","x":' + b"[" * (MAX_DEPTH - 1) + b"]" * (MAX_DEPTH - 1) + b"}"
+    assert load_json(shallow)["schema"] == "status/1"
+    # sales/1 is checked level by level instead: junk deep inside names the level, briefly
+    junk = b'{"schema":' + b"[" * 1000 + b"]" * 1000 + b"}"
+    with pytest.raises(Rejected, match="schema is a JSON array"):
+        parse_sales(load_json(junk, max_depth=None), Topic("m", "s", "sales"))
