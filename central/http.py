@@ -155,10 +155,10 @@ class App:
     # --- regulator API ----------------------------------------------------------------------
 
     def _authorized(self, headers: dict[str, str]) -> bool:
-        given = headers.get("authorization", "")
-        if not self.token or not given.startswith("Bearer "):
+        scheme, _, credentials = headers.get("authorization", "").strip().partition(" ")
+        if not self.token or scheme.lower() != "bearer":  # the scheme is case-insensitive (RFC 9110 11.1)
             return False
-        return hmac.compare_digest(given.removeprefix("Bearer ").strip().encode(), self.token.encode())
+        return hmac.compare_digest(credentials.strip().encode(), self.token.encode())
 
     def _api(self, path: str, query: dict[str, list[str]], headers: dict[str, str]) -> Response:
         if not self._authorized(headers):

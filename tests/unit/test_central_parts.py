@@ -83,3 +83,16 @@ def test_registration_rules_and_generated_acl(tmp_path: Path) -> None:
     assert "user s1\ntopic write trace/v1/m1/s1/sales\n" in acl and "topic read trace/v1/m1/catalog" in acl
     assert "user central\ntopic readwrite trace/v1/#" in acl and "pattern" not in acl
     assert creds.password not in passwd and passwd.startswith("central:$7$")
+
+
+@pytest.mark.parametrize(
+    ("header", "status"),
+    [("Bearer tok", 200), ("bearer tok", 200), ("BEARER  tok ", 200), ("Bearer nope", 401), ("Basic tok", 401),
+     ("tok", 401), ("", 401)],
+)  # fmt: skip
+def test_the_token_scheme_is_case_insensitive_the_token_is_not(tmp_path: Path, header: str, status: int) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'central.db'}")
+    migrate(db)
+    answer = App(db, "tok").handle("GET", "/api/v1/fleet", {"authorization": header} if header else {})
+    assert answer.status == status
+    db.close()
