@@ -12,7 +12,6 @@ import logging
 import os
 import signal
 import sys
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from central.mosquitto import TlsFiles, write_broker_files
 from central.mqtt import MqttError, MqttUrl
 from central.receiver import Receiver
 from central.schema import migrate
+from edge.core.stopflag import StopFlag
 
 log = logging.getLogger("central")
 
@@ -408,9 +408,9 @@ def _serve(args: argparse.Namespace) -> int:
     db = _db(args)
     if not args.mqtt and not args.http:
         raise admin.AdminError("nothing to serve: give --mqtt (receiver), --http (pages and API) or both")
-    stop = threading.Event()
+    stop = StopFlag()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
+        signal.signal(sig, stop)
     receiver = server = sweeper = None
     payments, key = _payments(db, args)
     if args.mqtt:

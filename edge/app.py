@@ -28,6 +28,7 @@ from edge import runtime
 from edge.checkout import now_ms
 from edge.config import EdgeConfig, load_config
 from edge.core.payment import QR_METHODS
+from edge.core.stopflag import StopFlag
 from edge.install.sd_notify import SdNotifier
 from edge.payment.service import PaymentService
 from edge.printer.status import PrinterStatus
@@ -442,11 +443,11 @@ def main(config_path: str | Path, *, lang: str | None = None, stdin: TextIO | No
     except (ConfigError, SeedError, StoreError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    stop = threading.Event()
+    stop = StopFlag()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
+        signal.signal(sig, stop)
     app.start()
-    console = Console(app, sys.stdout, stop.set)
+    console = Console(app, sys.stdout, stop)
     threading.Thread(target=console.serve, args=(stdin or sys.stdin,), name="console", daemon=True).start()
     log.info("headless scale running (type help on stdin)")
     try:

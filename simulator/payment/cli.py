@@ -9,7 +9,8 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
-import threading
+
+from edge.core.stopflag import StopFlag
 
 EPILOG = """controls (JSON over HTTP on the same port):
   POST /sim/scan {"qr_content": "...", "action": "pay|cancel|pay_twice"}   the customer scans a QR
@@ -58,8 +59,8 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"payment: 无法监听 {args.listen}，请换一个端口 / cannot listen on {args.listen}: {exc}", file=sys.stderr)
         return 1
-    done = threading.Event()
-    previous = {sig: signal.signal(sig, lambda *_: done.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    done = StopFlag()
+    previous = {sig: signal.signal(sig, done) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         print(gateway.url, flush=True)
         print(gateway.accounts_path, flush=True)

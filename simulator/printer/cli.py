@@ -16,6 +16,8 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
 
+from edge.core.stopflag import StopFlag
+
 if TYPE_CHECKING:
     from simulator.printer.device import PrinterDevice
 
@@ -111,12 +113,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"printer: cannot listen on {args.listen}: {exc}", file=sys.stderr)
         return 1
 
-    done = threading.Event()
-
-    def on_signal(signum: int, frame: object) -> None:
-        done.set()
-
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    done = StopFlag()
+    previous = {sig: signal.signal(sig, done) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         print(link.address, flush=True)
         log(f"printer: {args.paper} mm paper, tickets go to {device.out_dir}")
@@ -132,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _read_commands(
-    stream: TextIO | None, device: PrinterDevice, done: threading.Event, log: Callable[[str], None]
+    stream: TextIO | None, device: PrinterDevice, done: StopFlag, log: Callable[[str], None]
 ) -> None:
     if stream is None:
         return
@@ -141,7 +139,7 @@ def _read_commands(
             try:
                 message = execute(line, device)
             except QuitRequested:
-                done.set()
+                done("quit")
                 return
             if message:
                 log(message)

@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable
 from typing import TextIO
 
+from edge.core.stopflag import StopFlag
 from simulator.scale.faults import FaultKind, parse_fault
 from simulator.scale.frames import PROTOCOLS
 from simulator.scale.links import Link, PtyLink, TcpLink
@@ -137,13 +138,13 @@ def _fault(args: list[str], sim: VirtualScale) -> str:
     return f"ok: next {count} frame(s) get {kind.value}"
 
 
-def _read_commands(stream: TextIO, sim: VirtualScale, link: Link, stop: threading.Event) -> None:
+def _read_commands(stream: TextIO, sim: VirtualScale, link: Link, stop: StopFlag) -> None:
     try:
         for line in stream:
             try:
                 message = execute(line, sim, link)
             except QuitRequested:
-                stop.set()
+                stop("quit")
                 return
             except (CommandError, ValueError, TypeError) as exc:
                 message = f"error: {exc}"
@@ -176,9 +177,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"simulator scale: error: cannot open {args.link}: {exc}", file=sys.stderr)
         return 1
 
-    stop = threading.Event()
+    stop = StopFlag()
     for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
+        signal.signal(signum, stop)
     print(link.address, flush=True)
     device = f" -> {link.device}" if isinstance(link, PtyLink) else ""
     rate = f", {args.rate:g} frames/s" if sim.streaming else ", polled"

@@ -44,7 +44,7 @@ class Child:
         for line in self.proc.stdout:
             if line.startswith("READY"):
                 self.ready.set()
-            elif line.startswith("COMMITTED"):
+            elif line.startswith("COMMITTED") and len(line.split()) == 2:  # SIGKILL can tear the last line
                 self.committed.append(line.split()[1])
 
     def kill(self) -> None:
