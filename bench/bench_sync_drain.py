@@ -51,8 +51,8 @@ RAW_TOPIC = f"bench/{SCALE}/raw"
 PER_DAY = 9_000  # the trace code's daily sequence has 4 digits
 TARGET_RATE = 5_000
 TARGET_RSS_MB = 80
-RECEIVERS = os.cpu_count() or 1  # central serve processes, as README's "Central on more cores" says
-WORKERS = 1  # worker threads in each: one per process beat two per process here (docs/sync.md)
+RECEIVERS = os.cpu_count() or 1  # central serve processes, as the README's "More cores, more receivers" says
+WORKERS = 1  # worker threads in each: in this bench one per process beat two per process
 
 
 # --- building the store (not timed) -------------------------------------------------------

@@ -166,7 +166,8 @@ _SALE_TYPES: tuple[tuple[str, frozenset[type]], ...] = (
 _LINE_TYPES: tuple[tuple[str, frozenset[type]], ...] = tuple(
     (f.name, _INT if f.type == "int" else _STR) for f in fields(SaleLine)
 )
-_OPTIONAL = frozenset({"rounding_fen", "payment", "printed", "software_id", "refund_of"})
+# A sale's JSON may leave out what Sale has a default for, except its signature.
+_OPTIONAL = frozenset(SALE_DEFAULTS.keys() - {"signature"} | {"payment"})
 
 
 _PAYMENT_VALUES = {

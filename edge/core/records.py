@@ -6,10 +6,11 @@ Money is integer fen, weight integer grams, time UTC epoch milliseconds.
 
 from __future__ import annotations
 
-import json
 from dataclasses import MISSING, dataclass, field, fields
 from enum import StrEnum
 from typing import Any
+
+from edge.core.eventlog import canonical_json
 
 
 class Pricing(StrEnum):
@@ -197,7 +198,7 @@ class Sale:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Sale:
         """Rebuild a sale from its JSON shape; raises ValueError/KeyError/TypeError on a bad one."""
-        unknown = data.keys() - _SALE_FIELD_SET
+        unknown = data.keys() - SALE_FIELDS
         if unknown:
             raise ValueError(f"unknown sale fields: {sorted(unknown)}")
         lines = tuple(
@@ -213,10 +214,9 @@ class Sale:
 
 
 _SALE_FIELDS = tuple(f.name for f in fields(Sale))
-_SALE_FIELD_SET = frozenset(_SALE_FIELDS)
+SALE_FIELDS = frozenset(_SALE_FIELDS)
 _LINE_FIELDS = tuple(f.name for f in fields(SaleLine))
 _PAYMENT_FIELDS = tuple(f.name for f in fields(Payment))
-SALE_FIELDS = _SALE_FIELD_SET
 LINE_FIELDS = frozenset(_LINE_FIELDS)
 # What Sale.to_dict() holds for a field a sale's JSON may leave out.
 SALE_DEFAULTS: dict[str, Any] = {
@@ -231,8 +231,8 @@ def signed_body(sale: dict[str, Any]) -> dict[str, Any]:
 
 
 def signing_bytes(body: dict[str, Any]) -> bytes:
-    """The canonical encoding a device key signs: sorted keys, no spaces, UTF-8 text as is."""
-    return json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+    """The encoding a device key signs: the event log's canonical JSON, as UTF-8."""
+    return canonical_json(body).encode()
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ Functions here run inside a transaction the caller (Store) opened; none commits.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -168,7 +169,7 @@ def record_printed(db: Database, sale_id: str, now_ms: int) -> None:
     if sale.printed:
         return
     db.execute("UPDATE sales SET printed = 1 WHERE sale_id = ?", (sale_id,))
-    outbox.enqueue(db, "sale_update", sale_id, payload(require(db, sale_id)), now_ms)
+    outbox.enqueue(db, "sale_update", sale_id, payload(dataclasses.replace(sale, printed=True)), now_ms)
 
 
 def sold_counts(db: Database) -> dict[str, int]:
