@@ -29,6 +29,7 @@ def test_a_sale_goes_from_the_scale_to_the_trace_page(tmp_path: Path) -> None:
         "TRACE_HTTP_PORT": str(http_port),
         "TRACE_BROKER_PORT": str(free_port()),
         "TRACE_PRINTER_PORT": str(free_port()),
+        "TRACE_PAY_PORT": str(free_port()),  # not 8090: a scale run by hand may be using it
     }
     proc = subprocess.Popen(
         [str(ROOT / "scripts" / "run.sh"), "--headless"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
