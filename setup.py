@@ -21,7 +21,16 @@ setup(
     ],
     extras_require={
         "ui": ["kivy[base]>=2.3"],
-        "central": ["psycopg[binary]>=3.1", "pynacl>=1.5", "orjson>=3.9"],
+        "central": [
+            "psycopg[binary]>=3.1",
+            "pynacl>=1.5",
+            "orjson>=3.9",
+            "fastapi>=0.110",  # central's HTTP side (central/web), OpenAPI generated from the routes
+            "uvicorn>=0.30",  # serves it (h11 protocol)
+            "jinja2>=3.1",  # the console's templates
+            "python-multipart>=0.0.9",  # the console's forms
+            "openpyxl>=3.1",  # the console's Excel export
+        ],
         "dev": [
             "pytest>=8",
             "pytest-timeout>=2.3",
