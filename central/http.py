@@ -17,12 +17,13 @@ import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from central.console.settings import ConsoleSettings
 from central.db import Database
 from central.web.app import create_app
 from central.web.guard import HTML, JSON
@@ -54,9 +55,9 @@ class App:
         *,
         payments: PaymentService | None = None,
         publish: Callable[[list[Outgoing]], None] | None = None,
-        console: Any = None,
+        console: ConsoleSettings | None = None,
     ) -> None:
-        self.services = Services(db, token or "", payments, publish, console)
+        self.services = Services(db, token or "", payments, publish, console or ConsoleSettings())
         self.asgi = create_app(self.services)
 
     def handle(self, method: str, target: str, headers: dict[str, str], body: bytes = b"") -> Response:

@@ -84,6 +84,8 @@ class SearchFilter:
     origin: str = ""
     supplier: str = ""
     market: str = ""
+    merchant: str = ""  # merchant id, stall or display name
+    batch: str = ""  # batch id, exact
     date_from: str = ""  # local date, inclusive
     date_to: str = ""
     limit: int = 100
@@ -96,7 +98,7 @@ def _like(text: str) -> str:
 
 
 def search(conn: Connection, f: SearchFilter) -> list[dict[str, Any]]:
-    """问题可查: sale lines by product, origin, supplier, market and local date range."""
+    """问题可查: sale lines by product, origin, supplier, market, merchant, batch and local date range."""
     where, params = [], []
     if f.product:
         where.append("(l.name LIKE ? ESCAPE '\\' OR l.plu = ? OR l.goods_code = ?)")
@@ -110,6 +112,15 @@ def search(conn: Connection, f: SearchFilter) -> list[dict[str, Any]]:
     if f.market:
         where.append("s.market_id = ?")
         params.append(f.market)
+    if f.merchant:
+        where.append(
+            "(s.merchant_id = ? OR s.stall = ? OR s.merchant_id IN "
+            "(SELECT merchant_id FROM merchants WHERE display_name LIKE ? ESCAPE '\\'))"
+        )
+        params += [f.merchant, f.merchant, _like(f.merchant)]
+    if f.batch:
+        where.append("l.batch_id = ?")
+        params.append(f.batch)
     if f.date_from:
         where.append("s.local_date >= ?")
         params.append(f.date_from)

@@ -246,6 +246,48 @@ MIGRATIONS: list[list[str]] = [
             updated_ms BIGINT NOT NULL,
             PRIMARY KEY (scale_id, version))""",
     ],
+    # 4: the market office console (central/console): users, sessions, audit, goods-in details
+    [
+        # role office: one market (market_id); role regulator: every market, read-only plus stop-sale
+        """CREATE TABLE console_users (
+            username TEXT PRIMARY KEY,
+            role TEXT NOT NULL,
+            market_id TEXT REFERENCES markets(market_id),
+            password_hash TEXT NOT NULL,
+            display_name TEXT NOT NULL DEFAULT '',
+            disabled INTEGER NOT NULL DEFAULT 0,
+            created_ms BIGINT NOT NULL)""",
+        # the cookie holds a random token; only its SHA-256 is kept, so a leaked table opens no session
+        """CREATE TABLE console_sessions (
+            token_sha256 TEXT PRIMARY KEY,
+            username TEXT NOT NULL REFERENCES console_users(username),
+            csrf TEXT NOT NULL,
+            created_ms BIGINT NOT NULL,
+            expires_ms BIGINT NOT NULL)""",
+        "CREATE INDEX console_sessions_user ON console_sessions (username)",
+        # who did what in the console (stop-sale, registration, price changes, pushes)
+        """CREATE TABLE console_audit (
+            id {id},
+            username TEXT NOT NULL,
+            action TEXT NOT NULL,
+            target TEXT NOT NULL,
+            detail TEXT NOT NULL,
+            created_ms BIGINT NOT NULL)""",
+        "CREATE INDEX console_audit_target ON console_audit (target, created_ms)",
+        # goods-in data of a batch the scales do not need: purchase price, meat inspection certificate
+        # (肉品品质检验合格证), what the test found; entered in the console
+        """CREATE TABLE batch_goods_in (
+            batch_id TEXT PRIMARY KEY REFERENCES batches(batch_id),
+            price_fen BIGINT NOT NULL DEFAULT 0,
+            inspection_cert TEXT NOT NULL DEFAULT '',
+            test_detail TEXT NOT NULL DEFAULT '',
+            recorded_by TEXT NOT NULL DEFAULT '',
+            recorded_ms BIGINT NOT NULL)""",
+        # the console's searches: a merchant's sales in time order, a supplier's and an origin's batches
+        "CREATE INDEX sales_merchant_created ON sales (merchant_id, created_ms)",
+        "CREATE INDEX sales_market_created ON sales (market_id, created_ms)",
+        "CREATE INDEX batches_merchant ON batches (merchant_id, arrival_date)",
+    ],
     # append later migrations after this line
 ]
 

@@ -90,20 +90,22 @@ def get_flow(svc: Svc, batch_id: Annotated[str, Path(description="batch id")]) -
     return _answer(svc, api.get_flow, batch_id)
 
 
-@router.get("/search", summary="问题可查: sale lines by product, origin, supplier, market and date range")
+@router.get("/search", summary="问题可查: sale lines by product, origin, supplier, market, merchant, batch, dates")
 def get_search(
     svc: Svc,
     product: Annotated[str, _q("product name (substring), PLU or goods code")] = "",
     origin: Annotated[str, _q("origin (产地), substring")] = "",
     supplier: Annotated[str, _q("supplier name (substring) or node code")] = "",
     market: Annotated[str, _q("market id")] = "",
+    merchant: Annotated[str, _q("merchant id, stall or display name (substring)")] = "",
+    batch: Annotated[str, _q("batch id (exact)")] = "",
     from_: Annotated[str, _q("first local date YYYY-MM-DD, inclusive", alias="from")] = "",
     to: Annotated[str, _q("last local date YYYY-MM-DD, inclusive")] = "",
     limit: Annotated[str, _q("rows per page, 1-1000 (default 100)")] = "",
     offset: Annotated[str, _q("rows to skip")] = "",
 ) -> Any:
-    query = _query(product=product, origin=origin, supplier=supplier, market=market, from_=from_, to=to,
-                   limit=limit, offset=offset)  # fmt: skip
+    query = _query(product=product, origin=origin, supplier=supplier, market=market, merchant=merchant, batch=batch,
+                   from_=from_, to=to, limit=limit, offset=offset)  # fmt: skip
     return _answer(svc, api.get_search, query)
 
 

@@ -16,6 +16,7 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException
 
 from central import api, pages
+from central.console import routes as console
 from central.web import api_routes, public
 from central.web.answers import html, json_doc, lang, text
 from central.web.guard import JSON, Guard
@@ -40,10 +41,7 @@ def create_app(svc: Services) -> FastAPI:
     app.state.services = svc
     app.include_router(public.router)
     app.include_router(api_routes.router)
-    if svc.console is not None:
-        from central.console.routes import router as console_router
-
-        app.include_router(console_router)
+    console.install(app)
     spec: list[bytes] = []
 
     @app.get("/openapi.json", include_in_schema=False)
