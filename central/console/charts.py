@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 
 from markupsafe import Markup, escape
 
-WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 960, 260, 70, 28, 12
+HEIGHT, LEFT, BOTTOM, TOP = 260, 70, 28, 12
 
 
 def _nice_ceiling(value: int) -> int:
@@ -24,20 +24,26 @@ def _nice_ceiling(value: int) -> int:
 
 
 def bar_chart(
-    bars: Sequence[tuple[str, int]], *, value_text: Callable[[int], str], title: str, label_every: int = 1
+    bars: Sequence[tuple[str, int]],
+    *,
+    value_text: Callable[[int], str],
+    title: str,
+    label_every: int = 1,
+    width: int = 960,
 ) -> Markup:
-    """A bar per (label, value >= 0); the y axis shows 0, half and the top in ``value_text``."""
+    """A bar per (label, value >= 0); the y axis shows 0, half and the top in ``value_text``.
+    ``width`` is the drawing's own width: a smaller one draws larger text in a narrow column."""
     top = _nice_ceiling(max([v for _, v in bars] + [1]))
-    plot_w, plot_h = WIDTH - LEFT - 10, HEIGHT - BOTTOM - TOP
+    plot_w, plot_h = width - LEFT - 10, HEIGHT - BOTTOM - TOP
     slot = plot_w // max(len(bars), 1)
     parts = [
-        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{escape(title)}" '
+        f'<svg class="chart" viewBox="0 0 {width} {HEIGHT}" role="img" aria-label="{escape(title)}" '
         'xmlns="http://www.w3.org/2000/svg">',
         f"<title>{escape(title)}</title>",
     ]
     for fraction in (0, 1, 2):  # grid lines at 0, top/2, top
         y = TOP + plot_h - plot_h * fraction // 2
-        parts.append(f'<line class="grid" x1="{LEFT}" y1="{y}" x2="{WIDTH - 10}" y2="{y}"/>')
+        parts.append(f'<line class="grid" x1="{LEFT}" y1="{y}" x2="{width - 10}" y2="{y}"/>')
         parts.append(f'<text class="axis" x="{LEFT - 6}" y="{y + 4}" text-anchor="end">'
                      f"{escape(value_text(top * fraction // 2))}</text>")  # fmt: skip
     for i, (label, value) in enumerate(bars):

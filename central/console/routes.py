@@ -319,7 +319,7 @@ def daily_report(c: Context, market: str = "", day: str = "", export: str = "") 
     chart = bar_chart([(f"{h:02d}", fen) for h, _n, fen in hours], value_text=yuan, title=c.t["per_hour"],
                       label_every=2)  # fmt: skip
     products = bar_chart([(p["name"], max(p["amount_fen"], 0)) for p in report["products"]], value_text=yuan,
-                         title=c.t["per_product"])  # fmt: skip
+                         title=c.t["per_product"], width=520)  # fmt: skip
     return c.page("reports.html", market=chosen, day=day, report=report, chart=chart, product_chart=products)
 
 

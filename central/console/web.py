@@ -34,7 +34,10 @@ CSP = (
     "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self' data:; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
-_HEADERS = {"content-security-policy": CSP, "x-frame-options": "DENY", "cache-control": "no-store"}
+# same-origin, not no-referrer: under no-referrer a browser sends "Origin: null" with a form post,
+# and the origin check below would refuse every form
+_HEADERS = {"content-security-policy": CSP, "x-frame-options": "DENY", "cache-control": "no-store",
+            "referrer-policy": "same-origin"}  # fmt: skip
 TEMPLATES = Path(__file__).with_name("templates")
 
 
