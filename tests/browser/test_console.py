@@ -70,8 +70,9 @@ def test_office_registers_a_merchant_and_a_batch_and_follows_a_batch_to_its_tick
     page.click("nav >> text=商户与摊位")
     assert REAL_NAME in page.inner_text("#merchants")  # the office sees the real name it registered
     form = page.locator("#merchant-form")
-    for name, value in {"merchant_id": "m-0077", "stall": "C-08", "display_name": "马师傅牛肉",
-                        "real_name": "马建军", "id_number": "620102198203034567", "phone": "13809310000"}.items():  # fmt: skip
+    person = {"merchant_id": "m-0077", "stall": "C-08", "display_name": "马师傅牛肉", "real_name": "马建军",
+              "id_number": "620102198203034567", "phone": "13809310000"}  # fmt: skip
+    for name, value in person.items():
         form.locator(f"input[name={name}]").fill(value)
     form.locator("button").click()
     page.wait_for_selector(".msg.ok")
