@@ -112,12 +112,13 @@ def search(conn: Connection, f: SearchFilter) -> list[dict[str, Any]]:
     if f.market:
         where.append("s.market_id = ?")
         params.append(f.market)
-    if f.merchant:
-        where.append(
-            "(s.merchant_id = ? OR s.stall = ? OR s.merchant_id IN "
-            "(SELECT merchant_id FROM merchants WHERE display_name LIKE ? ESCAPE '\\'))"
-        )
-        params += [f.merchant, f.merchant, _like(f.merchant)]
+    if f.merchant:  # the merchants first (a small table), then their sales by index
+        ids = [r["merchant_id"] for r in conn.all(
+            "SELECT merchant_id FROM merchants WHERE merchant_id = ? OR stall = ? OR display_name LIKE ? ESCAPE '\\' "
+            "ORDER BY merchant_id LIMIT 100", (f.merchant, f.merchant, _like(f.merchant)),
+        )]  # fmt: skip
+        where.append(f"s.merchant_id IN ({', '.join('?' * len(ids))})" if ids else "1 = 0")
+        params += ids
     if f.batch:
         where.append("l.batch_id = ?")
         params.append(f.batch)

@@ -9,7 +9,7 @@ from typing import Any
 
 from central.db import Connection
 
-HOUR_MS, LOCAL_OFFSET_MS = 3_600_000, 8 * 3_600_000  # Asia/Shanghai is UTC+8 all year
+HOUR_MS, DAY_MS, LOCAL_OFFSET_MS = 3_600_000, 86_400_000, 8 * 3_600_000  # Asia/Shanghai is UTC+8 all year
 
 
 def _where_market(column: str, market: str) -> tuple[str, tuple[str, ...]]:
@@ -77,7 +77,9 @@ def overview(conn: Connection, market: str, day: str) -> dict[str, Any]:
 def hourly(conn: Connection, market: str, day: str) -> list[tuple[int, int, int]]:
     """(local hour 0-23, tickets, amount in fen) of a market's day, every hour present."""
     rows = conn.all(
-        f"SELECT ((created_ms + {LOCAL_OFFSET_MS}) / {HOUR_MS}) % 24 AS hour, COUNT(*) AS tickets, "
+        # hours since the epoch, less whole days of them: the local hour (no %: psycopg placeholders)
+        f"SELECT (created_ms + {LOCAL_OFFSET_MS}) / {HOUR_MS} - (created_ms + {LOCAL_OFFSET_MS}) / {DAY_MS} * 24 "
+        "AS hour, COUNT(*) AS tickets, "
         "SUM(total_fen) AS total_fen FROM sales WHERE market_id = ? AND local_date = ? GROUP BY 1",
         (market, day),
     )
@@ -110,7 +112,12 @@ def recent_actions(conn: Connection, market: str, limit: int = 10) -> list[dict[
     )
 
 
-def batches(conn: Connection, market: str, *, status: str = "", merchant: str = "", limit: int = 500) -> list[Any]:
+BATCH_ROWS = 200  # a page of the batches list; the status filter and the search narrow it
+
+
+def batches(
+    conn: Connection, market: str, *, status: str = "", merchant: str = "", limit: int = BATCH_ROWS
+) -> list[Any]:
     """A market's batches, newest goods-in first, with the office's goods-in details."""
     where, params = [], []
     if market:

@@ -363,7 +363,7 @@ def _batches_page(c: Ctx, market: str, status: int = 200, *, error: str = "", fo
         plus = data.catalog_rows(conn, market) if market else []
     return c.page("batches.html", status, market=market, batches=rows, merchants=merchants, plus=plus, error=error,
                   form=form or {"arrival_date": _today()}, done=done, sent=sent,
-                  status_filter=params.get("status", ""))  # fmt: skip
+                  status_filter=params.get("status", ""), batch_rows=data.BATCH_ROWS)  # fmt: skip
 
 
 @router.get("/batches")

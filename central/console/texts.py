@@ -47,6 +47,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "recent_actions": "最近操作", "who": "操作人", "action": "操作", "target": "对象",
         "forbidden": "无权访问", "forbidden_hint": "您的账号不能查看或修改这里的内容。", "not_found": "未找到",
         "bad_input": "输入有误", "back": "返回",
+        "batches_more": "只显示最新的 200 个批次；按状态筛选，或在「问题可查」中按批次号查询。",
     },
     "en": {
         "app": "Market office console", "motto": "Source traced · flow followed · problems investigated",
@@ -99,6 +100,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "batches_stopped": "Batches stopped", "recent_actions": "Recent actions", "who": "Who", "action": "Action",
         "target": "Target", "forbidden": "Not allowed", "forbidden_hint": "Your account cannot see or change this.",
         "not_found": "Not found", "bad_input": "Please check the input", "back": "Back",
+        "batches_more": "Only the newest 200 batches are shown; filter by status, or search a batch id under "
+        "Investigate.",
     },
 }  # fmt: skip
 

@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from central.console import data
+from central.localtime import local_dt
 from tests.integration.central_support import ID_NUMBER, MARKET, PHONE, REAL_NAME
 from tests.integration.console_support import (
     OFFICE,
@@ -138,6 +140,9 @@ def test_search_by_batch_finds_every_sale_and_exports_csv_and_excel(site: Consol
     expected = [(s, ln) for s in site.sales for ln in s.lines if ln.batch_id == "B-1001-01"]
     page = office.get("/console/search?batch=B-1001-01").text
     assert all(s.trace_code in page for s, _ in expected) and f"({len(expected)})" in page
+    by_merchant = office.get("/console/search?merchant=老王&batch=B-1001-01").text  # display name, substring
+    assert all(s.trace_code in by_merchant for s, _ in expected)
+    assert "620102" not in office.get("/console/search?merchant=nobody").text.split('id="results"')[1]
     flow = office.get("/console/batches/B-1001-01").text
     assert all(f"/t/{s.trace_code}" in flow for s, _ in expected)  # 流向可追: every ticket, linked
 
@@ -163,6 +168,12 @@ def test_reports_show_the_day_and_month_with_charts(site: ConsoleSite) -> None:
     page = office.get("/console/reports?day=2024-05-12").text
     assert f'id="report-tickets">{len(site.sales)}<' in page and f"¥{total // 100}.{total % 100:02d}" in page
     assert page.count("<svg") == 2 and "<rect" in page
+    with site.setup.db.connection() as conn:  # the chart's hours are local (Asia/Shanghai) hours
+        hours = {h: fen for h, _n, fen in data.hourly(conn, MARKET, "2024-05-12") if fen}
+    expected: dict[int, int] = {}
+    for sale in site.sales:
+        expected[local_dt(sale.created_ms).hour] = expected.get(local_dt(sale.created_ms).hour, 0) + sale.total_fen
+    assert hours == expected
     monthly = office.get("/console/reports/monthly?month=2024-05").text
     assert "2024-05-12" in monthly and "<svg" in monthly
     rows = list(csv.reader(io.StringIO(office.get("/console/reports/monthly?month=2024-05&export=csv")
@@ -205,3 +216,21 @@ def test_cli_creates_a_user_who_can_log_in(site: ConsoleSite, tmp_path: Path) ->
     assert central("user", "password", "--name", "dfh-2", "--password-stdin", password="another-password\n"
                    ).returncode == 0  # fmt: skip
     assert ConsoleClient(site.base).login("dfh-2", "a-long-password").status == 401
+
+
+def test_the_console_pages_on_postgresql(tmp_path: Path, pg_url: str) -> None:
+    """The same pages against a city database: the SQL is portable (no SQLite-only syntax)."""
+    built = build_site(tmp_path, db_url=pg_url)
+    try:
+        office = _logged_in(built, OFFICE, OFFICE_PW)
+        for path in ("/console/", "/console/merchants", "/console/batches", "/console/prices", "/console/fleet",
+                     "/console/fleet.json", "/console/search?batch=B-1001-01&merchant=老王",
+                     "/console/batches/B-1001-01", "/console/reports?day=2024-05-12",
+                     "/console/reports/monthly?month=2024-05"):  # fmt: skip
+            assert office.get(path).status == 200, path
+        page = office.get("/console/reports?day=2024-05-12").text
+        assert f'id="report-tickets">{len(built.sales)}<' in page
+        assert office.post("/console/batches/B-1001-01/stop-sale", {"reason": "快检不合格"}).status == 200
+    finally:
+        built.server.stop()
+        built.setup.db.close()
