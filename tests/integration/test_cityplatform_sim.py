@@ -97,8 +97,12 @@ def _refused(url: str) -> bool:
     return False
 
 
-def test_forwarder_sets_refused_rows_aside_and_keeps_going(tmp_path: Path, platform: CityPlatform) -> None:
-    db = register(f"sqlite:///{tmp_path}/central.db", tmp_path, 2)
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_forwarder_sets_refused_rows_aside_and_keeps_going(
+    tmp_path: Path, platform: CityPlatform, dialect: str, request: pytest.FixtureRequest
+) -> None:
+    url = f"sqlite:///{tmp_path}/central.db" if dialect == "sqlite" else request.getfixturevalue("pg_url")
+    db = register(url, tmp_path, 2)
     with db.connection() as conn:  # a legacy merchant without a sellable national id: the platform refuses it
         admin.add_market(conn, "old", "620102", "老市场")
         admin.add_merchant(conn, "m-old", "old", stall="B-1", display_name="老李", real_name="李", id_number="1",
