@@ -35,7 +35,8 @@ class Row:
 
 
 def enqueue_sales(conn: Connection, sale_ids: Sequence[str], created_ms: int) -> None:
-    """Queue newly stored sales (called by ingest inside its transaction)."""
+    """Queue newly stored sales (called by ingest inside its transaction). Refund records
+    are not queued: the city views have no refund (docs/city-platform.md)."""
     rows = [("sale", f"sale:{sale_id}", sale_id, "", created_ms) for sale_id in sale_ids]
     conn.insert_many("forward_outbox", _COLUMNS, _PG_TYPES, rows, _NOTHING)
 
@@ -68,21 +69,28 @@ def _load(body: str) -> list[views.Record]:
 
 
 def pending(conn: Connection, limit: int) -> list[Row]:
-    """The oldest pending rows, their records built (and frozen) where not yet."""
-    out = []
+    """The oldest pending rows, their records built (and frozen, in one transaction) where
+    not yet. A row whose records cannot be built (its sale or batch is gone) is rejected
+    with the reason instead of stopping the queue."""
     rows = conn.all(
         "SELECT id, kind, record_key, ref, body FROM forward_outbox WHERE state = ? ORDER BY id LIMIT ?",
         (PENDING, limit),
     )
-    for row in rows:
-        if row["body"]:
-            records = _load(row["body"])
-        else:
-            with conn.transaction():
-                records = views.sale_records(conn, row["ref"])
-                conn.execute("UPDATE forward_outbox SET body = ? WHERE id = ?", (_dump(records), row["id"]))
-        out.append(Row(row["id"], row["kind"], row["record_key"], records))
-    return out
+    unbuilt = [row for row in rows if not row["body"]]
+    if unbuilt:
+        with conn.transaction():
+            for row in unbuilt:
+                try:
+                    records = views.sale_records(conn, row["ref"])
+                except LookupError as exc:
+                    conn.execute(
+                        "UPDATE forward_outbox SET state = ?, last_error = ? WHERE id = ?",
+                        (REJECTED, f"cannot build the view: {exc}", row["id"]),
+                    )
+                    continue
+                row["body"] = _dump(records)
+                conn.execute("UPDATE forward_outbox SET body = ? WHERE id = ?", (row["body"], row["id"]))
+    return [Row(r["id"], r["kind"], r["record_key"], _load(r["body"])) for r in rows if r["body"]]
 
 
 def settle(conn: Connection, sent: Sequence[int], rejected: dict[int, str]) -> None:

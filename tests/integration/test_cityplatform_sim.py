@@ -3,6 +3,7 @@ down as 503 and as refused connections; and what the forwarder does with its ans
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,9 @@ from central import admin
 from central.forwarder import outbox, wire
 from central.forwarder.sender import Backoff, Forwarder, UpstreamDown
 from central.forwarder.views import Record
+from central.ingest import store_sales
+from central.validate import SalesBatch, SalesItem
+from edge.store.samples import sale_builder
 from simulator.cityplatform.server import CityPlatform
 from tests.integration.central_support import wait_for
 from tests.integration.city_support import register, store_hour
@@ -110,7 +114,13 @@ def test_forwarder_sets_refused_rows_aside_and_keeps_going(
         admin.add_batch(conn, "m-old", {"batch_id": "B-old", "plu": "1001", "supplier": "批发", "supplier_node": "",
                                         "upstream_code": "", "origin": "", "certificate": "",
                                         "arrival_date": "2024-05-12"})  # fmt: skip
-    store_hour(db, 2, 3)
+    sales = store_hour(db, 2, 3)
+    refund = dataclasses.replace(sale_builder("2024-05-12", refund_of=sales[0])(9, 9), scale_id=sales[0].scale_id,
+                                 sale_id="refund-1")  # fmt: skip
+    with db.connection() as conn:  # a refund is stored, but the city views have no refund: not queued
+        store_sales(conn, SalesBatch(refund.scale_id, 9, 9, [SalesItem(9, "sale", refund.to_dict())]))
+        assert conn.scalar("SELECT COUNT(*) FROM sales WHERE sale_id = 'refund-1'") == 1
+        assert conn.scalar("SELECT COUNT(*) FROM forward_outbox WHERE ref = 'refund-1'") == 0
     forwarder = Forwarder(db, platform.url, fmt="json", batch_size=4)
     while forwarder.step():
         pass
