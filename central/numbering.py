@@ -42,7 +42,8 @@ def assign_trace_batch_id(conn: Connection, batch_id: str, given: str = "") -> s
 def ensure_operator_ids(conn: Connection, market_id: str, rules: CodingRules | None = None) -> int:
     """Number the market's merchants that have no operator id yet (in the caller's transaction)."""
     rules = rules or CodingRules.from_env()
-    node = conn.scalar("SELECT node_id FROM markets WHERE market_id = ?", (market_id,)) or ""
+    lock = " FOR UPDATE" if conn.dialect == POSTGRES else ""  # two offices numbering at once take turns
+    node = conn.scalar(f"SELECT node_id FROM markets WHERE market_id = ?{lock}", (market_id,)) or ""
     if not node:
         return 0
     taken = {row["operator_id"] for row in conn.all(
