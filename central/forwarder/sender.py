@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import random
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -70,7 +69,6 @@ class Forwarder:
     token: str = ""
     backoff: Backoff = field(default_factory=Backoff)
     idle_s: float = 1.0  # how often an empty outbox is looked at
-    sleep: Callable[[float], Any] = time.sleep
     stats: ForwardStats = field(default_factory=ForwardStats)
     client: httpx.Client | None = None
 
@@ -82,7 +80,8 @@ class Forwarder:
         self._failures = 0
 
     def run(self, stop: Any) -> None:
-        """Forward until ``stop`` (a StopFlag) is raised."""
+        """Forward until ``stop`` is raised: a StopFlag, or anything with ``wait(seconds)``
+        and truth (a test's simulated clock)."""
         while not stop:
             try:
                 busy = self.step()

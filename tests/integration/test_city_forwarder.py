@@ -1,11 +1,13 @@
 """The forwarder against the city platform simulator: the platform down for an hour of
 sales, the forwarder SIGKILLed mid-forward, and every record arrives exactly once.
 
-Time is compressed by a burst: an hour's worth of sales (20 scales, one a minute each,
+Time is compressed two ways. A burst: an hour's worth of sales (20 scales, one a minute each,
 their created_ms spread over 15:00-16:00) is stored while the platform is down, first
 answering 503 and then refusing connections, so the forwarder meets everything an hour's
 outage leaves behind: the whole hour queued, its retries failing, then the catch-up. The
-backoff cap is 0.5 s here instead of 300 s so the test does not wait for it.
+backoff cap is 0.5 s here instead of 300 s so the test does not wait for it. And a
+simulated clock: the forwarder's real backoff (1 s doubling to 300 s) waits on a clock the
+test advances, and the platform, refusing connections, comes back after 3,600 simulated s.
 """
 
 from __future__ import annotations
@@ -89,6 +91,48 @@ def test_platform_down_for_an_hour_and_forwarder_killed_every_record_once(tmp_pa
     stops = stored.records("retail_market_stop_sale")
     assert [s["data"]["reason"] for s in stops] == ["瘦肉精快检不合格"]
     print(f"records {len(keys)}, duplicates reported after the kills: {stored.stats()['duplicates']}")
+
+
+class SimulatedHour:
+    """The forwarder's stop flag on a simulated clock: its waits (the backoff) advance the
+    clock instead of sleeping; the platform comes back once an hour has passed, and the
+    flag is raised when the outbox is empty."""
+
+    def __init__(self, platform: CityPlatform, db, outage_s: float) -> None:  # type: ignore[no-untyped-def]
+        self.platform, self.db, self.outage_s = platform, db, outage_s
+        self.now_s, self.waits = 0.0, 0
+
+    def wait(self, seconds: float | None = None) -> bool:
+        self.now_s += seconds or 0.0
+        self.waits += 1
+        if self.now_s >= self.outage_s and self.platform.mode:
+            self.platform.up()
+        return bool(self)
+
+    def __bool__(self) -> bool:
+        with self.db.connection() as conn:
+            return outbox.status(conn)["pending"] == 0
+
+
+def test_an_hour_on_a_simulated_clock_costs_about_twenty_tries(tmp_path: Path) -> None:
+    """The same outage with an injected clock: the backoff's real schedule (1 s doubling to
+    300 s) runs against the real platform, and simulated time stands in for the hour."""
+    from central.forwarder.sender import Backoff, Forwarder
+
+    db = register(f"sqlite:///{tmp_path}/central.db", tmp_path, 4)
+    platform = CityPlatform(tmp_path / "city.db").start()
+    platform.down("refuse")
+    try:
+        sales = store_hour(db, 4, 60)
+        clock = SimulatedHour(platform, db, outage_s=3600)
+        forwarder = Forwarder(db, platform.url, backoff=Backoff(base_s=1, cap_s=300), timeout_s=5)
+        forwarder.run(clock)
+        assert clock.now_s >= 3600 and forwarder.stats.failures < 25, (clock.now_s, forwarder.stats)
+        stats = forwarder.stats
+        print(f"simulated {clock.now_s:.0f} s down: {stats.failures} failed tries, then {stats.sent} rows sent")
+        assert platform.store.stats()["by_view"]["retail_market_tran_info_summ"] == 2 * len(sales)
+    finally:
+        platform.stop()
 
 
 def _attempted(conn) -> bool:  # type: ignore[no-untyped-def]
