@@ -192,23 +192,34 @@ def set_catalog(conn: Connection, market_id: str, plus: Iterable[dict[str, Any]]
             conn.execute("DELETE FROM catalog WHERE market_id = ?", (market_id,))
         conn.executemany(
             "INSERT INTO catalog (market_id, plu, name, goods_code, pricing, unit_price_fen, category, hotkey, "
-            "name_en) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (market_id, plu) DO UPDATE SET "
+            "name_en, price_min_fen, price_max_fen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (market_id, plu) DO UPDATE SET "
             "name = excluded.name, goods_code = excluded.goods_code, pricing = excluded.pricing, "
             "unit_price_fen = excluded.unit_price_fen, category = excluded.category, hotkey = excluded.hotkey, "
-            "name_en = excluded.name_en",
+            "name_en = excluded.name_en, price_min_fen = excluded.price_min_fen, "
+            "price_max_fen = excluded.price_max_fen",
             [(market_id, p.plu, p.name, p.goods_code, p.pricing.value, p.unit_price_fen, p.category, p.hotkey,
-              p.name_en) for p in items],
+              p.name_en, p.price_min_fen, p.price_max_fen) for p in items],
         )  # fmt: skip
     return len(items)
 
 
 def catalog(conn: Connection, market_id: str) -> list[Plu]:
     rows = conn.all(
-        "SELECT plu, name, goods_code, pricing, unit_price_fen, category, hotkey, name_en FROM catalog "
-        "WHERE market_id = ? ORDER BY plu",
+        "SELECT plu, name, goods_code, pricing, unit_price_fen, category, hotkey, name_en, price_min_fen, "
+        "price_max_fen FROM catalog WHERE market_id = ? ORDER BY plu",
         (market_id,),
     )
     return [Plu.from_dict(row) for row in rows]
+
+
+def catalog_entry(plu: Plu) -> dict[str, Any]:
+    """A catalog document entry: the PLU, its price bounds only where central set them."""
+    entry = plu.to_dict()
+    for key in ("price_min_fen", "price_max_fen"):
+        if entry[key] is None:
+            del entry[key]  # older scales refuse nothing they do not know; null is simply left out
+    return entry
 
 
 def add_batch(conn: Connection, merchant_id: str, batch: dict[str, Any]) -> Batch:
@@ -224,17 +235,27 @@ def add_batch(conn: Connection, merchant_id: str, batch: dict[str, Any]) -> Batc
     if owner is not None and owner != merchant_id:
         raise AdminError(f"batch {item.batch_id} belongs to merchant {owner}; batch ids are unique per city")
     with conn.transaction():
-        conn.execute(
-            "INSERT INTO batches (batch_id, merchant_id, plu, supplier, supplier_node, upstream_code, origin, "
-            "certificate, arrival_date, active, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (batch_id) DO UPDATE SET plu = excluded.plu, supplier = excluded.supplier, "
-            "supplier_node = excluded.supplier_node, upstream_code = excluded.upstream_code, "
-            "origin = excluded.origin, certificate = excluded.certificate, arrival_date = excluded.arrival_date, "
-            "active = excluded.active",
-            (item.batch_id, merchant_id, item.plu, item.supplier, item.supplier_node, item.upstream_code,
-             item.origin, item.certificate, item.arrival_date, int(item.active), now_ms()),
-        )  # fmt: skip
+        upsert_batch(conn, merchant_id, item)
     return item
+
+
+def upsert_batch(conn: Connection, merchant_id: str, item: Batch, **scale_side: Any) -> None:
+    """Insert or update one batch row; ``scale_side`` (source, scale_id, operator, signature)
+    for goods-in at a scale. A stop-sale is never undone by an update."""
+    extra = {"source": "office", "scale_id": None, "operator": "", "signature": ""} | scale_side
+    conn.execute(
+        "INSERT INTO batches (batch_id, merchant_id, plu, supplier, supplier_node, upstream_code, origin, "
+        "certificate, arrival_date, active, created_ms, weight_g, rapid_test, source, scale_id, operator, signature) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (batch_id) DO UPDATE SET plu = excluded.plu, supplier = excluded.supplier, "
+        "supplier_node = excluded.supplier_node, upstream_code = excluded.upstream_code, "
+        "origin = excluded.origin, certificate = excluded.certificate, arrival_date = excluded.arrival_date, "
+        "active = CASE WHEN batches.stop_reason = '' THEN excluded.active ELSE 0 END, "
+        "weight_g = excluded.weight_g, rapid_test = excluded.rapid_test",
+        (item.batch_id, merchant_id, item.plu, item.supplier, item.supplier_node, item.upstream_code,
+         item.origin, item.certificate, item.arrival_date, int(item.active), now_ms(), item.weight_g,
+         item.rapid_test, extra["source"], extra["scale_id"], extra["operator"], extra["signature"]),
+    )  # fmt: skip
 
 
 def set_batch_active(conn: Connection, batch_id: str, active: bool) -> None:
@@ -243,10 +264,16 @@ def set_batch_active(conn: Connection, batch_id: str, active: bool) -> None:
         conn.execute("UPDATE batches SET active = ? WHERE batch_id = ?", (int(active), batch_id))
 
 
+STOPPED_SHOWN_MS = 30 * 86_400_000  # a stopped batch stays in the scales' document this long
+
+
 def active_batches(conn: Connection, merchant_id: str) -> list[Batch]:
+    """The merchant's batches for the scales' document: the active ones, and those stopped
+    in the last 30 days (with the reason, so the scale can say why it refuses them)."""
     rows = conn.all(
-        "SELECT batch_id, plu, supplier, supplier_node, upstream_code, origin, certificate, arrival_date, active "
-        "FROM batches WHERE merchant_id = ? AND active = 1 ORDER BY batch_id",
-        (merchant_id,),
+        "SELECT batch_id, plu, supplier, supplier_node, upstream_code, origin, certificate, arrival_date, active, "
+        "weight_g, rapid_test, stop_reason FROM batches WHERE merchant_id = ? "
+        "AND (active = 1 OR (stop_reason <> '' AND stopped_ms >= ?)) ORDER BY batch_id",
+        (merchant_id, now_ms() - STOPPED_SHOWN_MS),
     )
     return [Batch.from_dict({**row, "active": bool(row["active"])}) for row in rows]

@@ -132,6 +132,16 @@ def _parser() -> argparse.ArgumentParser:
     bi.add_argument("--file", required=True, type=Path)
     bd = b.add_parser("deactivate", parents=[common])
     bd.add_argument("--batch-id", required=True)
+    bs = b.add_parser("stop-sale", parents=[common, mqtt, key], help="停售: mark a batch unfit; the scales refuse it")
+    bs.add_argument("--batch", required=True)
+    bs.add_argument("--reason", required=True, help="shown to the vendor, e.g. 快检不合格（农药残留超标）")
+    bl = b.add_parser("list", parents=[common], help="batches, incl. goods-in at the scales and stop-sales")
+    bl.add_argument("--merchant", default="")
+    bl.add_argument("--json", action="store_true")
+    pr = sub.add_parser("prices", parents=[common], help="vendors' own prices per scale (vs. the guide price)")
+    pr.add_argument("--market", default="")
+    pr.add_argument("--scale", default="")
+    pr.add_argument("--json", action="store_true")
 
     pb = sub.add_parser("publish", help="send signed documents to the scales").add_subparsers(
         dest="what", required=True
@@ -293,6 +303,25 @@ def _run(args: argparse.Namespace) -> int:
             for item in items:
                 admin.add_batch(conn, args.merchant, item)
             print(f"{len(items)} batches stored for {args.merchant}")
+        elif cmd == "batch" and action == "stop-sale":
+            from central.stopsale import stop_sale_and_send
+
+            done = stop_sale_and_send(conn, CentralKey.load_or_create(args.key), _mqtt(args), args.batch, args.reason)
+            print(f"batch {done.batch_id} stopped ({done.reason}); sent to {len(done.documents)} scale(s) of "
+                  f"merchant {done.merchant_id}")  # fmt: skip
+        elif cmd == "batch" and action == "list":
+            where, params = ("WHERE merchant_id = ? ", (args.merchant,)) if args.merchant else ("", ())
+            rows = conn.all(
+                "SELECT batch_id, merchant_id, plu, upstream_code, certificate, origin, supplier, weight_g, "
+                "rapid_test, arrival_date, active, source, scale_id, operator, stop_reason "
+                f"FROM batches {where}ORDER BY batch_id", params,
+            )  # fmt: skip
+            print(json.dumps(rows, ensure_ascii=False)) if args.json else _show(rows)
+        elif cmd == "prices":
+            from central.prices import vendor_prices
+
+            rows = vendor_prices(conn, args.market, args.scale)
+            print(json.dumps(rows, ensure_ascii=False)) if args.json else _show(rows)
         elif cmd == "batch":
             admin.set_batch_active(conn, args.batch_id, False)
             print(f"batch {args.batch_id} deactivated; publish the merchant's batches to take it off the scales")
