@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class HeadlessScale:
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, extra_toml: str = "") -> None:
         self.tmp = tmp
         self.scale = VirtualScale("mt-sics", seed=3, settle_s=0.2)
         self.link = PtyLink(self.scale, directory=tmp).start()
@@ -43,6 +43,7 @@ class HeadlessScale:
         text = text.replace('"../var/edge.db"', f'"{tmp / "edge.db"}"')
         text = text.replace('"catalog.json"', f'"{ROOT / "examples" / "catalog.json"}"')
         text = text.replace('"../var/run/customer.sock"', f'"{self.socket}"')
+        text = text.replace('"operators.json"', f'"{ROOT / "examples" / "operators.json"}"') + extra_toml
         self.config = tmp / "edge.toml"
         self.config.write_text(text, encoding="utf-8")
         self.proc = subprocess.Popen(
