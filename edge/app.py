@@ -73,6 +73,7 @@ class ScaleApp:
         self.driver.subscribe_status(self._on_link_status)
         self.stall = Stall(config, self.store, runtime.device_key(config), self.model.committer,
                            on_catalog_changed=self.model.reload_catalog)  # fmt: skip
+        self.model.attach_stall(self.stall)
         self.technician = TechnicianModel(
             config_path, config, self.store, driver=self.driver, printer=self.printer, lang=lang
         )

@@ -44,7 +44,8 @@ class Checkout:
         self.clock_ms = clock_ms
         ident = config.identity
         self.identity = SaleIdentity(ident.market_id, ident.scale_id, ident.merchant_id, ident.stall, ident.operator)
-        self.may_sell: Callable[[], Refusal | None] = lambda: None  # edge.stall: sign-in required?
+        # edge.stall: nobody signed in, a line from a stopped batch: the refusal, else None
+        self.may_sell: Callable[[Cart], Refusal | None] = lambda _cart: None
 
     def set_operator(self, operator: str) -> None:
         """Who sells from now on (the signed-in operator's id): ``Sale.operator`` of the next sales."""
@@ -64,8 +65,9 @@ class Checkout:
         return commit(day.isoformat(), build)
 
     def commit(self, cart: Cart, payment: Payment | None = None) -> Sale:
-        """Commit the cart; raises RefusedError (cart empty, numbers used up, nobody signed in) or StoreError."""
-        refusal = self.may_sell()
+        """Commit the cart; raises RefusedError (cart empty, numbers used up, nobody signed in, a line
+        from a stopped batch) or StoreError."""
+        refusal = self.may_sell(cart)
         if refusal is not None:
             raise RefusedError(refusal)
 

@@ -74,21 +74,30 @@ def batch_not_usable(plu: Plu, batch_id: str) -> Refusal:
     )
 
 
-def batch_stopped(plu: Plu, batch: Batch, offered: Batch | None) -> Refusal:
-    """The refusal for a line bound to a stopped batch, naming the next batch if there is one."""
+def batch_stopped(name: str, batch: Batch, offered: Batch | None, line_no: int | None = None) -> Refusal:
+    """The refusal for a line of ``name`` bound to a stopped batch, naming the next batch if any.
+
+    ``line_no`` (1-based): the line is already in the cart and must be removed and added again.
+    """
     reason = batch.stop_reason or "市场已停售"
+    where_zh = f"购物车第 {line_no} 行" if line_no else ""
+    where_en = f"Cart line {line_no}: b" if line_no else "B"
     if offered is not None:
-        zh_next = f"已改选批次 {offered.batch_id}（{offered.origin or '产地未填'}），确认后请再按“累计”"
-        origin = offered.origin or "origin not given"
-        en_next = f"batch {offered.batch_id} ({origin}) is chosen instead; press Add again"
+        origin = offered.origin or "产地未填"
+        if line_no:
+            zh_next = f"请删除该行后重新累计（将改用批次 {offered.batch_id}，{origin}）"
+            en_next = f"void the line and add it again (from batch {offered.batch_id})"
+        else:
+            zh_next = f"已改选批次 {offered.batch_id}（{origin}），确认后请再按“累计”"
+            en_next = f"batch {offered.batch_id} is chosen instead; press Add again"
     else:
-        zh_next = "该商品没有其他可用批次，请登记新的进货批次"
+        zh_next = "该商品没有其他可用批次，请登记新的进货批次" + ("并删除该行" if line_no else "")
         en_next = "the item has no other batch; register a new incoming batch"
+        en_next += " and void the line" if line_no else ""
     return Refusal(
         "batch_stopped",
-        f"批次 {batch.batch_id}（{plu.name}）已被市场停售：{reason}。不能销售，{zh_next}",
-        f"Batch {batch.batch_id} ({plu.name_en or plu.name}) is stopped by the market: {reason}. "
-        f"It cannot be sold; {en_next}.",
+        f"{where_zh}批次 {batch.batch_id}（{name}）已被市场停售：{reason}。不能销售，{zh_next}",
+        f"{where_en}atch {batch.batch_id} ({name}) is stopped by the market: {reason}. It cannot be sold; {en_next}.",
     )
 
 
@@ -98,7 +107,7 @@ def stopped_check(current: Batch | None, active: Iterable[Batch], plu: Plu) -> t
     if current is None or not current.stopped:
         return None
     offered = next((b for b in active_batches(active, plu.plu) if b.batch_id != current.batch_id), None)
-    return batch_stopped(plu, current, offered), offered
+    return batch_stopped(plu.name, current, offered), offered
 
 
 def require_batch(batches: Iterable[Batch], plu: Plu, chosen_batch_id: str | None = None) -> Batch:

@@ -13,6 +13,8 @@ from typing import Any
 
 from edge.checkout import Checkout, now_ms
 from edge.config import EdgeConfig
+from edge.core.batches import active_batches, batch_stopped
+from edge.core.cart import Cart
 from edge.core.goodsin import GoodsIn, Voucher, parse_voucher
 from edge.core.operators import Operator
 from edge.core.records import Batch, Plu
@@ -57,7 +59,7 @@ class Stall:
             clock_ms=clock_ms,
         )
         self.checkout = checkout
-        checkout.may_sell = self.signin.check_may_sell
+        checkout.may_sell = self.may_sell
         checkout.set_operator(self.signin.operator_id)
         self.signin.subscribe(lambda _op: checkout.set_operator(self.signin.operator_id))
         self.on_catalog_changed = on_catalog_changed
@@ -100,6 +102,19 @@ class Stall:
                 log.exception("scan listener failed")
         return result
 
+    def may_sell(self, cart: Cart) -> Refusal | None:
+        """Checked at every commit: someone signed in (if required), no line from a stopped batch."""
+        refusal = self.signin.check_may_sell()
+        if refusal is not None:
+            return refusal
+        for n, line in enumerate(cart.lines, 1):
+            batch = self.store.get_batch(line.batch_id) if line.batch_id else None
+            if batch is not None and batch.stopped:
+                offered = next(iter(active_batches(self.store.active_batches(line.plu), line.plu)), None)
+                self.log_stopped_refusal(batch, offered)
+                return batch_stopped(line.name, batch, offered, line_no=n)
+        return None
+
     # --- actions the screens and the console share ----------------------------------------
 
     def set_price(self, plu: str, price_fen: int | None) -> Plu | Refusal:
@@ -120,7 +135,7 @@ class Stall:
     def sign_in(self, operator_id: str, pin: str) -> Operator | Refusal:
         return self.signin.sign_in(operator_id=operator_id, pin=pin)
 
-    def log_stopped_refusal(self, refusal: Refusal, batch: Batch, offered: Batch | None) -> None:
+    def log_stopped_refusal(self, batch: Batch, offered: Batch | None) -> None:
         """The refusal of a line from a stopped batch: an event-log entry, uploaded to central."""
         self.store.append_event(
             STOPPED_REFUSAL_EVENT,

@@ -46,14 +46,18 @@ class HeadlessScale:
         text = text.replace('"operators.json"', f'"{ROOT / "examples" / "operators.json"}"') + extra_toml
         self.config = tmp / "edge.toml"
         self.config.write_text(text, encoding="utf-8")
+        self.start(self.config, tmp)
+
+    def start(self, config: Path, cwd: Path) -> None:
+        """``edge run --headless`` on ``config``, its stdout and stderr collected."""
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "edge", "run", "--config", str(self.config), "--headless"],
+            [sys.executable, "-m", "edge", "run", "--config", str(config), "--headless"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
             encoding="utf-8",
-            cwd=tmp,
+            cwd=cwd,
             bufsize=1,
         )
         self.lines: queue.Queue[str] = queue.Queue()
