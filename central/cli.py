@@ -138,9 +138,16 @@ def _parser() -> argparse.ArgumentParser:
     bi.add_argument("--file", required=True, type=Path)
     bd = b.add_parser("deactivate", parents=[common])
     bd.add_argument("--batch-id", required=True)
-    bst = b.add_parser("stop", parents=[common], help="stop-sale (停售) a batch: off the scales, told to the city")
-    bst.add_argument("--batch-id", required=True)
-    bst.add_argument("--reason", required=True, help="why, e.g. 农残快检不合格")
+    bs = b.add_parser("stop-sale", parents=[common, mqtt, key], help="停售: mark a batch unfit; the scales refuse it")
+    bs.add_argument("--batch", required=True)
+    bs.add_argument("--reason", required=True, help="shown to the vendor, e.g. 快检不合格（农药残留超标）")
+    bl = b.add_parser("list", parents=[common], help="batches, incl. goods-in at the scales and stop-sales")
+    bl.add_argument("--merchant", default="")
+    bl.add_argument("--json", action="store_true")
+    pr = sub.add_parser("prices", parents=[common], help="vendors' own prices per scale (vs. the guide price)")
+    pr.add_argument("--market", default="")
+    pr.add_argument("--scale", default="")
+    pr.add_argument("--json", action="store_true")
 
     fo = sub.add_parser("forward", parents=[common], help="forward goods-in, sales and stop-sales to the city platform")
     fo.add_argument("--upstream", help="the platform's URL documents are POSTed to (env CENTRAL_UPSTREAM)",
@@ -275,8 +282,11 @@ def _run(args: argparse.Namespace) -> int:
             n = admin.set_market_node(conn, args.id, args.node)
             print(f"market {args.id}: node {args.node}; {n} merchants got new operator ids")
         elif cmd == "market":
-            _show(conn.all("SELECT market_id, node_id, node_code AS trace_prefix, name, city FROM markets "
-                           "ORDER BY market_id"))
+            _show(
+                conn.all(
+                    "SELECT market_id, node_id, node_code AS trace_prefix, name, city FROM markets ORDER BY market_id"
+                )
+            )
         elif cmd == "merchant" and action == "add":
             admin.add_merchant(conn, args.id, args.market, stall=args.stall, display_name=args.display_name,
                                real_name=args.real_name, id_number=args.id_number, phone=args.phone,
@@ -284,8 +294,12 @@ def _run(args: argparse.Namespace) -> int:
             print(f"merchant {args.id} registered (stall {args.stall})")
         elif cmd == "merchant":
             private = ", real_name, id_number, phone" if args.private else ""
-            _show(conn.all(f"SELECT merchant_id, market_id, operator_id, stall, display_name{private} FROM merchants "
-                           "ORDER BY 1"))
+            _show(
+                conn.all(
+                    f"SELECT merchant_id, market_id, operator_id, stall, display_name{private} FROM merchants "
+                    "ORDER BY 1"
+                )
+            )
         elif cmd == "scale" and action == "add" and args.bundle:
             _scale_bundle(conn, args)
         elif cmd == "scale" and action == "add":
@@ -319,9 +333,25 @@ def _run(args: argparse.Namespace) -> int:
             for item in items:
                 admin.add_batch(conn, args.merchant, item)
             print(f"{len(items)} batches stored for {args.merchant}")
-        elif cmd == "batch" and action == "stop":
-            admin.stop_sale(conn, args.batch_id, args.reason)
-            print(f"batch {args.batch_id} stopped: {args.reason}; publish the merchant's batches to reach the scales")
+        elif cmd == "batch" and action == "stop-sale":
+            from central.stopsale import stop_sale_and_send
+
+            done = stop_sale_and_send(conn, CentralKey.load_or_create(args.key), _mqtt(args), args.batch, args.reason)
+            print(f"batch {done.batch_id} stopped ({done.reason}); sent to {len(done.documents)} scale(s) of "
+                  f"merchant {done.merchant_id}")  # fmt: skip
+        elif cmd == "batch" and action == "list":
+            where, params = ("WHERE merchant_id = ? ", (args.merchant,)) if args.merchant else ("", ())
+            rows = conn.all(
+                "SELECT batch_id, merchant_id, plu, upstream_code, certificate, origin, supplier, weight_g, "
+                "rapid_test, arrival_date, active, source, scale_id, operator, stop_reason "
+                f"FROM batches {where}ORDER BY batch_id", params,
+            )  # fmt: skip
+            print(json.dumps(rows, ensure_ascii=False)) if args.json else _show(rows)
+        elif cmd == "prices":
+            from central.prices import vendor_prices
+
+            rows = vendor_prices(conn, args.market, args.scale)
+            print(json.dumps(rows, ensure_ascii=False)) if args.json else _show(rows)
         elif cmd == "forward":
             return _forward(db, conn, args)
         elif cmd == "batch":

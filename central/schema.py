@@ -280,6 +280,35 @@ MIGRATIONS: list[list[str]] = [
             sent_ms BIGINT)""",
         "CREATE INDEX forward_outbox_state ON forward_outbox (state, id)",
     ],
+    # 5: a vendor's day (issue 14): vendor prices within bounds, goods-in at the scale, stop-sale
+    [
+        # bounds for the vendor's own price; NULL: the edge default (guide price +-50 %)
+        "ALTER TABLE catalog ADD COLUMN price_min_fen BIGINT",
+        "ALTER TABLE catalog ADD COLUMN price_max_fen BIGINT",
+        # (weight_g and stop_reason came with migration 4)
+        "ALTER TABLE batches ADD COLUMN rapid_test TEXT NOT NULL DEFAULT ''",
+        # stop-sale (停售): why, when; a stopped batch stays in the scales' batches document
+        "ALTER TABLE batches ADD COLUMN stopped_ms BIGINT",
+        # 'office' (registered at central) or 'scale' (goods-in at a scale: which, who, its signature)
+        "ALTER TABLE batches ADD COLUMN source TEXT NOT NULL DEFAULT 'office'",
+        "ALTER TABLE batches ADD COLUMN scale_id TEXT",
+        "ALTER TABLE batches ADD COLUMN operator TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE batches ADD COLUMN signature TEXT NOT NULL DEFAULT ''",
+        # the vendor's current price per scale and PLU, from signed price.changed events
+        """CREATE TABLE vendor_prices (
+            scale_id TEXT NOT NULL,
+            plu TEXT NOT NULL,
+            market_id TEXT NOT NULL,
+            merchant_id TEXT NOT NULL,
+            name TEXT NOT NULL,
+            unit_price_fen BIGINT NOT NULL,
+            guide_fen BIGINT NOT NULL,
+            vendor_price INTEGER NOT NULL,
+            operator TEXT NOT NULL,
+            changed_ms BIGINT NOT NULL,
+            event_id BIGINT NOT NULL,
+            PRIMARY KEY (scale_id, plu))""",
+    ],
     # append later migrations after this line
 ]
 
