@@ -30,6 +30,7 @@ setup(
             "jinja2>=3.1",  # the console's templates
             "python-multipart>=0.0.9",  # the console's forms
             "openpyxl>=3.1",  # the console's Excel export
+            "httpx>=0.27",  # the city-platform forwarder's client
         ],
         "dev": [
             "pytest>=8",

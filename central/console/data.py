@@ -21,7 +21,8 @@ def merchants(conn: Connection, market: str, *, private: bool) -> list[dict[str,
     extra = ", mc.real_name, mc.id_number, mc.phone" if private else ""
     where, params = _where_market("mc.market_id", market)
     rows = conn.all(
-        f"SELECT mc.merchant_id, mc.market_id, mc.stall, mc.display_name, mc.created_ms{extra} FROM merchants mc"
+        f"SELECT mc.merchant_id, mc.market_id, mc.stall, mc.display_name, mc.operator_id, mc.created_ms{extra} "
+        "FROM merchants mc"
         f"{where} ORDER BY mc.market_id, mc.stall, mc.merchant_id",
         params,
     )
@@ -118,7 +119,7 @@ BATCH_ROWS = 200  # a page of the batches list; the status filter and the search
 def batches(
     conn: Connection, market: str, *, status: str = "", merchant: str = "", limit: int = BATCH_ROWS
 ) -> list[Any]:
-    """A market's batches, newest goods-in first, with the office's goods-in details."""
+    """A market's batches, newest goods-in first, with their goods-in data."""
     where, params = [], []
     if market:
         where.append("mc.market_id = ?")
@@ -131,9 +132,8 @@ def batches(
         params.append(merchant)
     clause = f" WHERE {' AND '.join(where)}" if where else ""
     return conn.all(
-        "SELECT b.*, mc.stall, mc.display_name, mc.market_id, g.price_fen, g.inspection_cert, g.test_detail "
-        "FROM batches b JOIN merchants mc ON mc.merchant_id = b.merchant_id "
-        f"LEFT JOIN batch_goods_in g ON g.batch_id = b.batch_id{clause} "
+        "SELECT b.*, mc.stall, mc.display_name, mc.market_id FROM batches b "
+        f"JOIN merchants mc ON mc.merchant_id = b.merchant_id{clause} "
         "ORDER BY b.arrival_date DESC, b.created_ms DESC, b.batch_id LIMIT ?",
         (*params, limit),
     )

@@ -1,10 +1,11 @@
 """Goods-in (进货登记) and stop-sale from the console, and sending the result to the scales.
 
-Goods-in stores the batch the scales sell from (``central.admin.add_batch``) and, in
-``batch_goods_in``, what only the office keeps: purchase price, the meat inspection
-certificate number (肉品品质检验合格证), the test notes. A batch registered with a failed
-test is registered stopped. After either, the merchant's signed batches documents are
-re-published (``central.publish``) so the scales take the change.
+Goods-in stores the batch with its goods-in data (``central.admin.add_batch``: weight,
+purchase price, quarantine and meat inspection certificates (肉品品质检验合格证), the
+rapid-test result; the city platform's goods-in view is queued with it). A batch whose
+rapid test failed is registered and stopped at once. Stop-sale is
+``central.stopsale.stop_sale`` (the row, the city view, the signed batches documents);
+after either, the merchant's documents go to the scales (``central.publish``).
 """
 
 from __future__ import annotations
@@ -13,11 +14,10 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from central import admin, publish
+from central import admin, publish, stopsale
 from central.console import users
 from central.console.settings import ConsoleSettings
 from central.db import Connection
-from central.localtime import now_ms
 
 log = logging.getLogger(__name__)
 TEST_RESULTS = ("", "pass", "fail")  # none, 合格, 不合格 (the rapid test, 快检)
@@ -51,22 +51,17 @@ def register(conn: Connection, user: users.User, merchant_id: str, form: dict[st
     test = form.get("rapid_test", "").strip()
     if test not in TEST_RESULTS:
         raise admin.AdminError(f"test result must be pass, fail or empty, got {test!r}")
-    fields = ("batch_id", "plu", "supplier", "supplier_node", "upstream_code", "origin", "certificate", "arrival_date")
+    fields = ("batch_id", "plu", "supplier", "supplier_node", "upstream_code", "origin", "certificate", "arrival_date",
+              "inspection_cert")  # fmt: skip
     batch: dict[str, Any] = {name: form.get(name, "").strip() for name in fields}
     batch.update(weight_g=decimal_units(form.get("weight_kg", ""), 3, "weight (kg)"), rapid_test=test,
-                 active=test != "fail")  # fmt: skip
-    price_fen = decimal_units(form.get("price_yuan", ""), 2, "price (yuan)")
+                 price_fen=decimal_units(form.get("price_yuan", ""), 2, "price (yuan)"))  # fmt: skip
     item = admin.add_batch(conn, merchant_id, batch)
     with conn.transaction():
-        conn.execute(
-            "INSERT INTO batch_goods_in (batch_id, price_fen, inspection_cert, test_detail, recorded_by, recorded_ms) "
-            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (batch_id) DO UPDATE SET price_fen = excluded.price_fen, "
-            "inspection_cert = excluded.inspection_cert, test_detail = excluded.test_detail, "
-            "recorded_by = excluded.recorded_by, recorded_ms = excluded.recorded_ms",
-            (item.batch_id, price_fen, form.get("inspection_cert", "").strip(), form.get("test_detail", "").strip(),
-             user.username, now_ms()),
-        )  # fmt: skip
-        users.audit(conn, user.username, "batch.goods_in", item.batch_id, f"{merchant_id} {test}".strip())
+        users.audit(conn, user.username, "batch.goods_in", item.batch_id,
+                    " ".join(v for v in (merchant_id, test, form.get("test_detail", "").strip()) if v))  # fmt: skip
+    if test == "fail":  # on record for the city, never on sale
+        admin.stop_sale(conn, item.batch_id, form.get("test_detail", "").strip() or "快检不合格")
     return item.batch_id
 
 
@@ -74,13 +69,21 @@ def send_batches(conn: Connection, settings: ConsoleSettings, merchant_id: str) 
     """Re-publish the merchant's signed batches documents (every scale of the merchant)."""
     if not settings.can_publish:
         return Sent(configured=False)
-    assert settings.key is not None and settings.send is not None
+    assert settings.key is not None
     try:
         documents = publish.batches_documents(conn, settings.key, merchant_id=merchant_id)
+    except admin.AdminError as exc:  # e.g. no scale yet: the batch is stored and goes out with the next push
+        return Sent(error=str(exc))
+    return _send(settings, documents, merchant_id)
+
+
+def _send(settings: ConsoleSettings, documents: list[publish.Document], what: str) -> Sent:
+    assert settings.send is not None
+    try:
         settings.send(documents)
-    except Exception as exc:  # no scale yet, broker down: the change is stored; publish again later
-        log.warning("console: batches of %s not sent: %s", merchant_id, exc)
-        return Sent(error=str(exc) if isinstance(exc, admin.AdminError) else "the broker did not take the documents")
+    except Exception as exc:  # broker down: the change is stored at central; publish again later
+        log.warning("console: documents of %s not sent: %s", what, exc)
+        return Sent(error="the broker did not take the documents")
     return Sent(tuple(d.topic for d in documents))
 
 
@@ -98,12 +101,15 @@ def send_catalog(conn: Connection, settings: ConsoleSettings, market_id: str) ->
 
 
 def stop_sale(conn: Connection, settings: ConsoleSettings, user: users.User, batch_id: str, reason: str) -> Sent:
-    """停售: the batch goes inactive at once and the scales get the merchant's new batches document."""
-    merchant_id = conn.scalar("SELECT merchant_id FROM batches WHERE batch_id = ?", (batch_id,))
-    if merchant_id is None:
-        raise admin.AdminError(f"batch {batch_id!r} is not registered at central")
-    reason = " ".join(reason.split())[:200]
+    """停售 (``central.stopsale``): stopped at central at once, then the scales get the merchant's
+    signed batches documents, in which the batch is marked stopped (they refuse to sell it)."""
+    if not settings.can_publish:
+        _merchant, reason, _ms = admin.stop_sale(conn, batch_id, reason)
+        sent = Sent(configured=False)
+    else:
+        assert settings.key is not None and settings.send is not None
+        result = stopsale.stop_sale(conn, settings.key, batch_id, reason)
+        reason, sent = result.reason, _send(settings, result.documents, result.merchant_id)
     with conn.transaction():
-        conn.execute("UPDATE batches SET active = 0 WHERE batch_id = ?", (batch_id,))
         users.audit(conn, user.username, "batch.stop_sale", batch_id, reason)
-    return send_batches(conn, settings, merchant_id)
+    return sent

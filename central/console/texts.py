@@ -47,6 +47,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "recent_actions": "最近操作", "who": "操作人", "action": "操作", "target": "对象",
         "forbidden": "无权访问", "forbidden_hint": "您的账号不能查看或修改这里的内容。", "not_found": "未找到",
         "bad_input": "输入有误", "back": "返回",
+        "prev_page": "上一页", "next_page": "下一页",
+        "trace_batch_id": "追溯批次码", "refusals": "秤已拒售该批次", "operator_id": "经营者编码",
         "batches_more": "只显示最新的 200 个批次；按状态筛选，或在「问题可查」中按批次号查询。",
     },
     "en": {
@@ -100,6 +102,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "batches_stopped": "Batches stopped", "recent_actions": "Recent actions", "who": "Who", "action": "Action",
         "target": "Target", "forbidden": "Not allowed", "forbidden_hint": "Your account cannot see or change this.",
         "not_found": "Not found", "bad_input": "Please check the input", "back": "Back",
+        "prev_page": "Previous", "next_page": "Next",
+        "trace_batch_id": "National batch id", "refusals": "Scales refused this batch",
+        "operator_id": "Operator id",
         "batches_more": "Only the newest 200 batches are shown; filter by status, or search a batch id under "
         "Investigate.",
     },

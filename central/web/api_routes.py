@@ -114,6 +114,15 @@ def get_fleet(svc: Svc, market: Annotated[str, _q("only this market")] = "") -> 
     return _answer(svc, api.get_fleet, _query(market=market))
 
 
+@router.get("/prices", summary="Vendors' own prices per scale and PLU, beside the guide price (signed at the scale)")
+def get_prices(
+    svc: Svc,
+    market: Annotated[str, _q("only this market")] = "",
+    scale: Annotated[str, _q("only this scale")] = "",
+) -> Any:
+    return _answer(svc, api.get_prices, _query(market=market, scale=scale))
+
+
 @router.get("/daily", summary="Daily totals of a market: tickets, refunds, amount, per stall and per product")
 def get_daily(
     svc: Svc,

@@ -15,9 +15,17 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from central import publish
+from central.console.settings import ConsoleSettings
+from central.keys import CentralKey
 from central.localtime import now_ms
+from central.mqtt import MqttUrl
+from edge.core.batches import stopped_check
+from edge.store.samples import PLUS
+from edge.store.store import Store
+from edge.sync.inbound import InboundHandler, Outcome
 from tests.browser.conftest import overflow_problems, shot
-from tests.integration.central_support import REAL_NAME
+from tests.integration.central_support import MARKET, REAL_NAME, ScaleClient, wait_for
 from tests.integration.console_support import (
     OFFICE,
     OFFICE_PW,
@@ -94,10 +102,12 @@ def test_office_registers_a_merchant_and_a_batch_and_follows_a_batch_to_its_tick
     assert "批次已登记" in page.inner_text(".msg.ok")
     assert "未下发" in page.inner_text("#sent")  # this central has no broker: it says so instead of pretending
     with site.setup.db.connection() as conn:
-        row = conn.one("SELECT merchant_id, origin, active FROM batches WHERE batch_id = 'B-C08-0001'")
-        extra = conn.one("SELECT price_fen, inspection_cert FROM batch_goods_in WHERE batch_id = 'B-C08-0001'")
-    assert row == {"merchant_id": "m-0077", "origin": "甘肃榆中", "active": 1}
-    assert extra == {"price_fen": 210, "inspection_cert": "RP2024051301"}
+        row = conn.one(
+            "SELECT merchant_id, origin, active, weight_g, price_fen, inspection_cert, rapid_test FROM batches "
+            "WHERE batch_id = 'B-C08-0001'"
+        )
+    assert row == {"merchant_id": "m-0077", "origin": "甘肃榆中", "active": 1, "weight_g": 120_500, "price_fen": 210,
+                   "inspection_cert": "RP2024051301", "rapid_test": "pass"}  # fmt: skip
     _view(page, "console-batches")
 
     # 问题可查: find the sales of a batch, open the batch's flow, follow a ticket to the public page
@@ -168,3 +178,52 @@ def test_office_cannot_open_another_market_and_the_fleet_updates_live(page_at, s
     assert page.locator(f'tr[data-scale="{scale}"] [data-field=backlog]').inner_text() == "3"
     _fits(page)
     _view(page, "console-fleet")
+
+
+def test_stop_sale_clicked_in_the_console_reaches_the_scale_which_refuses_the_batch(  # type: ignore[no-untyped-def]
+    page_at, tmp_path: Path, mosquitto
+) -> None:
+    """The whole path: the office clicks 停售 -> central stops the batch and publishes the
+    merchant's signed batches document over the real broker -> the scale takes it (signature
+    checked) and refuses to sell from the batch, naming the reason and the next batch."""
+    key = CentralKey.load_or_create(tmp_path / "central-key.pem")
+    settings = ConsoleSettings(key=key)
+    site = build_site(tmp_path, settings)
+    try:
+        broker = mosquitto(site.setup.db)
+        url = MqttUrl.parse(broker.url("central", site.setup.central_password))
+        settings.send = lambda docs: publish.send(url, docs, client_id="console-test")
+        reg = site.setup.scales[0]
+        scale = ScaleClient(broker.port, reg.scale_id, reg.password, "the-scale")
+        topic = f"trace/v1/{MARKET}/{reg.scale_id}/batches"
+        scale.subscribe(topic)
+        store = Store.open(tmp_path / "scale.db")
+        inbound = InboundHandler(store, MARKET, reg.scale_id, key.public_key_b64())
+
+        page = page_at("desktop")
+        _login(page, site, OFFICE, OFFICE_PW)
+        page.goto(f"{site.base}/console/batches/B-1001-01")
+        page.fill("#stop-sale input[name=reason]", "农残快检不合格")
+        page.once("dialog", lambda dialog: dialog.accept())
+        page.locator("#stop-sale button").click()
+        page.wait_for_selector("#batch-status.stop")
+        assert "已下发到秤: 2" in page.inner_text("#sent")  # both scales of the merchant got the document
+        assert "农残快检不合格" in page.inner_text("#stop-reason")
+        _view(page, "console-stop-sale-sent")
+
+        wait_for(lambda: any(t == topic for t, _ in scale.received), 10, "the batches document at the scale")
+        payload = next(p for t, p in scale.received if t == topic)
+        assert inbound.handle("batches", topic, payload).outcome is Outcome.APPLIED
+        stopped = store.get_batch("B-1001-01")
+        assert stopped is not None and stopped.stopped and stopped.stop_reason == "农残快检不合格"
+        cabbage = next(p for p in PLUS if p.plu == "1001")
+        check = stopped_check(stopped, store.active_batches("1001"), cabbage)
+        assert check is not None  # the scale refuses a line from this batch
+        refusal, _offered = check
+        assert refusal.code == "batch_stopped" and "已被市场停售：农残快检不合格" in refusal.zh
+        assert [b.batch_id for b in store.active_batches("1001")] == []  # and offers no stopped batch instead
+        scale.close()
+        store.close()
+    finally:
+        site.server.stop()
+        site.setup.db.close()
