@@ -100,11 +100,12 @@ class _Recorder:
 
 
 def _sql_of(db: Database, call: Callable[[Any], Any]) -> str:
-    """The page's main query: the last (and heaviest) one the query function sends."""
+    """The page's main query: of those the query function sends, the one over sale lines
+    (the batch flow also reads the batch row and the scales' refusal events)."""
     with db.connection() as conn:
         recorder = _Recorder(conn)
         call(recorder)
-    return recorder.sent[-1]
+    return next((sql for sql in reversed(recorder.sent) if "sale_lines" in sql), recorder.sent[-1])
 
 
 def _psql_ms(url: str, sql: str, repeat: int) -> list[float]:

@@ -33,6 +33,7 @@ from tests.integration.console_support import (
     ConsoleClient,
     ConsoleSite,
     build_site,
+    ingest,
 )  # fmt: skip
 
 pytestmark = pytest.mark.integration
@@ -234,3 +235,32 @@ def test_the_console_pages_on_postgresql(tmp_path: Path, pg_url: str) -> None:
     finally:
         built.server.stop()
         built.setup.db.close()
+
+
+def test_goods_in_with_a_failed_rapid_test_is_registered_stopped(site: ConsoleSite) -> None:
+    office = _logged_in(site, OFFICE, OFFICE_PW)
+    fields = {"merchant_id": "m-0042", "plu": "1001", "batch_id": "B-FAIL-01", "supplier": "某批发商", "origin": "外省",
+              "arrival_date": "2024-05-12", "weight_kg": "50", "price_yuan": "1.8", "rapid_test": "fail",
+              "test_detail": "农残抑制率 62%"}  # fmt: skip
+    answer = office.post("/console/batches", fields)
+    assert answer.status == 200 and "批次已登记" in answer.text
+    with site.setup.db.connection() as conn:
+        row = conn.one("SELECT active, stop_reason, weight_g, price_fen FROM batches WHERE batch_id = 'B-FAIL-01'")
+    assert row == {"active": 0, "stop_reason": "农残抑制率 62%", "weight_g": 50_000, "price_fen": 180}
+    page = office.get("/console/batches/B-FAIL-01").text
+    assert "已停售" in page and "农残抑制率 62%" in page and 'id="stop-sale"' not in page
+    bad = office.post("/console/batches", {**fields, "batch_id": "B-FAIL-02", "weight_kg": "1.2345"})
+    assert bad.status == 400 and "at most 3 decimals" in bad.text and 'value="B-FAIL-02"' in bad.text
+
+
+def test_search_pages_through_many_lines(site: ConsoleSite) -> None:
+    more = [site.setup.scales[1].sale(n, lines=3) for n in range(1, 80)]
+    ingest(site.setup, 1, 1, more)
+    office = _logged_in(site, OFFICE, OFFICE_PW)
+    total = 3 * (len(site.sales) + len(more))
+    first = office.get("/console/search?from=2024-05-12&to=2024-05-12").text
+    assert "(1–200)" in first and 'id="next-page"' in first
+    last = office.get(f"/console/search?from=2024-05-12&to=2024-05-12&page={total // 200}").text
+    assert f"({total // 200 * 200 + 1}–{total})" in last and 'id="next-page"' not in last
+    rows = office.get("/console/search?from=2024-05-12&to=2024-05-12&page=1&export=csv").body.decode("utf-8-sig")
+    assert len(rows.strip().splitlines()) == total + 1  # the export has them all, from the first
