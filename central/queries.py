@@ -121,8 +121,10 @@ def search(conn: Connection, f: SearchFilter) -> list[dict[str, Any]]:
     if f.origin:
         where.append("(l.origin LIKE ? ESCAPE '\\' OR b.origin LIKE ? ESCAPE '\\')")
         params += [_like(f.origin), _like(f.origin)]
-    if f.supplier:
-        where.append("(b.supplier LIKE ? ESCAPE '\\' OR b.supplier_node = ?)")
+    if f.supplier:  # a semi-join on the supplier's batches: lines are filtered before the batch join
+        where.append(
+            "l.batch_id IN (SELECT batch_id FROM batches WHERE supplier LIKE ? ESCAPE '\\' OR supplier_node = ?)"
+        )
         params += [_like(f.supplier), f.supplier]
     if f.market:
         where.append("s.market_id = ?")

@@ -141,6 +141,9 @@ def test_search_by_batch_finds_every_sale_and_exports_csv_and_excel(site: Consol
     expected = [(s, ln) for s in site.sales for ln in s.lines if ln.batch_id == "B-1001-01"]
     page = office.get("/console/search?batch=B-1001-01").text
     assert all(s.trace_code in page for s, _ in expected) and f"(1–{len(expected)})" in page
+    by_supplier = office.get("/console/search?supplier=大青山&batch=B-1001-01").text  # supplier name, substring
+    assert all(s.trace_code in by_supplier for s, _ in expected) and f"(1–{len(expected)})" in by_supplier
+    assert "(0)" in office.get("/console/search?supplier=别的批发商").text
     by_merchant = office.get("/console/search?merchant=老王&batch=B-1001-01").text  # display name, substring
     assert all(s.trace_code in by_merchant for s, _ in expected)
     assert "620102" not in office.get("/console/search?merchant=nobody").text.split('id="results"')[1]
