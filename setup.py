@@ -9,6 +9,7 @@ setup(
     python_requires=">=3.11",
     packages=find_packages(include=["edge", "edge.*", "simulator", "simulator.*", "central", "central.*"]),
     include_package_data=True,
+    package_data={"central.console": ["templates/*.html", "static/*"]},  # the console's pages, CSS and script
     install_requires=[
         "pyserial>=3.5",
         "sqlite-utils>=3.36",

@@ -8,6 +8,7 @@ kept in ``raw_path``, header names lower-cased bytes.
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -46,4 +47,8 @@ async def _call(app: ASGIApp, method: str, target: str, headers: dict[str, str],
 
 
 def call(app: ASGIApp, method: str, target: str, headers: dict[str, str], body: bytes = b"") -> dict[str, Any]:
-    return asyncio.run(_call(app, method, target, headers, body))
+    """Runs in a thread of its own with its own event loop, so it works from any caller, also
+    one whose thread already runs a loop (asyncio.run would refuse there; Playwright's sync
+    API, for one, leaves a loop running in the main thread)."""
+    with ThreadPoolExecutor(1, thread_name_prefix="central-inprocess") as pool:
+        return pool.submit(asyncio.run, _call(app, method, target, headers, body)).result()
