@@ -9,6 +9,7 @@ var/browser-shots (the README's come from there).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -196,7 +197,7 @@ def test_stop_sale_clicked_in_the_console_reaches_the_scale_which_refuses_the_ba
         reg = site.setup.scales[0]
         scale = ScaleClient(broker.port, reg.scale_id, reg.password, "the-scale")
         topic = f"trace/v1/{MARKET}/{reg.scale_id}/batches"
-        scale.subscribe(topic)
+        scale.subscribe(topic, f"trace/v1/{MARKET}/catalog")
         store = Store.open(tmp_path / "scale.db")
         inbound = InboundHandler(store, MARKET, reg.scale_id, key.public_key_b64())
 
@@ -222,6 +223,22 @@ def test_stop_sale_clicked_in_the_console_reaches_the_scale_which_refuses_the_ba
         refusal, _offered = check
         assert refusal.code == "batch_stopped" and "已被市场停售：农残快检不合格" in refusal.zh
         assert [b.batch_id for b in store.active_batches("1001")] == []  # and offers no stopped batch instead
+
+        # a new guide price, then the catalog to every scale of the market
+        page.click("nav >> text=价格与目录")
+        row = page.locator("#prices tr", has_text="白菜")
+        row.locator("input[name=price_yuan]").fill("4.20")
+        row.locator("button").click()
+        page.wait_for_selector(".msg.ok")
+        page.locator("form[action='/console/catalog/push'] button").click()
+        page.wait_for_selector("#sent")
+        assert "已下发到秤: 1" in page.inner_text("#sent")  # one retained document for the market's scales
+        wait_for(lambda: any(t.endswith("/catalog") for t, _ in scale.received), 10, "the catalog at the scale")
+        catalog = next(p for t, p in scale.received if t.endswith("/catalog"))
+        assert inbound.handle("catalog", f"trace/v1/{MARKET}/catalog", catalog).outcome is Outcome.APPLIED
+        doc = json.loads(catalog)
+        assert {p["plu"]: p["unit_price_fen"] for p in doc["body"]["plus"]}["1001"] == 420
+        _view(page, "console-prices")
         scale.close()
         store.close()
     finally:
