@@ -33,6 +33,7 @@ class OperatorTotal:
     """What one signed-in operator sold that day (``Sale.operator``; "" = nobody signed in)."""
 
     operator: str
+    name: str  # the real name from the shifts ("" when unknown)
     sales: int  # sales rung up (refund records excluded)
     taken_fen: int  # money taken on their sales, net of the refunds they made
 

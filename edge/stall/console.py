@@ -165,7 +165,6 @@ class StallCommands:
             self._refused(result)
 
     def _report(self, args: list[str], daily_report: Any) -> None:
-        names = self.stall.store.operator_names() | {op.operator_id: op.name for op in self.stall.signin.operators}
-        for text in report_lines(daily_report(), self.lang(), self.e_g, names):
+        for text in report_lines(daily_report(), self.lang(), self.e_g):
             self.console.say(text)
         self.console.say("ok: -")

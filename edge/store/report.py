@@ -39,6 +39,7 @@ def daily_report(db: Database, local_date: str) -> DailyReport:
             counts["unpaid"] += 1
             counts["unpaid_fen"] += total
 
+    names = {op: name for op, name in db.execute("SELECT operator, name FROM shifts ORDER BY shift_id")}
     plus: dict[str, list] = {}  # plu -> [name, lines, net_g, quantity, amount_fen]
     lines = db.execute(
         "SELECT l.plu, l.name, l.net_g, l.quantity, l.amount_fen FROM sale_lines l "
@@ -66,7 +67,7 @@ def daily_report(db: Database, local_date: str) -> DailyReport:
         rounding_fen=counts["rounding"],
         total_fen=counts["sales_fen"] - counts["unpaid_fen"] - counts["refunds_fen"],
         by_method=dict(sorted(by_method.items())),
-        by_operator=tuple(OperatorTotal(op, *by_operator[op]) for op in sorted(by_operator)),
+        by_operator=tuple(OperatorTotal(op, names.get(op, ""), *by_operator[op]) for op in sorted(by_operator)),
     )
 
 

@@ -338,10 +338,6 @@ class Store:
         with self._write() as db:
             return vendor.end_shift(db, now_ms)
 
-    def operator_names(self) -> dict[str, str]:
-        with self._read() as db:
-            return vendor.operator_names(db)
-
     # --- settings ----------------------------------------------------------------------
 
     def get_setting(self, key: str, default: Any = None) -> Any:

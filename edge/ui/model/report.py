@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from edge.core.report import DailyReport
+from edge.core.report import DailyReport, OperatorTotal
 from edge.ui.model import texts
 
 _LABELS: dict[str, tuple[str, str]] = {
@@ -23,8 +23,7 @@ _LABELS: dict[str, tuple[str, str]] = {
 }
 
 
-def report_lines(report: DailyReport, lang: str, e_g: int = 1, names: dict[str, str] | None = None) -> list[str]:
-    """The report's lines; ``names`` maps operator ids to real names (the shifts')."""
+def report_lines(report: DailyReport, lang: str, e_g: int = 1) -> list[str]:
     def line(code: str, **values: object) -> str:
         return texts.pick(lang, _LABELS[code]).format(**values)
 
@@ -43,15 +42,14 @@ def report_lines(report: DailyReport, lang: str, e_g: int = 1, names: dict[str, 
     if report.by_method:
         out.append(line("by_method"))
         out.extend(
-            line("method", method=texts.pick(lang, texts.METHOD_NAMES.get(method, (method, method))), amount=yuan(fen))
+            line("method", method=method_name(method, lang), amount=yuan(fen))
             for method, fen in report.by_method.items()
         )
     if report.by_operator:
         out.append(line("by_operator"))
         for person in report.by_operator:
-            who = (names or {}).get(person.operator, "")
-            name = f"{who}（{person.operator}）" if who else person.operator or line("nobody")
-            out.append(line("operator", name=name, n=person.sales, amount=yuan(person.taken_fen)))
+            out.append(line("operator", name=operator_name(person, lang), n=person.sales,
+                            amount=yuan(person.taken_fen)))  # fmt: skip
     if report.plus:
         out.append(line("by_plu"))
     for plu in report.plus:
@@ -61,3 +59,14 @@ def report_lines(report: DailyReport, lang: str, e_g: int = 1, names: dict[str, 
         else:
             out.append(line("plu_piece", qty=plu.quantity, **values))
     return out
+
+
+def operator_name(person: OperatorTotal, lang: str) -> str:
+    """王建国（W01）, the id alone when no shift named it, 未登录 for sales without sign-in."""
+    if not person.operator:
+        return texts.pick(lang, _LABELS["nobody"])
+    return f"{person.name}（{person.operator}）" if person.name else person.operator
+
+
+def method_name(method: str, lang: str) -> str:
+    return texts.pick(lang, texts.METHOD_NAMES.get(method, (method, method)))

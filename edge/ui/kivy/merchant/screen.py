@@ -25,6 +25,7 @@ from edge.ui.kivy.merchant.keys import FunctionKeys
 from edge.ui.kivy.merchant.payment import PaycodeEntry, PaymentKeys, PayRow
 from edge.ui.kivy.merchant.report import ReportView
 from edge.ui.kivy.merchant.spacing import gap_px
+from edge.ui.kivy.merchant.stall import GoodsInForm, PriceForm, SignInForm, StallMenu
 from edge.ui.kivy.merchant.weighing import WeightBox
 
 
@@ -219,6 +220,26 @@ class MerchantScreen(BoxLayout):
         if report is None:
             return
         self._popup(ReportView(report, self.lang, self.close_popup))
+
+    # --- the vendor's day: sign-in, prices, goods-in (edge.ui.kivy.merchant.stall) -------------
+
+    def open_stall(self) -> None:
+        self._popup(StallMenu(self, self.lang), size=(0.7, 0.5))
+
+    def open_signin(self) -> None:
+        self._popup(SignInForm(self, self.lang), size=(0.8, 0.85))
+
+    def open_price(self) -> None:
+        self._popup(PriceForm(self, self.lang), size=(0.7, 0.85))
+
+    def open_goodsin(self, voucher: str = "") -> None:
+        form = GoodsInForm(self, self.lang, voucher or self._scanned_voucher())
+        self._popup(form, size=(0.8, 0.9))
+        form.inputs["certificate" if form.inputs["code"].text else "code"].focus = True
+
+    def _scanned_voucher(self) -> str:
+        stall = getattr(self.model, "stall", None)
+        return stall.voucher.code if stall is not None and stall.voucher is not None else ""
 
     def show_batches(self, batches: Sequence[Batch] | None) -> None:
         if not batches:
