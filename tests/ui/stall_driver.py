@@ -22,13 +22,17 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from simulator.scanner.device import hid_type  # noqa: E402
+from simulator.pty import LinkedPty  # noqa: E402
+from simulator.scanner.device import hid_type, serial_frame  # noqa: E402
 from tests.ui.ui_driver import Driver, Rig, Wait, _label  # noqa: E402
 
 VOUCHER = "6201000052612030077"
+SERIAL_VOUCHER = "https://trace.example.cn/q?code=6201000052612030088"
 
 
 class StallDriver(Driver):
+    scanner: LinkedPty  # the serial scanner's pty (set by main)
+
     def hid(self, text: str) -> Iterator[Any]:
         """The HID scanner types ``text`` + Enter (on a thread: the Kivy loop must keep running)."""
         done = threading.Event()
@@ -112,6 +116,15 @@ class StallDriver(Driver):
         yield from self.tap("report_close")
         yield from self.settle()
 
+        # a serial scanner's voucher opens the goods-in form with its code
+        yield from self.tap("hotkey:1001")
+        yield Wait("白菜 selected", lambda: self.view.item is not None and self.view.item.plu == "1001")
+        os.write(self.scanner.master, serial_frame(SERIAL_VOUCHER, "cr"))
+        yield Wait("the goods-in form opened by the scan", lambda: self.find("goodsin_ok") is not None)
+        r["serial_scan_code"] = screen.popup.children[0].inputs["code"].text
+        yield from self.tap("goodsin_close")
+        yield from self.settle()
+
 
 def main() -> int:
     parser = argparse.ArgumentParser()
@@ -122,14 +135,19 @@ def main() -> int:
     out.mkdir(parents=True, exist_ok=True)
     os.environ["TRACE_UI_PROBE"] = str(out / "probe")
     rig = Rig(out, args.size)
+    scanner = LinkedPty(rig.run_dir, "scanner0")
+    scanner.plug()
     with rig.config.open("a", encoding="utf-8") as f:
-        f.write(f'\n[stall]\noperators_file = "{ROOT / "examples" / "operators.json"}"\n')
+        f.write(f'\n[stall]\noperators_file = "{ROOT / "examples" / "operators.json"}"\n'
+                f'scanner_port = "{scanner.path}"\n')  # fmt: skip
     driver = StallDriver(rig, out, "sale")
+    driver.scanner = scanner
     try:
         from edge.ui.kivy import app as kivy_app
 
         code = kivy_app.main(str(rig.config), hook=driver.start)
     finally:
+        scanner.unplug()
         rig.close()
     if not (out / "result.json").exists():
         (out / "result.json").write_text(json.dumps({"error": f"app exited ({code}) before the scenario ended"}),

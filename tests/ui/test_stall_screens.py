@@ -55,6 +55,10 @@ def test_own_price_on_both_screens(day: dict[str, Any]) -> None:
     assert "4.50" in day["shots"]["customer-own-price"]["texts"]["customer_price"]
 
 
+def test_a_serial_scan_opens_goods_in_with_the_vouchers_code(day: dict[str, Any]) -> None:
+    assert day["serial_scan_code"] == "6201000052612030088"  # taken out of the voucher QR's URL
+
+
 def test_goods_in_by_the_hid_scanner(day: dict[str, Any]) -> None:
     fields = day["goodsin_fields"]
     assert day["rapid"] == "pass"

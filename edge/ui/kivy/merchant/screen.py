@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from kivy.clock import Clock
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.modalview import ModalView
 from kivy.uix.widget import Widget
@@ -75,6 +76,9 @@ class MerchantScreen(BoxLayout):
         self.message = MessageBar()
         for child in (self.status, body, self.message):
             self.add_widget(child)
+        stall = getattr(model, "stall", None)
+        if stall is not None:  # a serial scanner's voucher opens (or fills) the goods-in form
+            stall.subscribe_scans(lambda kind, value: Clock.schedule_once(lambda _dt: self._on_scan(kind, value)))
 
     # --- rendering --------------------------------------------------------------------------
 
@@ -236,6 +240,17 @@ class MerchantScreen(BoxLayout):
         form = GoodsInForm(self, self.lang, voucher or self._scanned_voucher())
         self._popup(form, size=(0.8, 0.9))
         form.inputs["certificate" if form.inputs["code"].text else "code"].focus = True
+
+    def _on_scan(self, kind: str, value: Any) -> None:
+        code = getattr(value, "code", None) if kind == "voucher" else None
+        if code is None:
+            return
+        form = self.popup.children[0] if self.popup is not None and self.popup.children else None
+        if isinstance(form, GoodsInForm):
+            form.inputs["code"].text = code
+            form.inputs["certificate"].focus = True
+        elif self.popup is None:
+            self.open_goodsin(code)
 
     def _scanned_voucher(self) -> str:
         stall = getattr(self.model, "stall", None)

@@ -31,6 +31,12 @@ class StallTasks(ModelBase):
 
     def attach_stall(self, stall: Any) -> None:
         self._stall = stall
+        stall.subscribe_scans(self._on_scan)
+
+    def _on_scan(self, kind: str, value: Any) -> None:
+        """A scan from the serial scanner: a card signs in (say so); a bad voucher says why."""
+        if kind == "signin" or isinstance(value, Refusal):
+            self._answer(value, _signed_in)
 
     @property
     def stall(self) -> Any:
