@@ -66,7 +66,13 @@ def spec() -> dict[str, Any]:
             "/api/v1/batches/{batch_id}/flow": _get(
                 "流向可追: every sale line and ticket an incoming batch went into",
                 [_p("batch_id", "path", "batch id")],
-                "the batch, totals and its sale lines",
+                "the batch (incl. goods-in at a scale and stop-sale), totals, its sale lines and the scales' "
+                "refusals after a stop-sale (stop_refusals)",
+            ),
+            "/api/v1/prices": _get(
+                "Vendors' own unit prices per scale and PLU, beside the guide price (from signed price.changed events)",
+                [_p("market", "query", "only this market"), _p("scale", "query", "only this scale")],
+                "the vendor prices",
             ),
             "/api/v1/search": _get(
                 "问题可查: sale lines by product, origin, supplier, market and date range",

@@ -7,15 +7,21 @@ from pathlib import Path
 
 import pytest
 
+from central import admin
 from central.admin import AdminError
 from central.goodsin import parse_goodsin, store_goodsin
+from central.ingest import store_events
 from central.keys import CentralKey, load_public_key
 from central.mosquitto import acl_file
 from central.prices import apply_price_events, vendor_prices
+from central.publish import catalog_document
+from central.queries import batch_flow
 from central.stopsale import stop_sale
 from central.validate import Rejected, Topic
 from edge.core.eventlog import make_entry
-from edge.core.records import Batch
+from edge.core.prices import price_bounds
+from edge.core.records import Batch, Plu
+from edge.store import Store
 from tests.integration.central_support import MARKET, MERCHANT, Setup, register
 
 
@@ -113,3 +119,35 @@ def test_the_acl_lets_a_scale_write_only_its_own_goodsin(setup: Setup) -> None:
     a, b = setup.scales[0].scale_id, setup.scales[1].scale_id
     block = acl.split(f"user {a}\n")[1].split("\nuser ")[0]
     assert f"topic write trace/v1/{MARKET}/{a}/goodsin" in block and b not in block
+
+
+def test_price_bounds_travel_in_the_catalog_document_and_are_kept_by_the_scale(setup: Setup, tmp_path) -> None:
+    entries = [
+        {"plu": "1001", "name": "白菜", "goods_code": "0101001", "pricing": "weight", "unit_price_fen": 398,
+         "price_min_fen": 300, "price_max_fen": 500},
+        {"plu": "4001", "name": "鸡蛋", "goods_code": "0401001", "pricing": "piece", "unit_price_fen": 1500},
+    ]  # fmt: skip
+    with setup.db.connection() as conn:
+        admin.set_catalog(conn, MARKET, entries)
+        doc = catalog_document(conn, CentralKey.load_or_create(tmp_path / "central.pem"), MARKET).doc
+    plus = doc["body"]["plus"]
+    assert (plus[0]["price_min_fen"], plus[0]["price_max_fen"]) == (300, 500)
+    assert "price_min_fen" not in plus[1]  # no bounds set: left out, the scale's default applies
+    with Store.open(tmp_path / "edge.db") as store:
+        store.replace_catalog([Plu.from_dict(p) for p in plus], doc["version"])
+        held = {p.plu: p for p in store.catalog()}
+    assert price_bounds(held["1001"]) == (300, 500) and price_bounds(held["4001"]) == (750, 2250)
+
+
+def test_the_batch_flow_lists_the_scales_refusals_after_a_stop(setup: Setup) -> None:
+
+    store(setup, [(1, goods_in_record(setup))])
+    scale = setup.scales[0]
+    refusal = make_entry(None, "sale.refused_stopped_batch", {"batch_id": "620102001-261203-1", "plu": "1001",
+                         "reason": "召回", "offered": "B2", "operator": "W01"}, 5000)  # fmt: skip
+    with setup.db.connection() as conn:
+        store_events(conn, scale.scale_id, [refusal])
+        flow = batch_flow(conn, "620102001-261203-1")
+    assert flow["batch"]["source"] == "scale" and flow["batch"]["operator"] == "W01"
+    [seen] = flow["stop_refusals"]
+    assert (seen["scale_id"], seen["reason"], seen["offered"]) == (scale.scale_id, "召回", "B2")
