@@ -10,14 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from central.admin import AdminError
+from central import admin
 from central.db import Connection
 from central.keys import CentralKey
-from central.localtime import now_ms
 from central.mqtt import MqttUrl
 from central.publish import Document, batches_documents, send
-
-MAX_REASON = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,23 +27,10 @@ class StopSale:
 
 
 def stop_sale(conn: Connection, key: CentralKey, batch_id: str, reason: str) -> StopSale:
-    """Stop sales from ``batch_id`` now; raises AdminError (unknown batch, no reason)."""
-    reason = " ".join(reason.split())
-    if not reason:
-        raise AdminError("give the reason for the stop-sale (shown to the vendor), e.g. --reason 快检不合格")
-    if len(reason) > MAX_REASON:
-        raise AdminError(f"the reason is too long ({len(reason)} characters, at most {MAX_REASON})")
-    row = conn.one("SELECT merchant_id FROM batches WHERE batch_id = ?", (batch_id,))
-    if row is None:
-        raise AdminError(f"batch {batch_id!r} is not known at central; check the id with `central batch list`")
-    stopped = now_ms()
-    with conn.transaction():
-        conn.execute(
-            "UPDATE batches SET active = 0, stop_reason = ?, stopped_ms = ? WHERE batch_id = ?",
-            (reason, stopped, batch_id),
-        )
-    return StopSale(batch_id, row["merchant_id"], reason, stopped,
-                    batches_documents(conn, key, merchant_id=row["merchant_id"]))  # fmt: skip
+    """Stop sales from ``batch_id`` now (:func:`central.admin.stop_sale`: the row and the city
+    platform's view) and sign the batches documents of the merchant's scales."""
+    merchant_id, reason, stopped = admin.stop_sale(conn, batch_id, reason)
+    return StopSale(batch_id, merchant_id, reason, stopped, batches_documents(conn, key, merchant_id=merchant_id))
 
 
 def stop_sale_and_send(conn: Connection, key: CentralKey, mqtt: MqttUrl, batch_id: str, reason: str) -> StopSale:

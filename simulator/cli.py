@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Sequence
 
+from simulator.cityplatform.cli import add_subcommand as add_cityplatform
 from simulator.fleet.cli import add_subcommand as add_fleet
 from simulator.payment.cli import add_subcommand as add_payment
 from simulator.printer.cli import add_subcommand as add_printer
@@ -31,7 +32,12 @@ def add_scale(subcommands: argparse._SubParsersAction) -> None:
 
 
 SUBCOMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
-    add_scale, add_printer, add_fleet, add_payment, add_scanner
+    add_scale,
+    add_printer,
+    add_fleet,
+    add_payment,
+    add_cityplatform,
+    add_scanner,
 )
 
 
