@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from edge.core.goodsin import GoodsIn, parse_kg
+from edge.core.goodsin import GoodsIn
 from edge.core.operators import Operator
 from edge.core.records import Batch, Plu
 from edge.core.refusals import Refusal, RefusedError
@@ -148,8 +148,6 @@ class StallCommands:
                 return
             values[_FORM_KEYS[key]] = value
         try:
-            if values.get("weight_kg"):
-                parse_kg(values["weight_kg"])
             result = self.stall.goods_in(GoodsIn(**values), args[0])
         except (RefusedError, ValueError) as exc:
             if isinstance(exc, RefusedError):

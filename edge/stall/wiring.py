@@ -7,6 +7,7 @@ otherwise an upstream voucher for the goods-in form (:attr:`Stall.voucher`).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -125,7 +126,7 @@ class Stall:
 
     def goods_in(self, form: GoodsIn, plu: str) -> Batch | Refusal:
         if not form.upstream_code.strip() and self.voucher is not None:
-            form = GoodsIn(**{**_fields(form), "upstream_code": self.voucher.code})
+            form = dataclasses.replace(form, upstream_code=self.voucher.code)
         result = self.desk.register(form, plu, self.signin.operator_id)
         if isinstance(result, Batch):
             self.voucher = None
@@ -144,6 +145,3 @@ class Stall:
             self.clock_ms(),
         )  # fmt: skip
 
-
-def _fields(form: GoodsIn) -> dict[str, str]:
-    return {name: getattr(form, name) for name in form.__slots__}  # type: ignore[attr-defined]
