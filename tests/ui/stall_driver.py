@@ -11,6 +11,7 @@ every popup go through the layout check; DIR/result.json has what was seen.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -28,6 +29,8 @@ from tests.ui.ui_driver import Driver, Rig, Wait, _label  # noqa: E402
 
 VOUCHER = "6201000052612030077"
 SERIAL_VOUCHER = "https://trace.example.cn/q?code=6201000052612030088"
+SEED_BATCH = "B20261125-1001"  # examples/catalog.json's batch of 白菜
+STOP_REASON = "快检不合格（农药残留超标）"
 
 
 class StallDriver(Driver):
@@ -39,6 +42,17 @@ class StallDriver(Driver):
         threading.Thread(target=lambda: (hid_type(text, focus_pid=os.getpid()), done.set()), daemon=True).start()
         yield Wait(f"scanner typed {text}", done.is_set, 20)
         yield 0.2
+
+    def central_stops(self, batch_id: str, reason: str) -> Iterator[Any]:
+        """What the sync service does with central's stop-sale document: store it, reload."""
+        model = self.app.model
+        store = model.store
+        batches = [b for b in store.active_batches() if b.batch_id.startswith("B")]  # central's (the seed's)
+        stopped = [dataclasses.replace(b, active=False, stop_reason=reason) if b.batch_id == batch_id else b
+                   for b in batches]  # fmt: skip
+        self.app.runner.run(lambda: (store.replace_batches(stopped, store.batches_version() + 1),
+                                     model.reload_catalog()))  # fmt: skip
+        yield from self.settle()
 
     def popup_text(self, test_id: str) -> str | None:
         popup = self.app.merchant.popup
@@ -114,6 +128,23 @@ class StallDriver(Driver):
         r["report_operators"] = self.popup_text("report_operators")
         yield from self.shoot("stall-report")
         yield from self.tap("report_close")
+        yield from self.settle()
+
+        # stop-sale: 白菜 on the scale from the seed batch; central's document stops that batch
+        yield from self.tap("hotkey:1001")
+        yield Wait("白菜 from the seed batch", lambda: self.view.item is not None
+                   and self.view.item.batch_id == SEED_BATCH and self.view.weight.stable)  # fmt: skip
+        yield from self.central_stops(SEED_BATCH, STOP_REASON)
+        yield Wait("the stop-sale said at once", lambda: "停售" in self.view.message)
+        r["stop_message"] = self.view.message
+        yield from self.shoot("stall-stopped")
+        yield from self.tap("add")
+        yield Wait("累计 refused", lambda: self.view.message.startswith(f"批次 {SEED_BATCH}") and not self.view.cart)
+        r["stop_refusal"] = self.view.message
+        r["offered_batch"] = self.view.item.batch_id if self.view.item else ""
+        yield from self.tap("add")
+        yield Wait("累计 from the next batch", lambda: len(self.view.cart) == 1)
+        yield from self.tap("cancel")
         yield from self.settle()
 
         # a serial scanner's voucher opens the goods-in form with its code

@@ -18,7 +18,8 @@ pytestmark = pytest.mark.integration
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
-SHOTS = ("stall-menu", "stall-signin", "stall-price", "stall-goodsin", "stall-report", "customer-own-price")
+SHOTS = ("stall-menu", "stall-signin", "stall-price", "stall-goodsin", "stall-report", "customer-own-price",
+         "stall-stopped")  # fmt: skip
 
 
 @pytest.fixture(scope="module", params=("800x480", "1024x600"))
@@ -76,3 +77,15 @@ def test_goods_in_by_the_hid_scanner(day: dict[str, Any]) -> None:
 def test_day_report_by_method_and_operator(day: dict[str, Any]) -> None:
     assert day["report_methods"].startswith("现金 ")
     assert day["report_operators"].startswith("王建国（W01） 1笔 ")
+
+
+def test_stop_sale_refuses_the_next_add_and_offers_the_goods_in_batch(day: dict[str, Any]) -> None:
+    assert day["stop_message"].startswith(
+        "批次 B20261125-1001（白菜）已被市场停售：快检不合格（农药残留超标）。不能再从该批次销售"
+    )
+    assert day["stop_refusal"].startswith("批次 B20261125-1001（白菜）已被市场停售") and "已改选批次 620102001-" in day[
+        "stop_refusal"]  # fmt: skip
+    assert day["offered_batch"].startswith("620102001-")  # the batch registered at the scale
+    with Store.open(day["_out"] / "edge.db") as store:
+        kinds = [e.kind for e in store.events(0, 1000)]
+    assert "sale.refused_stopped_batch" in kinds

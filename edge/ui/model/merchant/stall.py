@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from edge.core.batches import stopped_check
+from edge.core.batches import stopped_check, stopped_notice
 from edge.core.cart import Cart
 from edge.core.goodsin import GoodsIn
 from edge.core.operators import Operator
@@ -95,7 +95,7 @@ class StallTasks(ModelBase):
                 check = None
             if check is not None:  # keep it bound: the next 累计 from it is refused (and logged)
                 self._batch = fresh
-                self._refused(check[0])
+                self._refused(stopped_notice(self._item.name, fresh, check[1]))
                 return
         super()._pick_batch()
 
