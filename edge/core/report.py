@@ -39,6 +39,16 @@ class OperatorTotal:
 
 
 @dataclass(frozen=True, slots=True)
+class Shift:
+    """One signed-in stretch at the scale (实名登录 to 交班)."""
+
+    operator: str
+    name: str
+    started_ms: int
+    ended_ms: int | None  # None: still signed in
+
+
+@dataclass(frozen=True, slots=True)
 class DailyReport:
     local_date: str  # YYYY-MM-DD, the date the sales were numbered under
     plus: tuple[PluTotal, ...] = ()  # ordered by PLU
@@ -52,3 +62,4 @@ class DailyReport:
     total_fen: int = 0
     by_method: dict[str, int] = field(default_factory=dict)  # payment method -> fen taken (net of refunds)
     by_operator: tuple[OperatorTotal, ...] = ()  # ordered by operator id; taken_fen sums to total_fen
+    shifts: tuple[Shift, ...] = ()  # the day's shifts (started that local day), oldest first

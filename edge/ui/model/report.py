@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from edge.checkout import MARKET_TZ
 from edge.core.report import DailyReport, OperatorTotal
 from edge.ui.model import texts
 
@@ -18,6 +21,9 @@ _LABELS: dict[str, tuple[str, str]] = {
     "operator": ("  {name}  {n} 笔  {amount} 元", "  {name}  {n} sales  {amount} CNY"),
     "nobody": ("未登录", "not signed in"),
     "by_plu": ("按商品", "By item"),
+    "shifts": ("班次", "Shifts"),
+    "shift": ("  {name}  {start}–{end}", "  {name}  {start}-{end}"),
+    "on_duty": ("在岗", "on duty"),
     "plu_weight": ("  {plu} {name}  {lines} 笔  {kg} kg  {amount} 元", "  {plu} {name}  {lines}x  {kg} kg  {amount}"),
     "plu_piece": ("  {plu} {name}  {lines} 笔  {qty} 件  {amount} 元", "  {plu} {name}  {lines}x  {qty} pcs  {amount}"),
 }
@@ -50,6 +56,11 @@ def report_lines(report: DailyReport, lang: str, e_g: int = 1) -> list[str]:
         for person in report.by_operator:
             out.append(line("operator", name=operator_name(person, lang), n=person.sales,
                             amount=yuan(person.taken_fen)))  # fmt: skip
+    if report.shifts:
+        out.append(line("shifts"))
+        for shift in report.shifts:
+            end = _clock(shift.ended_ms) if shift.ended_ms is not None else line("on_duty")
+            out.append(line("shift", name=shift.name, start=_clock(shift.started_ms), end=end))
     if report.plus:
         out.append(line("by_plu"))
     for plu in report.plus:
@@ -70,3 +81,7 @@ def operator_name(person: OperatorTotal, lang: str) -> str:
 
 def method_name(method: str, lang: str) -> str:
     return texts.pick(lang, texts.METHOD_NAMES.get(method, (method, method)))
+
+
+def _clock(epoch_ms: int) -> str:
+    return datetime.fromtimestamp(epoch_ms / 1000, MARKET_TZ).strftime("%H:%M")
