@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from edge.checkout import Checkout, now_ms
@@ -48,7 +49,11 @@ class Stall:
         self.store = store
         self.clock_ms = clock_ms
         self.signin = SignIn(
-            store, load_operators(path), clock_ms, required=stall.signin_required, fallback=ident.operator
+            store,
+            operators_or_none(path, stall.signin_required),
+            clock_ms,
+            required=stall.signin_required,
+            fallback=ident.operator,
         )
         self.prices = VendorPrices(store, key, ident.scale_id, ident.merchant_id, clock_ms)
         self.desk = GoodsInDesk(
@@ -145,3 +150,11 @@ class Stall:
             self.clock_ms(),
         )  # fmt: skip
 
+
+def operators_or_none(path: Path | None, required: bool) -> tuple[Operator, ...]:
+    """The operators file; a missing one only disables sign-in, unless sign-in is required
+    (then the scale must not start). A file that is there but wrong always stops it."""
+    if path is not None and not path.exists() and not required:
+        log.warning("operators file %s not found: nobody can sign in (sales carry [identity].operator)", path)
+        return ()
+    return load_operators(path)
