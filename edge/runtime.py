@@ -11,7 +11,7 @@ from pathlib import Path
 
 from edge.config import EdgeConfig
 from edge.core.catalog import Catalog, SearchKeys
-from edge.core.metrology import ScaleConfig, SellableWeight, WeighingState
+from edge.core.metrology import SellableWeight, WeighingState
 from edge.core.reading import Reading
 from edge.core.refusals import Refusal
 from edge.device_key import DeviceKey
@@ -96,7 +96,7 @@ def scale_driver(config: EdgeConfig) -> ScaleDriver:
 def weighing_state(config: EdgeConfig, store: Store) -> WeighingState:
     """A weighing state that keeps the zero the scale established earlier, if any."""
     s = config.scale
-    state = WeighingState(ScaleConfig(max_g=s.max_g, e_g=s.e_g, stable_count=s.stable_count))
+    state = WeighingState(s.metrology())
     kept = store.get_setting(ZERO_STATE_KEY)
     # Without a kept zero, the module's calibrated zero stands: it made its own power-on zero.
     power_on, offset = kept if kept else (0, 0)

@@ -25,6 +25,7 @@ class WeightPanel:
     overload: bool = False
     underload: bool = False
     blocked_text: str = ""  # why the weight cannot be sold now, in the current language
+    range_no: int = 0  # multiple-range scale: the weighing range in use (R76 asks to show it); else 0
 
 
 @dataclass(frozen=True)
