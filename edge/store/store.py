@@ -42,6 +42,9 @@ class Store:
         self._clock = clock
         self._lock = threading.RLock()
         self._closed = False
+        # Signs each new payment/printed state with the device key (edge.runtime.open_store
+        # sets it); None: states are sent unsigned, as by scales before signed states.
+        self.state_signer: sales.StateSigner | None = None
 
     @classmethod
     def open(
@@ -196,12 +199,12 @@ class Store:
         sale committed as pending, unless it is printed or has a ticket job already.
         """
         with self._write() as db:
-            return sales.set_payment(db, sale_id, payment, self._clock())
+            return sales.set_payment(db, sale_id, payment, self._clock(), self.state_signer)
 
     def mark_printed(self, sale_id: str) -> None:
         """Flag the sale printed and close its pending ticket jobs (so it is not printed twice)."""
         with self._write() as db:
-            sales.mark_printed(db, sale_id, self._clock())
+            sales.mark_printed(db, sale_id, self._clock(), self.state_signer)
 
     def sold_counts(self) -> dict[str, int]:
         """PLU -> number of sale lines ever sold (refund records excluded), for search ranking."""
@@ -249,7 +252,7 @@ class Store:
         with self._write() as db:
             ticket_of = printjobs.done(db, job_id, now_ms)
             if ticket_of is not None:
-                sales.record_printed(db, ticket_of, now_ms)
+                sales.record_printed(db, ticket_of, now_ms, self.state_signer)
 
     def mark_print_failed(self, job_id: int, error: str, now_ms: int) -> None:
         with self._write() as db:
