@@ -185,11 +185,19 @@ _V4_SIGNED_STATE = (
     "ALTER TABLE sales ADD COLUMN state_signature TEXT NOT NULL DEFAULT ''",
 )
 
+_V5_PRINT_CLAIMS = (
+    # A print job is printed by the one process that claimed it (edge.store.printjobs.claim);
+    # the claim is a lease, so the job of a claimer that died is taken again after it.
+    "ALTER TABLE print_jobs ADD COLUMN claimed_by TEXT",
+    "ALTER TABLE print_jobs ADD COLUMN claim_until_ms INTEGER",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "sales, outbox, print queue, settings", _V1_SALES),
     Migration(2, "catalog and batches", _V2_CATALOG),
     Migration(3, "hash-chained event log", _V3_EVENTS),
     Migration(4, "signed sale state", _V4_SIGNED_STATE),
+    Migration(5, "print job claims", _V5_PRINT_CLAIMS),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -248,6 +248,15 @@ class Store:
         with self._read() as db:
             return printjobs.pending(db, limit)
 
+    def claim_print_job(self, job_id: int, claimer: str, now_ms: int, lease_ms: int) -> bool:
+        """Take a pending job for this claimer (one process prints it); False: done or taken."""
+        with self._write() as db:
+            return printjobs.claim(db, job_id, claimer, now_ms, lease_ms)
+
+    def release_print_job(self, job_id: int, claimer: str) -> None:
+        with self._write() as db:
+            printjobs.release(db, job_id, claimer)
+
     def mark_print_done(self, job_id: int, now_ms: int) -> None:
         with self._write() as db:
             ticket_of = printjobs.done(db, job_id, now_ms)
