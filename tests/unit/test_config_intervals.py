@@ -157,6 +157,6 @@ def test_merchant_screen_and_price_follow_the_interval(
         m, c = rig.model.snapshot()
         assert (m.weight.weight_text, m.weight.range_no) == (weight_text, range_no)
         assert m.item is not None and m.item.amount_text == amount_text
-        assert (c.weight_text, c.amount_text) == (weight_text, amount_text)  # the customer sees the same
+        assert (c.weight_text, c.amount_text, c.range_no) == (weight_text, amount_text, range_no)  # the same
     finally:
         rig.close()

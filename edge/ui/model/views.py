@@ -100,6 +100,7 @@ class CustomerView:
     stall: str = ""
     merchant_name: str = ""
     weight_text: str = ""
+    range_no: int = 0  # multiple-range scale: the weighing range in use, as on the vendor's screen
     item_name: str = ""
     origin: str = ""
     unit_price_text: str = ""
