@@ -88,22 +88,24 @@ class WeighingRange(NamedTuple):
     e_g: int
 
 
-def _check_division(max_g: object, e_g: object, where: str) -> None:
+def _check_division(max_g: object, e_g: object, where: str = "") -> None:
+    """One (Max, e) pair of a class III scale; ``where`` names the range in the message."""
+    where = f"{where}: " if where else ""
     if not (_is_int(max_g) and _is_int(e_g)):
-        raise TypeError(f"{where}: max_g and e_g must be integers, got {max_g!r}/{e_g!r}")
+        raise TypeError(f"{where}max_g and e_g must be integers, got {max_g!r}/{e_g!r}")
     assert isinstance(max_g, int) and isinstance(e_g, int)
     if e_g <= 0:
-        raise ValueError(f"{where}: division e must be positive, got e_g={e_g}")
+        raise ValueError(f"{where}division e must be positive, got e_g={e_g}")
     if not _is_1_2_5_decade(e_g):
-        raise ValueError(f"{where}: division e must be 1, 2 or 5 x 10^k grams, got e_g={e_g}")
+        raise ValueError(f"{where}division e must be 1, 2 or 5 x 10^k grams, got e_g={e_g}")
     if max_g <= 0:
-        raise ValueError(f"{where}: maximum capacity must be positive, got max_g={max_g}")
+        raise ValueError(f"{where}maximum capacity must be positive, got max_g={max_g}")
     if max_g % e_g:
-        raise ValueError(f"{where}: max_g={max_g} is not a multiple of the division e_g={e_g}")
+        raise ValueError(f"{where}max_g={max_g} is not a multiple of the division e_g={e_g}")
     n = max_g // e_g
     if not MIN_DIVISIONS_CLASS_III <= n <= MAX_DIVISIONS_CLASS_III:
         raise ValueError(
-            f"{where}: max_g / e_g = {n} divisions; a class III scale needs "
+            f"{where}max_g / e_g = {n} divisions; a class III scale needs "
             f"{MIN_DIVISIONS_CLASS_III}..{MAX_DIVISIONS_CLASS_III}"
         )
 
@@ -177,7 +179,7 @@ class ScaleConfig:
                     f"({ranges[0].e_g}), got max_g={self.max_g}, e_g={self.e_g}"
                 )
         else:
-            _check_division(self.max_g, self.e_g, "scale")
+            _check_division(self.max_g, self.e_g)
         n = self.max1_g // self.e_g
         if self.stable_count < 1:
             raise ValueError(f"stable_count must be at least 1, got {self.stable_count}")
