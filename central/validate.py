@@ -162,6 +162,7 @@ _SALE_TYPES: tuple[tuple[str, frozenset[type]], ...] = (
     ("merchant_id", _STR), ("stall", _STR), ("operator", _STR), ("created_ms", _INT), ("lines", frozenset({list})),
     ("total_fen", _INT), ("rounding_fen", _INT), ("payment", frozenset({dict})), ("printed", frozenset({bool})),
     ("software_id", _STR), ("signature", _STR), ("refund_of", frozenset({str, type(None)})),
+    ("state_no", _INT), ("state_signature", _STR),
 )  # fmt: skip
 _LINE_TYPES: tuple[tuple[str, frozenset[type]], ...] = tuple(
     (f.name, _INT if f.type == "int" else _STR) for f in fields(SaleLine)
@@ -215,6 +216,8 @@ def check_sale(data: object) -> dict[str, Any]:
             raise Rejected("bad_sale", f"{where}: payment {name} {payment[name]!r} is not one of {sorted(values)}")
     if not data["sale_id"] or data["seq"] < 1:
         raise Rejected("bad_sale", f"{where}: needs a sale_id and seq >= 1")
+    if data.get("state_no", 0) < 0:
+        raise Rejected("bad_sale", f"{where}: state_no must be >= 0")
     code = data["trace_code"]
     if not (len(code) == TRACE_CODE_LENGTH and code.isascii() and code.isdigit() and luhn_is_valid(code)):
         try:  # the slow path only to say exactly what is wrong

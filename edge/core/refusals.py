@@ -73,6 +73,11 @@ REASONS: dict[str, tuple[str, str]] = {
         "皮重不能超过最大称量 {max_kg} kg",
         "The tare cannot be more than the maximum capacity of {max_kg} kg.",
     ),
+    "tare_above_max1": (
+        "皮重不能超过第一称量段的最大称量 {max_kg} kg（多分度值/多范围秤）",
+        "The tare cannot be more than {max_kg} kg, the maximum of the first weighing range "
+        "(multi-interval / multiple-range scale).",
+    ),
     "tare_not_positive": (
         "预置皮重必须大于零",
         "A preset tare must be greater than zero.",

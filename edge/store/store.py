@@ -42,6 +42,9 @@ class Store:
         self._clock = clock
         self._lock = threading.RLock()
         self._closed = False
+        # Signs each new payment/printed state with the device key (edge.runtime.open_store
+        # sets it); None: states are sent unsigned, as by scales before signed states.
+        self.state_signer: sales.StateSigner | None = None
 
     @classmethod
     def open(
@@ -196,12 +199,12 @@ class Store:
         sale committed as pending, unless it is printed or has a ticket job already.
         """
         with self._write() as db:
-            return sales.set_payment(db, sale_id, payment, self._clock())
+            return sales.set_payment(db, sale_id, payment, self._clock(), self.state_signer)
 
     def mark_printed(self, sale_id: str) -> None:
         """Flag the sale printed and close its pending ticket jobs (so it is not printed twice)."""
         with self._write() as db:
-            sales.mark_printed(db, sale_id, self._clock())
+            sales.mark_printed(db, sale_id, self._clock(), self.state_signer)
 
     def sold_counts(self) -> dict[str, int]:
         """PLU -> number of sale lines ever sold (refund records excluded), for search ranking."""
@@ -245,11 +248,20 @@ class Store:
         with self._read() as db:
             return printjobs.pending(db, limit)
 
+    def claim_print_job(self, job_id: int, claimer: str, now_ms: int, lease_ms: int) -> bool:
+        """Take a pending job for this claimer (one process prints it); False: done or taken."""
+        with self._write() as db:
+            return printjobs.claim(db, job_id, claimer, now_ms, lease_ms)
+
+    def release_print_job(self, job_id: int, claimer: str) -> None:
+        with self._write() as db:
+            printjobs.release(db, job_id, claimer)
+
     def mark_print_done(self, job_id: int, now_ms: int) -> None:
         with self._write() as db:
             ticket_of = printjobs.done(db, job_id, now_ms)
             if ticket_of is not None:
-                sales.record_printed(db, ticket_of, now_ms)
+                sales.record_printed(db, ticket_of, now_ms, self.state_signer)
 
     def mark_print_failed(self, job_id: int, error: str, now_ms: int) -> None:
         with self._write() as db:

@@ -21,8 +21,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, TextIO
 
-from edge.config import ConfigError, EdgeConfig, parse_config
-from edge.core.metrology import ScaleConfig
+from edge.config import ConfigError, EdgeConfig, parse_config, parse_intervals_text
 from edge.store import Store, StoreError
 from edge.technician import toml_write
 from edge.ui.model.technician import FIELDS, SETTING_CHANGED, FieldSpec
@@ -112,6 +111,11 @@ def coerce(section: str, key: str, text: str) -> Any:
     """``text`` as the type of ``[section].key``; empty text for an optional number removes the key."""
     default = key_default(section, key)
     text = text.strip()
+    if (section, key) == ("scale", "intervals"):
+        try:
+            return parse_intervals_text(text) or None  # empty: a single-interval scale again
+        except ConfigError as exc:
+            raise ConfigureError(f"[scale].intervals 格式错误：{exc}", str(exc)) from None
     if default is None:  # an optional integer such as [scale].baud
         if not text:
             return None
@@ -166,7 +170,7 @@ def check_text(text: str, path: Path) -> EdgeConfig:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
     config = parse_config(data, str(path), path.resolve().parent)
     try:
-        ScaleConfig(max_g=config.scale.max_g, e_g=config.scale.e_g, stable_count=config.scale.stable_count)
+        config.scale.metrology()
     except (ValueError, TypeError) as exc:
         raise ConfigError(f"{path}: [scale] {exc}") from None
     if config.sync.broker_url:

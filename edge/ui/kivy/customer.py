@@ -120,6 +120,8 @@ class WeighingBox(w.Box):
         colon = ": " if lang == "en" else "："
         self.origin.text = f"{t('origin', lang)}{colon}{view.origin}" if view.origin else ""
         self.weight.caption.text = t("weight", lang)
+        if view.range_no:  # a multiple-range scale shows the range in use on both screens
+            self.weight.caption.text += f" · {t('range_flag', lang)} {view.range_no}"
         self.weight.value.text = f"{view.weight_text} kg" if view.weight_text else "------"
         self.price.caption.text = t("unit_price", lang)
         self.price.value.text = view.unit_price_text

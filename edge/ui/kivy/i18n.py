@@ -33,6 +33,7 @@ CAPTIONS: dict[str, tuple[str, str]] = {
     "zero_flag": ("零位", "Zero"),
     "net": ("净重", "Net"),
     "tare_flag": ("皮重", "Tare"),
+    "range_flag": ("量程", "Range"),
     "kg": ("kg", "kg"),
     "amount": ("金额", "Amount"),
     "unit_price": ("单价", "Price"),

@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from edge.checkout import MARKET_TZ, now_ms
-from edge.config import ConfigError, EdgeConfig, parse_config
-from edge.core.metrology import ScaleConfig
+from edge.config import ConfigError, EdgeConfig, intervals_text, parse_config, parse_intervals_text
+from edge.core.metrology import RANGE_MODES
 from edge.printer.connections import open_connection
 from edge.printer.demo import demo_batches, demo_sale
 from edge.printer.errors import PrinterError
@@ -54,7 +54,7 @@ SETTING_CHANGED = "setting.changed"
 SOFTWARE_UPDATED = "software.updated"
 SOFTWARE_ID_KEY = "software.id"  # the id the scale last ran with (settings table)
 
-Kind = Literal["text", "int", "choice", "secret"]
+Kind = Literal["text", "int", "choice", "secret", "ranges"]  # ranges: "6000/2, 15000/5"
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +87,16 @@ FIELDS: tuple[FieldSpec, ...] = (
     ),
     FieldSpec("scale", "max_g", "最大称量 Max（克）", "Maximum capacity Max (g)", "int", legal=True),
     FieldSpec("scale", "e_g", "分度值 e（克）", "Division e (g)", "int", legal=True),
+    FieldSpec(
+        "scale",
+        "intervals",
+        "多分度值 Max/e（克，如 6000/2, 15000/5；空：单分度）",
+        "Intervals Max/e (g, e.g. 6000/2, 15000/5; empty: single interval)",
+        "ranges",
+        legal=True,
+        optional=True,
+    ),
+    FieldSpec("scale", "range_mode", "多分度值方式", "Interval mode", "choice", RANGE_MODES, legal=True),
     FieldSpec("printer", "connection", "打印机连接", "Printer connection"),
     FieldSpec("printer", "paper_mm", "纸宽（毫米）", "Paper width (mm)", "choice", ("58", "80")),
     FieldSpec("printer", "qr_mode", "二维码方式", "QR code mode", "choice", ("native", "image")),
@@ -129,6 +139,10 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "need_int": ("请输入整数", "Enter a whole number."),
     "need_positive": ("必须大于零", "Must be greater than zero."),
     "need_choice": ("请选择：{choices}", "Choose one of: {choices}."),
+    "need_ranges": (
+        "请写成 最大称量/分度值（克），由细到粗，如 6000/2, 15000/5",
+        "Write Max/e pairs in grams, finest first, e.g. 6000/2, 15000/5.",
+    ),
     "need_value": ("不能为空", "Must not be empty."),
     "invalid": ("设置有误，未保存：{why}", "Settings not saved: {why}"),
     "nothing": ("没有修改", "Nothing changed."),
@@ -285,6 +299,8 @@ class TechnicianModel:
     def current_value(self, name: str) -> str:
         spec = _BY_NAME[name]
         value = getattr(getattr(self.config, spec.section), spec.key)
+        if spec.kind == "ranges":
+            return intervals_text(value)
         return "" if value is None else str(value)
 
     def set_field(self, name: str, text: str) -> str:
@@ -320,11 +336,18 @@ class TechnicianModel:
                 return _t("need_positive", self.lang)
         if spec.kind == "choice" and text not in spec.choices:
             return _t("need_choice", self.lang, choices=", ".join(spec.choices))
+        if spec.kind == "ranges":
+            try:
+                parse_intervals_text(text)
+            except ConfigError:
+                return _t("need_ranges", self.lang)
         return ""
 
     def _typed(self, spec: FieldSpec, text: str) -> Any:
-        if not text and spec.kind == "int":
+        if not text and spec.kind in ("int", "ranges"):
             return None  # an empty optional number removes the key: the default applies
+        if spec.kind == "ranges":
+            return parse_intervals_text(text)
         if spec.kind == "int" or (spec.kind == "choice" and spec.key == "paper_mm"):
             return int(text)
         return text
@@ -358,7 +381,7 @@ class TechnicianModel:
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{self.config_path} is not valid TOML: {exc}") from exc
         config = parse_config(data, str(self.config_path), self.config.base_dir)
-        ScaleConfig(max_g=config.scale.max_g, e_g=config.scale.e_g, stable_count=config.scale.stable_count)
+        config.scale.metrology()
         with contextlib.suppress(ImportError):
             from edge.sync import check_sync_config  # the sync package may be absent on a bare scale
 

@@ -25,6 +25,7 @@ class WeightPanel:
     overload: bool = False
     underload: bool = False
     blocked_text: str = ""  # why the weight cannot be sold now, in the current language
+    range_no: int = 0  # multiple-range scale: the weighing range in use (R76 asks to show it); else 0
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,7 @@ class CustomerView:
     stall: str = ""
     merchant_name: str = ""
     weight_text: str = ""
+    range_no: int = 0  # multiple-range scale: the weighing range in use, as on the vendor's screen
     item_name: str = ""
     origin: str = ""
     unit_price_text: str = ""

@@ -97,6 +97,7 @@ class Snapshots(ModelBase):
             merchant_name=ident.merchant_name,
             lang=self._lang,
             weight_text=merchant.weight.weight_text,
+            range_no=merchant.weight.range_no,
         )
         if self._payment is not None:
             pay = self._payment
