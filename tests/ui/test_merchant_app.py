@@ -144,5 +144,7 @@ def test_payment_keys_are_as_tall_as_the_cash_key_and_cart_text_is_readable(sale
     for key in ("pay:wechat", "pay:alipay", "pay:unionpay", "paycode"):
         assert height[key] >= height["checkout"], (key, height)
     assert not any(k["disabled"] for k in shot["targets"] if k["action"].startswith("pay"))  # a cart: all usable
+    caption = {k["action"]: k["text"] for k in shot["targets"]}
+    assert caption["checkout"] == "现金" and caption["pay:wechat"] == "微信"  # as the README names them
     details = {k: v for k, v in shot["fonts"].items() if k.startswith("cart_detail:")}
     assert len(details) == 3 and min(details.values()) >= 14, details

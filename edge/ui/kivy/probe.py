@@ -148,7 +148,7 @@ def _related(a: Widget, b: Widget) -> bool:
 
 
 def touch_targets(layers: Iterable[Widget] | None = None) -> list[dict[str, Any]]:
-    """Every visible key (a widget with an ``action``): its action, size in px and whether enabled.
+    """Every visible key (a widget with an ``action``): its action, size in px, whether enabled, its text.
 
     What the touch-target check of the UI tests reads (keys a wet finger must hit).
     """
@@ -158,7 +158,7 @@ def touch_targets(layers: Iterable[Widget] | None = None) -> list[dict[str, Any]
             action = getattr(widget, "action", "")
             if action and _visible(widget) and widget.get_root_window() is not None:
                 found.append({"action": action, "w": round(widget.width, 1), "h": round(widget.height, 1),
-                              "disabled": bool(widget.disabled)})
+                              "disabled": bool(widget.disabled), "text": str(getattr(widget, "text", ""))})
     return found
 
 
