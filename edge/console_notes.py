@@ -75,6 +75,7 @@ class Announcer:
         self._last: Seen | None = None
         self._pending: list[tuple[Seen, bool]] = []  # (snapshot, seen while a command ran)
         self._quiet = 0
+        self._command_thread = 0  # the thread running the command, while quiet
         self._printed = self._printed_now()
 
     def start(self) -> Announcer:
@@ -90,11 +91,13 @@ class Announcer:
     def quiet(self) -> Iterator[None]:
         """While a command runs: notes so far first, then none until it has answered.
 
-        What changed meanwhile is noted afterwards, but for the message: that is the answer.
+        What changed meanwhile is noted afterwards, except the message the command itself
+        set (its answer); a message from elsewhere (a payment arriving) is noted too.
         """
         self._flush()
         with self._lock:
             self._quiet += 1
+            self._command_thread = threading.get_ident()
         try:
             yield
         finally:
@@ -108,7 +111,8 @@ class Announcer:
             if self._last is None:
                 self._last = seen
                 return
-            self._pending.append((seen, bool(self._quiet)))
+            # The command's own doing (published on its thread) is in its answer; all else is noted.
+            self._pending.append((seen, bool(self._quiet) and threading.get_ident() == self._command_thread))
         self._wake.set()
 
     def _printed_now(self) -> int:
