@@ -107,7 +107,10 @@ central publish catalog --market lz-zhangye-rd --mqtt "$mqtt" >/dev/null
 central publish batches --scale 620102-001 --mqtt "$mqtt" >/dev/null
 
 step "simulated hardware"
-background scale "$py" -m simulator scale --protocol mt-sics --link pty --dir "$var/run" --scenario demo
+# its control socket: the headless console's put/remove/unstable drive the platter (the demo stops then)
+export TRACE_SCALE_CONTROL="$var/run/scale.ctl"
+background scale "$py" -m simulator scale --protocol mt-sics --link pty --dir "$var/run" --scenario demo \
+    --control "$TRACE_SCALE_CONTROL"
 echo "weighing module (MT-SICS): $(wait_line scale)"
 background printer "$py" -m simulator printer --listen "tcp:127.0.0.1:$printer_port" --out "$var/tickets"
 echo "ticket printer: $(wait_line printer) -> tickets in $var/tickets/"
@@ -145,6 +148,7 @@ The customer screen shows the QR; pay it and the ticket prints:
   curl -s -X POST $pay/sim/orders/ORDER_ID/pay     # the customer pays that order
   curl -s -X POST $pay/sim/scan -d '{"qr_content": "QR TEXT", "action": "pay"}'   # or scans the QR's text
 EOF
-[ "$mode" = headless ] && echo "The scale's console reads this terminal: type help for its commands."
+[ "$mode" = headless ] && echo "The scale's console reads this terminal: type help for its commands;" \
+    "put 1235 / remove / unstable put goods on the simulated platter (the demo loop stops)."
 echo "running; press Ctrl-C (or quit the scale) to stop. Logs in $var/run/."
 wait -n "${pids[@]}"  # the scale quit or a part died: stop the rest (cleanup on EXIT)

@@ -13,7 +13,6 @@ from typing import Any
 
 from kivy.clock import Clock
 from kivy.uix.boxlayout import BoxLayout
-from kivy.uix.gridlayout import GridLayout
 from kivy.uix.modalview import ModalView
 from kivy.uix.spinner import Spinner
 from kivy.uix.textinput import TextInput
@@ -83,12 +82,8 @@ class PinPad(w.Box):
         self.prompt = w.FitLabel(text=_c("pin", lang), color=w.TEXT, size_hint_y=0.14, fill=0.6)
         self.dots = w.FitLabel(text="", color=w.WEIGHT_STABLE, size_hint_y=0.14, fill=0.7)
         self.dots.test_id = "pin_dots"
-        pad = GridLayout(cols=3, spacing=gap, size_hint_y=0.72)
-        for ch in "123456789":
-            pad.add_widget(w.key(ch, lambda c=ch: self.type(c), action=f"pin:{ch}", color=w.KEY_FUNC, fill=0.5))
-        pad.add_widget(w.key(_c("clear", lang), self.clear, action="pin:clear", color=w.KEY_DANGER, fill=0.4))
-        pad.add_widget(w.key("0", lambda: self.type("0"), action="pin:0", color=w.KEY_FUNC, fill=0.5))
-        pad.add_widget(w.key(_c("ok", lang), self.submit, action="pin:ok", color=w.KEY_PAY, fill=0.4))
+        pad = w.digit_pad("pin", self.type, (_c("clear", lang), self.clear), (_c("ok", lang), self.submit),
+                          spacing=gap, size_hint_y=0.72)
         for child in (self.prompt, self.dots, pad):
             self.add_widget(child)
 

@@ -39,6 +39,7 @@ class ItemPanel:
     origin: str = ""
     supplier: str = ""
     pricing: str = "weight"  # "weight" | "piece"
+    quantity: int = 1  # pieces of a piece item (the + / − keys, the number pad)
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,8 @@ class PaymentPanel:
     method: str  # wechat | alipay | unionpay ("" before central answered a 付款码)
     amount_text: str
     actions: tuple[str, ...] = ()  # of: cash, static, confirm, paycode
+    lines: tuple[CartLineView, ...] = ()  # the sale being paid (the cart was emptied by its commit)
+    countdown_s: int | None = None  # seconds left of the QR on the customer screen; None: no countdown
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ assembles them."""
 from __future__ import annotations
 
 import logging
-import math
 from dataclasses import replace
 
 from edge.ui.model import texts
@@ -102,7 +101,6 @@ class Snapshots(ModelBase):
         if self._payment is not None:
             pay = self._payment
             sale = self._shown_sale
-            left = 0 if math.isinf(pay.deadline) else max(0, math.ceil(pay.deadline - self._clock()))
             return replace(
                 base,
                 mode="payment",
@@ -110,7 +108,7 @@ class Snapshots(ModelBase):
                 total_text=texts.amount_text(sale.total_fen) if sale else merchant.total_text,
                 qr_content=pay.qr_content,
                 qr_amount_text=texts.amount_text(pay.amount_fen),
-                countdown_s=left,
+                countdown_s=self._countdown_s() or 0,
             )
         if self._paid is not None:
             sale, amount, _ = self._paid
