@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from edge.core import protection
 from edge.core.eventlog import EventEntry, make_entry, verify_chain
 from edge.store.rows import fetch, fetch_one
 
@@ -45,6 +46,14 @@ def append(db: Database, kind: str, data: dict[str, Any], now_ms: int) -> EventE
 def events(db: Database, after_id: int = 0, limit: int = 100) -> list[EventEntry]:
     rows = fetch(db, "SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?", (after_id, limit))
     return [_entry(row) for row in rows]
+
+
+def protection_state(db: Database) -> protection.ProtectionState:
+    """The lock state folded from the entries of the protection kinds (index events_kind)."""
+    kinds = sorted(protection.KINDS)
+    marks = ", ".join("?" * len(kinds))
+    rows = fetch(db, f"SELECT * FROM events WHERE kind IN ({marks}) ORDER BY id", tuple(kinds))
+    return protection.fold(_entry(row) for row in rows)
 
 
 def verify(db: Database) -> tuple[bool, int | None]:

@@ -177,10 +177,17 @@ _V3_EVENTS = (
     END""",
 )
 
+_V4_PROTECTION_INDEX = (
+    # The lock state (edge.core.protection) is folded from the few entries of the
+    # protection kinds on every sale: an index keeps that from reading the whole log.
+    "CREATE INDEX events_kind ON events (kind, id)",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "sales, outbox, print queue, settings", _V1_SALES),
     Migration(2, "catalog and batches", _V2_CATALOG),
     Migration(3, "hash-chained event log", _V3_EVENTS),
+    Migration(4, "event log index by kind (lock state of legal parameters)", _V4_PROTECTION_INDEX),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -29,6 +29,7 @@ from typing import Any, Literal
 from edge.checkout import MARKET_TZ, now_ms
 from edge.config import ConfigError, EdgeConfig, parse_config
 from edge.core.metrology import ScaleConfig
+from edge.core.protection import SETTING_CHANGED, SOFTWARE_UPDATED, SealError, is_legal, legal_lines, state_text
 from edge.printer.connections import open_connection
 from edge.printer.demo import demo_batches, demo_sale
 from edge.printer.errors import PrinterError
@@ -50,8 +51,6 @@ log = logging.getLogger(__name__)
 DEFAULT_PIN = "0000"
 MAX_PIN_TRIES = 5
 LOCKOUT_S = 60.0
-SETTING_CHANGED = "setting.changed"
-SOFTWARE_UPDATED = "software.updated"
 SOFTWARE_ID_KEY = "software.id"  # the id the scale last ran with (settings table)
 
 Kind = Literal["text", "int", "choice", "secret"]
@@ -65,28 +64,31 @@ class FieldSpec:
     en: str
     kind: Kind = "text"
     choices: tuple[str, ...] = ()
-    legal: bool = False  # legally relevant (metrology): every change goes to the event log
     optional: bool = False  # may be empty (an empty number removes the key: the default applies)
 
     @property
     def name(self) -> str:
         return f"{self.section}.{self.key}"
 
+    @property
+    def legal(self) -> bool:
+        """Legally relevant (edge.core.protection): logged, and locks selling until sealed."""
+        return is_legal(self.name)
+
 
 FIELDS: tuple[FieldSpec, ...] = (
-    FieldSpec("scale", "port", "称重模块串口", "Weighing module port", legal=True),
-    FieldSpec("scale", "protocol", "称重协议", "Weighing protocol", "choice", tuple(sorted(PROTOCOLS)), legal=True),
+    FieldSpec("scale", "port", "称重模块串口", "Weighing module port"),
+    FieldSpec("scale", "protocol", "称重协议", "Weighing protocol", "choice", tuple(sorted(PROTOCOLS))),
     FieldSpec(
         "scale",
         "baud",
         "波特率（空：协议默认）",
         "Baud rate (empty: protocol default)",
         "int",
-        legal=True,
         optional=True,
     ),
-    FieldSpec("scale", "max_g", "最大称量 Max（克）", "Maximum capacity Max (g)", "int", legal=True),
-    FieldSpec("scale", "e_g", "分度值 e（克）", "Division e (g)", "int", legal=True),
+    FieldSpec("scale", "max_g", "最大称量 Max（克）", "Maximum capacity Max (g)", "int"),
+    FieldSpec("scale", "e_g", "分度值 e（克）", "Division e (g)", "int"),
     FieldSpec("printer", "connection", "打印机连接", "Printer connection"),
     FieldSpec("printer", "paper_mm", "纸宽（毫米）", "Paper width (mm)", "choice", ("58", "80")),
     FieldSpec("printer", "qr_mode", "二维码方式", "QR code mode", "choice", ("native", "image")),
@@ -149,6 +151,15 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "probe_failed": ("无法打开串口：{why}", "Cannot open the port: {why}"),
     "print_ok": ("测试小票已打印：{status}", "Test ticket printed: {status}"),
     "print_failed": ("测试打印失败：{why}", "Test print failed: {why}"),
+    "sealed": (
+        "已铅封（事件日志第 {id} 条），恢复销售",
+        "Sealed (event log entry {id}); selling may resume.",
+    ),
+    "sealed_remote": (
+        "已铅封（事件日志第 {id} 条）；中心远程锁定仍有效，需由中心解锁",
+        "Sealed (event log entry {id}); central's remote lock remains until central unlocks.",
+    ),
+    "seal_failed": ("未铅封：{why}", "Not sealed: {why}"),
     "chain_ok": ("事件日志完整", "Event log intact"),
     "chain_broken": ("事件日志第 {id} 条起被篡改！", "The event log is broken from entry {id} on!"),
 }
@@ -193,6 +204,9 @@ class TechnicianView:
     probe_running: bool
     message: str
     message_kind: str  # "info" | "error"
+    lock_state: str = "unlocked"  # edge.core.protection.LockState value
+    lock_text: str = ""  # the lock state in the screen's language
+    legal_lines: tuple[str, ...] = ()  # the extended display: software id, event counter, lock state
 
 
 @dataclass(frozen=True, slots=True)
@@ -452,6 +466,7 @@ class TechnicianModel:
         with self._lock:
             ident = software_id()
             ok, bad = self.store.verify_events()
+            protection = self.store.protection()
             fields = tuple(self._field_view(spec) for spec in FIELDS) if self._unlocked else ()
             link = self.driver.status.text(self.lang) if self.driver is not None else ""
             return TechnicianView(
@@ -468,7 +483,30 @@ class TechnicianModel:
                 probe_running=self._probe_thread is not None and self._probe_thread.is_alive(),
                 message=self._message[0],
                 message_kind=self._message[1],
+                lock_state=protection.state.value,
+                lock_text=state_text(protection, self.lang),
+                legal_lines=tuple(legal_lines(str(ident), protection, self.lang)),
             )
+
+    def seal(self, technician: str, reason: str) -> bool:
+        """The sealed procedure (behind the PIN): log who and why; selling resumes unless
+        central locked the scale remotely."""
+        with self._lock:
+            if not self._unlocked:
+                self._say("locked", "error")
+                return False
+            try:
+                entry = self.store.seal(technician, reason, self._clock_ms())
+                remote = self.store.protection().remote_locked
+            except SealError as exc:
+                self._say("seal_failed", "error", why=exc.zh if self.lang == "zh" else exc.en)
+                return False
+            except StoreError as exc:
+                self._say("seal_failed", "error", why=str(exc))
+                return False
+            log.info("sealed by %s (%s): event %d", technician, reason, entry.id)
+            self._say("sealed_remote" if remote else "sealed", "info", id=entry.id)
+            return True
 
     def _field_view(self, spec: FieldSpec) -> FieldView:
         text = self._text(spec)
