@@ -246,6 +246,11 @@ MIGRATIONS: list[list[str]] = [
             updated_ms BIGINT NOT NULL,
             PRIMARY KEY (scale_id, version))""",
     ],
+    # 4: protection of legal parameters (docs/protection.md): lock state and event counter per scale
+    [
+        "ALTER TABLE scale_status ADD COLUMN lock_state TEXT",
+        "ALTER TABLE scale_status ADD COLUMN legal_changes BIGINT",
+    ],
     # append later migrations after this line
 ]
 

@@ -73,6 +73,7 @@ class ProtectionState:
     last_seal_id: int = 0
     remote_reason: str = ""
     pending: tuple[str, ...] = ()  # what changed since the last seal, e.g. ("scale.e_g",)
+    command_version: int = 0  # central's last applied lock/unlock command: older ones are replays
 
     @property
     def state(self) -> LockState:
@@ -135,10 +136,12 @@ def step(state: ProtectionState, entry: EventEntry) -> ProtectionState:
         )
     if kind == SEALED:
         return replace(state, change_pending=False, last_seal_id=entry.id, pending=())
-    if kind == REMOTE_LOCKED:
-        return replace(state, remote_locked=True, remote_reason=_text(data, "reason"))
-    if kind == REMOTE_UNLOCKED:
-        return replace(state, remote_locked=False, remote_reason="")
+    if kind in (REMOTE_LOCKED, REMOTE_UNLOCKED):
+        version = data.get("version")
+        version = max(state.command_version, version) if isinstance(version, int) else state.command_version
+        locked = kind == REMOTE_LOCKED
+        reason = _text(data, "reason") if locked else ""
+        return replace(state, remote_locked=locked, remote_reason=reason, command_version=version)
     return state
 
 
@@ -181,12 +184,14 @@ def seal_data(state: ProtectionState, technician: str, reason: str) -> dict[str,
     }
 
 
-def command_data(action: str, reason: str, by: str, version: int, issued_ms: int | None) -> tuple[str, dict]:
+def command_data(action: object, reason: object, by: str, version: int, issued_ms: object) -> tuple[str, dict]:
     """The event for central's lock/unlock command; SealError for an unknown action or no reason."""
     kinds = {"lock": REMOTE_LOCKED, "unlock": REMOTE_UNLOCKED}
-    if action not in kinds:
+    if not isinstance(action, str) or action not in kinds:
         raise SealError(f"未知指令 {action!r}", f"unknown command {action!r}: expected lock or unlock")
-    data = {"reason": _checked(reason, "原因", "a reason"), "by": by, "version": version, "issued_ms": issued_ms}
+    issued = issued_ms if isinstance(issued_ms, int) and not isinstance(issued_ms, bool) else None
+    reason_text = _checked(reason, "原因", "a reason")
+    data = {"reason": reason_text, "by": by[:MAX_TEXT], "version": version, "issued_ms": issued}
     return kinds[action], data
 
 
