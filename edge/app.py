@@ -225,6 +225,7 @@ HELP = """commands (one per line):
   reprint             reprint the last ticket               report    today's 日结
   lang zh|en          message language
   frames | events | software    technician: raw module frames, event log, software id
+  info | legal        法制信息: software id, event counter, lock state (JJG 1204-2025 extended display)
   help | quit
 Every answer ends with a line starting "ok:" or "error:" (status json: one JSON line)."""
 
@@ -382,6 +383,14 @@ class Console:
 
             ident = software_id()
             self.say(f"ok: {ident.version} sha256 {ident.sha256}")
+        elif name in ("info", "legal") and not args:
+            from edge.core.protection import legal_lines
+            from edge.software_id import software_id
+
+            state = self.app.store.protection()
+            for text in legal_lines(str(software_id()), state, model.lang):
+                self.say(f"  {text}")
+            self.say(f"{'error' if state.locked else 'ok'}: {state.state.value}")
         elif name == "help":
             self.say(HELP)
             self.say("ok: -")
