@@ -207,6 +207,21 @@ def state_text(state: ProtectionState, lang: str = "zh") -> str:
     return zh if lang.lower().startswith("zh") else en
 
 
+_CUSTOMER_TEXT = ("本秤暂停销售（计量保护锁定）", "This scale is not selling now (legal-metrology lock)")
+
+
+def banner_texts(state: ProtectionState, lang: str = "zh") -> tuple[str, str]:
+    """(vendor, customer) banner texts while locked; ("", "") when selling is allowed.
+
+    The vendor reads what to do (the refusal); the customer only that nothing is sold here now.
+    """
+    refusal = state.refusal()
+    if refusal is None:
+        return "", ""
+    zh = lang.lower().startswith("zh")
+    return refusal.text("zh" if zh else "en"), _CUSTOMER_TEXT[0 if zh else 1]
+
+
 def legal_lines(software_id: str, state: ProtectionState, lang: str = "zh") -> list[str]:
     """The extended display (JJG 1204-2025 6.10, WELMEC 7.2 "software identification on
     request"): software id, event counter, lock state, one line each."""

@@ -157,6 +157,7 @@ def test_checkout_is_refused_while_locked_and_the_message_bar_says_why(rig: Rig)
     assert _try_sale(rig) is None
     m = rig.merchant
     assert m.message_kind == "error" and "暂停销售" in m.message and "铅封" in m.message
+    assert m.lock_text == m.message and rig.customer.lock_text  # both banners at once, no tick needed
     assert rig.store.last_sale() is None and rig.store.backlog() == 0  # nothing recorded, no number used
     rig.store.seal("张师傅", "检定合格", 2)
     sale = rig.model.checkout("cash")
@@ -236,3 +237,22 @@ def test_configure_cli_change_locks_until_edge_seal(tmp_path: Path) -> None:
     assert "已铅封" in ok.stdout and "正常" in ok.stdout
     shown = edge("legal", "--config", str(conf), "--lang", "en")
     assert "Event counter (legal changes): 1" in shown.stdout and "Lock state: unlocked" in shown.stdout
+
+
+def test_banners_for_both_screens_follow_the_lock(rig: Rig) -> None:
+    assert rig.merchant.lock_text == "" and rig.customer.lock_text == ""
+    rig.store.append_event(protection.REMOTE_LOCKED, {"reason": "投诉调查", "version": 1}, 1)
+    rig.model.tick()  # the app's ticker: a lock written by another process shows within a tick
+    assert "远程锁定" in rig.merchant.lock_text and rig.customer.lock_text == "本秤暂停销售（计量保护锁定）"
+    rig.model.set_lang("en")
+    assert "locked remotely" in rig.merchant.lock_text and "not selling" in rig.customer.lock_text
+    rig.store.append_event(protection.REMOTE_UNLOCKED, {"reason": "结束", "version": 2}, 2)
+    rig.model.tick()
+    assert rig.merchant.lock_text == "" and rig.customer.lock_text == ""
+
+
+def test_customer_view_carries_the_lock_over_the_link() -> None:
+    from edge.ui.model.views import CustomerView
+
+    view = CustomerView(lock_text="本秤暂停销售（计量保护锁定）", seq=3)
+    assert CustomerView.from_json(view.to_json()).lock_text == "本秤暂停销售（计量保护锁定）"

@@ -29,6 +29,7 @@ from edge.core.catalog import Catalog
 from edge.core.metrology import WeighingState, display_text
 from edge.core.payment import QR_METHODS, PaymentMessageError, code_provider
 from edge.core.pricing import piece_amount_fen, weight_amount_fen
+from edge.core.protection import banner_texts
 from edge.core.reading import Reading
 from edge.core.records import Batch, Payment, PaymentMethod, PaymentStatus, Plu, Pricing, Sale
 from edge.core.refusals import Refusal, RefusedError
@@ -128,6 +129,7 @@ class MerchantModel:
         self._pay_state: tuple[str, str, frozenset[str]] | None = None  # (stage, method, actions)
         kept = store.get_setting(runtime.ZERO_STATE_KEY)
         self._kept_zero: tuple[int, int] | None = tuple(kept) if kept else None  # type: ignore[assignment]
+        self._protection = store.protection()  # refreshed by tick() and after a refused sale
         self._seq = 0
         self._merchant = MerchantView()
         self._customer = CustomerView()
@@ -228,8 +230,10 @@ class MerchantModel:
             self._publish()
 
     def tick(self) -> None:
-        """Call about once a second: payment countdown, message and "paid" expiry."""
+        """Call about once a second: payment countdown, message and "paid" expiry, lock state
+        (a seal from ``python -m edge seal`` or central's command lands in the store)."""
         with self._lock:
+            self._refresh_protection()
             now = self._clock()
             if self._payment is not None and now >= self._payment.deadline:
                 self._payment = None
@@ -500,6 +504,8 @@ class MerchantModel:
             with self._lock:
                 self._busy = False
                 self._failed(exc)
+                if isinstance(exc, RefusedError):
+                    self._refresh_protection()  # a lock refused it: the banner shows at once
                 self._publish()
             return None
         with self._lock:
@@ -709,6 +715,12 @@ class MerchantModel:
         zh, en = texts.MESSAGES[code]
         self._message = self._error_message(zh.format(**values), en.format(**values))
 
+    def _refresh_protection(self) -> None:
+        try:
+            self._protection = self.store.protection()
+        except StoreError as exc:  # keep the last known state; the next tick tries again
+            log.warning("lock state not read: %s", exc)
+
     def _refused(self, refusal: Refusal) -> None:
         self._message = self._error_message(refusal.zh, refusal.en)
 
@@ -835,6 +847,7 @@ class MerchantModel:
             busy=self._busy,
             payment=self._payment_panel(),
             pay_methods=self.config.payment.methods if self._payments is not None else (),
+            lock_text=banner_texts(self._protection, self._lang)[0],
         )
 
     def _payment_panel(self) -> PaymentPanel | None:
@@ -853,6 +866,7 @@ class MerchantModel:
             merchant_name=ident.merchant_name,
             lang=self._lang,
             weight_text=merchant.weight.weight_text,
+            lock_text=banner_texts(self._protection, self._lang)[1],
         )
         if self._payment is not None:
             pay = self._payment
