@@ -256,3 +256,17 @@ def test_customer_view_carries_the_lock_over_the_link() -> None:
 
     view = CustomerView(lock_text="本秤暂停销售（计量保护锁定）", seq=3)
     assert CustomerView.from_json(view.to_json()).lock_text == "本秤暂停销售（计量保护锁定）"
+
+
+def test_new_software_locks_at_its_first_start(tmp_path: Path) -> None:
+    """An OTA or manual update changes the software id: logged at the next start, and it locks."""
+    from edge.software_id import SoftwareId
+    from edge.ui.model.technician import note_software_id
+
+    with Store.open(tmp_path / "edge.db") as store:
+        note_software_id(store, 1, SoftwareId("0.1.0", "a" * 64))  # a new scale's first run
+        assert store.protection().state is LockState.UNLOCKED
+        note_software_id(store, 2, SoftwareId("0.2.0", "b" * 64))  # after the update
+        state = store.protection()
+        assert state.state is LockState.LOCKED_BY_CHANGE and state.pending == ("software",)
+        assert state.legal_changes == 1
