@@ -44,6 +44,7 @@ class Store:
         self._clock = clock
         self._lock = threading.RLock()
         self._closed = False
+        self._protection: tuple[int, protection.ProtectionState] | None = None  # (last id folded, state)
 
     @classmethod
     def open(
@@ -162,7 +163,7 @@ class Store:
         with self._write(sale=True) as db:
             if not refund:
                 # In the sale's own transaction: no sale slips in after a lock (JJG 1204-2025 6.4).
-                refusal = eventlog.protection_state(db).refusal()
+                refusal = self._protection_state(db).refusal()
                 if refusal is not None:
                     raise RefusedError(refusal)
             seq, daily_seq = sales.allocate(db, local_date)
@@ -328,13 +329,18 @@ class Store:
     def protection(self) -> protection.ProtectionState:
         """Lock state and event counter of the legal parameters, derived from the event log."""
         with self._read() as db:
-            return eventlog.protection_state(db)
+            return self._protection_state(db)
+
+    def _protection_state(self, db: Database) -> protection.ProtectionState:
+        # Folds only entries newer than the last call (another process's seal included).
+        self._protection = eventlog.protection_state(db, self._protection)
+        return self._protection[1]
 
     def seal(self, technician: str, reason: str, now_ms: int) -> EventEntry:
         """The technician's sealed procedure: log who and why; clears a lock by change
         (not central's remote lock). Raises SealError without a name or reason."""
         with self._write() as db:
-            data = protection.seal_data(eventlog.protection_state(db), technician, reason)
+            data = protection.seal_data(self._protection_state(db), technician, reason)
             return eventlog.append(db, protection.SEALED, data, now_ms)
 
     def verify_events(self) -> tuple[bool, int | None]:

@@ -270,3 +270,16 @@ def test_new_software_locks_at_its_first_start(tmp_path: Path) -> None:
         state = store.protection()
         assert state.state is LockState.LOCKED_BY_CHANGE and state.pending == ("software",)
         assert state.legal_changes == 1
+
+
+def test_a_seal_by_another_process_is_seen_by_the_running_app(tmp_path: Path) -> None:
+    """The store folds only entries newer than it has seen: still exact across processes."""
+    path = tmp_path / "edge.db"
+    with Store.open(path) as app, Store.open(path) as cli:
+        app.append_event(protection.SETTING_CHANGED, {"key": "scale.e_g", "old": 5, "new": 2}, 1)
+        assert app.protection().locked
+        cli.seal("张师傅", "复检合格", 2)  # `python -m edge seal` while the app runs
+        assert not app.protection().locked and app.protection().legal_changes == 1
+        app.append_event(protection.SETTING_CHANGED, {"key": "scale.max_g", "old": 15000, "new": 6000}, 3)
+        state = cli.protection()
+        assert state.locked and state.legal_changes == 2 and state.pending == ("scale.max_g",)
