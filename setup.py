@@ -28,6 +28,7 @@ setup(
             "hypothesis>=6.100",
             "ruff>=0.5",
             "zxing-cpp>=2.2",
+            "playwright>=1.40",  # drives Debian's chromium (never its own browser download)
         ],
     },
     entry_points={"console_scripts": ["trace-edge=edge.cli:main"]},
