@@ -14,7 +14,8 @@ from edge.ui.kivy import widgets as w
 
 class LockBanner(w.Box):
     def __init__(self, share: float = 0.08, **kwargs: Any) -> None:
-        super().__init__(orientation="horizontal", bg=w.KEY_DANGER, size_hint_y=0, opacity=0, **kwargs)
+        # Hidden = a fixed height of 0 (a size_hint_y of 0 would mean "keep my own height" to Kivy).
+        super().__init__(orientation="horizontal", bg=w.KEY_DANGER, size_hint_y=None, height=0, opacity=0, **kwargs)
         self.share = share  # of the screen's height while shown
         self.label = w.FitLabel(text="", color=w.TEXT, halign="center", wrap=True, fill=0.5, bold=True)
         self.label.test_id = "lock_banner"
@@ -25,5 +26,7 @@ class LockBanner(w.Box):
         if text == self.label.text:
             return
         self.label.text = text
-        self.size_hint_y = self.share if text else 0
+        self.size_hint_y = self.share if text else None
+        if not text:
+            self.height = 0
         self.opacity = 1 if text else 0

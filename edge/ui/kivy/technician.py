@@ -261,7 +261,7 @@ class TechnicianScreen(BoxLayout):
         self.runner.call("set_field", name, text, then=lambda _err: self.refresh())
 
     def open_editor(self, row: FieldRow) -> None:
-        self.edit_panel = EditPanel(row, self.lang, self.edit)
+        self.edit_panel = EditPanel(row, self.lang, row.on_edit)  # the row says where its text goes
         self.edit_panel.bind(on_dismiss=lambda *_: setattr(self, "edit_panel", None))
         self.edit_panel.open_for_typing()
 
