@@ -9,6 +9,7 @@ scale's log entries reach central's copy of its event log.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import paho.mqtt.client as paho
@@ -70,7 +71,8 @@ def test_remote_lock_unlock_forgery_and_replay(tmp_path: Path, mosquitto) -> Non
     env = {**central.env, "CENTRAL_MQTT": mqtt}
     receiver = Receiver(central.db, MqttUrl.parse(mqtt), client_id="central-protection-test")
     receiver.start()
-    sync = SyncService(config.sync, config.identity, store, software_id="test")
+    # An hour between heartbeats: the fleet sees the lock only if a change of state sends one at once.
+    sync = SyncService(replace(config.sync, heartbeat_s=3600), config.identity, store, software_id="test")
     checkout = Checkout(config, store, runtime.device_key(config))
 
     def sell():  # type: ignore[no-untyped-def]
