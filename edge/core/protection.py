@@ -202,8 +202,16 @@ _STATE_TEXT: dict[LockState, tuple[str, str]] = {
 }
 
 
-def state_text(state: ProtectionState, lang: str = "zh") -> str:
-    zh, en = _STATE_TEXT[state.state]
+_STATE_SHORT: dict[LockState, tuple[str, str]] = {
+    LockState.UNLOCKED: ("已铅封", "sealed"),
+    LockState.LOCKED_BY_CHANGE: ("锁定·待铅封", "locked: seal pending"),
+    LockState.LOCKED_REMOTELY: ("远程锁定", "locked remotely"),
+}
+
+
+def state_text(state: ProtectionState, lang: str = "zh", *, short: bool = False) -> str:
+    """The lock state in words; ``short`` for a status line."""
+    zh, en = (_STATE_SHORT if short else _STATE_TEXT)[state.state]
     return zh if lang.lower().startswith("zh") else en
 
 

@@ -56,6 +56,7 @@ CAPTIONS: dict[str, tuple[str, str]] = {
     "software_id": ("软件标识", "Software id"),
     "events": ("事件日志（只读，最新在上）", "Event log (read only, newest first)"),
     "restart": ("保存后重启秤程序生效", "Saved settings take effect after a restart"),
+    "counter": ("计数", "count"),
     "seal_who": ("技术人员", "Technician"),
     "seal_why": ("铅封原因", "Reason"),
     "seal": ("铅封并解锁", "Seal and unlock"),
@@ -219,9 +220,9 @@ class TechnicianScreen(BoxLayout):
         self._built_for: tuple[Any, ...] | None = None
         self.seal_form = {"seal.technician": "", "seal.reason": ""}  # typed here, logged by model.seal
         head = w.Box(orientation="horizontal", bg=w.PANEL, size_hint_y=0.09, padding=(gap * 2, gap), spacing=gap)
-        self.title = w.FitLabel(text=_c("title", self.lang), halign="left", color=w.TEXT, size_hint_x=0.45,
+        self.title = w.FitLabel(text=_c("title", self.lang), halign="left", color=w.TEXT, size_hint_x=0.33,
                                 bold=True)
-        self.ident = w.FitLabel(text="", halign="right", color=w.MUTED, size_hint_x=0.4, fill=0.5)
+        self.ident = w.FitLabel(text="", halign="right", color=w.MUTED, size_hint_x=0.52, fill=0.5)
         self.ident.test_id = "software_id"
         exit_key = w.key(_c("exit", self.lang), self.exit, action="tech_exit", color=w.KEY_DANGER, size_hint_x=0.15)
         for child in (self.title, self.ident, exit_key):
@@ -312,7 +313,8 @@ class TechnicianScreen(BoxLayout):
         if view is None:
             return
         self.view = view
-        self.ident.text = f"{view.software_id} · {view.lock_text}"
+        # The extended display's three facts, before the PIN too (JJG 1204-2025 6.10).
+        self.ident.text = f"{view.software_id} · {_c('counter', self.lang)} {view.legal_changes} · {view.lock_text}"
         self.ident.color = w.MUTED if view.lock_state == "unlocked" else w.ERROR
         self.message.text = view.message
         self.message.color = w.ERROR if view.message_kind == "error" else w.INFO

@@ -205,8 +205,9 @@ class TechnicianView:
     message: str
     message_kind: str  # "info" | "error"
     lock_state: str = "unlocked"  # edge.core.protection.LockState value
-    lock_text: str = ""  # the lock state in the screen's language
+    lock_text: str = ""  # the lock state in the screen's language, short (for the head line)
     legal_lines: tuple[str, ...] = ()  # the extended display: software id, event counter, lock state
+    legal_changes: int = 0  # the event counter
 
 
 @dataclass(frozen=True, slots=True)
@@ -484,8 +485,9 @@ class TechnicianModel:
                 message=self._message[0],
                 message_kind=self._message[1],
                 lock_state=protection.state.value,
-                lock_text=state_text(protection, self.lang),
+                lock_text=state_text(protection, self.lang, short=True),
                 legal_lines=tuple(legal_lines(str(ident), protection, self.lang)),
+                legal_changes=protection.legal_changes,
             )
 
     def seal(self, technician: str, reason: str) -> bool:
