@@ -30,7 +30,6 @@ from edge.technician import toml_write
 from edge.ui.model.technician import FIELDS, SETTING_CHANGED, FieldSpec
 from edge.ui.model.toml_edit import edit_toml
 
-LEGAL = frozenset((spec.section, spec.key) for spec in FIELDS if spec.legal)
 SECRET = frozenset((spec.section, spec.key) for spec in FIELDS if spec.kind == "secret")
 _DEFAULTS = EdgeConfig()
 
