@@ -4,11 +4,13 @@ Behind a PIN (``[display].technician_pin``; the default ``0000`` is accepted wit
 warning). The technician edits fields as text; :meth:`TechnicianModel.apply` validates
 them with the same loader the scale starts with, writes edge.toml atomically (temporary
 file + fsync + rename) and appends one event-log entry per legally relevant change
-(protocol, port, baud, division, capacity) *before* the new file replaces the old one,
-so no such change can take effect unlogged. Changes take effect when the scale app
-restarts. The screen also shows the software identification, the event log (read
-only: there is no way to edit it), the module's live raw frames, and offers a protocol
-probe and a test print.
+(every [scale] key but silence_s: edge.core.protection.is_legal) *before* the new file
+replaces the old one, so no such change can take effect unlogged; each locks selling until
+the technician's :meth:`TechnicianModel.seal` (JJG 1204-2025; docs/protection.md).
+Changes take effect when the scale app restarts. The screen also shows the software
+identification with the event counter and lock state, the event log (read only: there is
+no way to edit it), the module's live raw frames, and offers a protocol probe and a test
+print.
 """
 
 from __future__ import annotations
