@@ -31,7 +31,7 @@ from typing import Any, Literal
 from edge.checkout import MARKET_TZ, now_ms
 from edge.config import ConfigError, EdgeConfig, parse_config
 from edge.core.metrology import ScaleConfig
-from edge.core.protection import SETTING_CHANGED, SOFTWARE_UPDATED, SealError, is_legal, legal_lines, state_text
+from edge.core.protection import SETTING_CHANGED, SOFTWARE_UPDATED, SealError, legal_lines, state_text
 from edge.printer.connections import open_connection
 from edge.printer.demo import demo_batches, demo_sale
 from edge.printer.errors import PrinterError
@@ -66,31 +66,30 @@ class FieldSpec:
     en: str
     kind: Kind = "text"
     choices: tuple[str, ...] = ()
+    # legally relevant (metrology): logged, and locks selling until sealed; must agree with
+    # edge.core.protection.is_legal (tests/unit/test_protection.py checks every field)
+    legal: bool = False
     optional: bool = False  # may be empty (an empty number removes the key: the default applies)
 
     @property
     def name(self) -> str:
         return f"{self.section}.{self.key}"
 
-    @property
-    def legal(self) -> bool:
-        """Legally relevant (edge.core.protection): logged, and locks selling until sealed."""
-        return is_legal(self.name)
-
 
 FIELDS: tuple[FieldSpec, ...] = (
-    FieldSpec("scale", "port", "称重模块串口", "Weighing module port"),
-    FieldSpec("scale", "protocol", "称重协议", "Weighing protocol", "choice", tuple(sorted(PROTOCOLS))),
+    FieldSpec("scale", "port", "称重模块串口", "Weighing module port", legal=True),
+    FieldSpec("scale", "protocol", "称重协议", "Weighing protocol", "choice", tuple(sorted(PROTOCOLS)), legal=True),
     FieldSpec(
         "scale",
         "baud",
         "波特率（空：协议默认）",
         "Baud rate (empty: protocol default)",
         "int",
+        legal=True,
         optional=True,
     ),
-    FieldSpec("scale", "max_g", "最大称量 Max（克）", "Maximum capacity Max (g)", "int"),
-    FieldSpec("scale", "e_g", "分度值 e（克）", "Division e (g)", "int"),
+    FieldSpec("scale", "max_g", "最大称量 Max（克）", "Maximum capacity Max (g)", "int", legal=True),
+    FieldSpec("scale", "e_g", "分度值 e（克）", "Division e (g)", "int", legal=True),
     FieldSpec("printer", "connection", "打印机连接", "Printer connection"),
     FieldSpec("printer", "paper_mm", "纸宽（毫米）", "Paper width (mm)", "choice", ("58", "80")),
     FieldSpec("printer", "qr_mode", "二维码方式", "QR code mode", "choice", ("native", "image")),
