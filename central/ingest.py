@@ -428,7 +428,7 @@ def record_bad_items(conn: Connection, topic: str, scale_id: str, bad: list[BadI
 def store_status(conn: Connection, scale_id: str, status: dict[str, Any]) -> None:
     """Upsert the heartbeat; the will (online false only) keeps the last known details."""
     cols = ("software_id", "backlog", "oldest_unacked_ms", "printer", "last_sale_ms", "last_event_id",
-            "last_event_hash", "sent_ms")  # fmt: skip
+            "last_event_hash", "sent_ms", "lock_state", "legal_changes")  # fmt: skip
     values = [status.get(c) for c in cols]
     keep = ", ".join(f"{c} = COALESCE(excluded.{c}, scale_status.{c})" for c in cols)
     with conn.transaction():

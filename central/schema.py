@@ -316,6 +316,11 @@ MIGRATIONS: list[list[str]] = [
         # the lowest oseq that carried a signed state: from there on unsigned states are refused
         "ALTER TABLE scale_sync ADD COLUMN signed_from_oseq BIGINT",
     ],
+    # 7: protection of legal parameters (docs/protection.md): lock state and event counter per scale
+    [
+        "ALTER TABLE scale_status ADD COLUMN lock_state TEXT",
+        "ALTER TABLE scale_status ADD COLUMN legal_changes BIGINT",
+    ],
     # append later migrations after this line
 ]
 

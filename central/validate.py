@@ -253,7 +253,27 @@ def parse_status(doc: dict[str, Any], topic: Topic) -> dict[str, Any]:
         if value is not None and not isinstance(value, str):
             raise Rejected("bad_schema", f"status {name} must be text or null, got {brief(value)}")
         out[name] = value
+    out.update(_status_protection(doc.get("protection")))
     return out
+
+
+LOCK_STATES = frozenset({"unlocked", "locked-by-change", "locked-remotely"})
+
+
+def _status_protection(value: Any) -> dict[str, Any]:
+    """``protection`` of a heartbeat (absent from older scales and from the will: nulls)."""
+    if value is None:
+        return {"lock_state": None, "legal_changes": None}
+    if not isinstance(value, dict):
+        raise Rejected("bad_schema", f"status protection must be an object, got {brief(value)}")
+    state, counter = value.get("state"), value.get("legal_changes")
+    if state not in LOCK_STATES:
+        raise Rejected(
+            "bad_schema", f"status protection.state must be one of {sorted(LOCK_STATES)}, got {brief(state)}"
+        )
+    if not _is_int(counter) or counter < 0:
+        raise Rejected("bad_schema", f"status protection.legal_changes must be a count, got {brief(counter)}")
+    return {"lock_state": state, "legal_changes": counter}
 
 
 def parse_events(doc: dict[str, Any], topic: Topic) -> list[EventEntry]:

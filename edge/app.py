@@ -235,6 +235,7 @@ HELP = """commands (one per line):
   lang zh|en          message language
   put GRAMS | remove | unstable [SECONDS] | sim COMMAND    the simulated weighing module (scripts/run.sh)
   frames | events | software    technician: raw module frames, event log, software id
+  info | legal        法制信息: software id, event counter, lock state (JJG 1204-2025 extended display)
 {stall}
   help | quit
 Every answer ends with a line starting "ok:" or "error:" (status json: one JSON line).
@@ -408,6 +409,14 @@ class Console:
             self.say(f"ok: {ident.version} sha256 {ident.sha256}")
         elif name in scale_sim.FORWARDED or (name == "sim" and args):
             self.say(scale_sim.send(self.scale_sim, arg if name == "sim" else line))
+        elif name in ("info", "legal") and not args:
+            from edge.core.protection import legal_lines
+            from edge.software_id import software_id
+
+            state = self.app.store.protection()
+            for text in legal_lines(str(software_id()), state, model.lang):
+                self.say(f"  {text}")
+            self.say(f"{'error' if state.locked else 'ok'}: {state.state.value}")
         elif name == "help":
             self.say(HELP)
             self.say("ok: -")

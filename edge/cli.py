@@ -180,6 +180,10 @@ def cmd_sell(args: argparse.Namespace) -> int:
         return _fail(str(exc), 2)
     try:
         try:
+            from edge.checkout import now_ms
+            from edge.ui.model.technician import note_software_id
+
+            note_software_id(store, now_ms())  # new software since the last run locks selling (JJG 1204-2025)
             sale = _sell_from_scale(config, store, args)
         except ScaleUnavailable as exc:
             return _fail(str(exc), 3)

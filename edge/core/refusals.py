@@ -86,6 +86,17 @@ REASONS: dict[str, tuple[str, str]] = {
         "预置皮重必须是分度值 {e_kg} kg 的整数倍",
         "A preset tare must be a whole multiple of the scale division e = {e_kg} kg.",
     ),
+    # --- protection of legal parameters (edge.core.protection, JJG 1204-2025) ---
+    "locked_by_change": (
+        "计量参数已更改，暂停销售：请技术人员完成铅封程序",
+        "A legally relevant parameter was changed, so selling is paused; "
+        "a technician must complete the sealing procedure.",
+    ),
+    "locked_remotely": (
+        "本秤已被中心远程锁定，暂停销售（原因：{reason}）：请联系市场管理处",
+        "This scale was locked remotely by central, so selling is paused (reason: {reason}); "
+        "contact the market office.",
+    ),
 }
 
 

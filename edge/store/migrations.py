@@ -225,6 +225,12 @@ _V6_PRINT_CLAIMS = (
     "ALTER TABLE print_jobs ADD COLUMN claim_until_ms INTEGER",
 )
 
+_V7_PROTECTION_INDEX = (
+    # The lock state (edge.core.protection) is folded from the few entries of the
+    # protection kinds on every sale: an index keeps that from reading the whole log.
+    "CREATE INDEX events_kind ON events (kind, id)",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "sales, outbox, print queue, settings", _V1_SALES),
     Migration(2, "catalog and batches", _V2_CATALOG),
@@ -232,6 +238,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "goods-in, stop-sale, vendor prices, shifts", _V4_VENDOR_DAY),
     Migration(5, "signed sale state", _V5_SIGNED_STATE),
     Migration(6, "print job claims", _V6_PRINT_CLAIMS),
+    Migration(7, "event log index by kind (lock state of legal parameters)", _V7_PROTECTION_INDEX),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

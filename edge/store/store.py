@@ -20,8 +20,10 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from edge.core import protection
 from edge.core.eventlog import EventEntry
 from edge.core.records import Batch, Payment, Plu, PrintJob, Sale
+from edge.core.refusals import RefusedError
 from edge.core.report import DailyReport
 from edge.store import catalog as catalog_
 from edge.store import db as db_
@@ -45,6 +47,7 @@ class Store:
         # Signs each new payment/printed state with the device key (edge.runtime.open_store
         # sets it); None: states are sent unsigned, as by scales before signed states.
         self.state_signer: sales.StateSigner | None = None
+        self._protection: tuple[int, protection.ProtectionState] | None = None  # (last id folded, state)
 
     @classmethod
     def open(
@@ -143,7 +146,8 @@ class Store:
         ``local_date`` (YYYY-MM-DD), call ``build(seq, daily_seq)`` for the sale (the caller
         makes the trace code and signs), insert the sale, its lines, its outbox row and its
         ticket print job (not for a sale whose payment is pending: see set_payment), commit.
-        Anything ``build`` raises rolls back and passes through;
+        While the legal parameters are locked (edge.core.protection) it raises RefusedError
+        and records nothing. Anything ``build`` raises rolls back and passes through;
         a full disk raises StoreFullError, other database failures StoreError — in every
         failure case nothing was recorded and no number was used up.
         """
@@ -160,6 +164,11 @@ class Store:
     def _commit(self, local_date: str, build: Build, *, refund: bool) -> Sale:
         sales.check_local_date(local_date)
         with self._write(sale=True) as db:
+            if not refund:
+                # In the sale's own transaction: no sale slips in after a lock (JJG 1204-2025 6.4).
+                refusal = self._protection_state(db).refusal()
+                if refusal is not None:
+                    raise RefusedError(refusal)
             seq, daily_seq = sales.allocate(db, local_date)
             sale = build(seq, daily_seq)
             sales.check_sale(sale, seq, refund=refund)
@@ -374,6 +383,23 @@ class Store:
     def events(self, after_id: int = 0, limit: int = 100) -> list[EventEntry]:
         with self._read() as db:
             return eventlog.events(db, after_id, limit)
+
+    def protection(self) -> protection.ProtectionState:
+        """Lock state and event counter of the legal parameters, derived from the event log."""
+        with self._read() as db:
+            return self._protection_state(db)
+
+    def _protection_state(self, db: Database) -> protection.ProtectionState:
+        # Folds only entries newer than the last call (another process's seal included).
+        self._protection = eventlog.protection_state(db, self._protection)
+        return self._protection[1]
+
+    def seal(self, technician: str, reason: str, now_ms: int) -> EventEntry:
+        """The technician's sealed procedure: log who and why; clears a lock by change
+        (not central's remote lock). Raises SealError without a name or reason."""
+        with self._write() as db:
+            data = protection.seal_data(self._protection_state(db), technician, reason)
+            return eventlog.append(db, protection.SEALED, data, now_ms)
 
     def verify_events(self) -> tuple[bool, int | None]:
         """``(True, None)`` if the whole chain holds, else ``(False, id of the first bad entry)``."""

@@ -30,9 +30,10 @@ MERCHANT_SHOTS = (
 CUSTOMER_SHOTS = ("customer-weighing", "customer-cart", "customer-paid", "customer-idle")
 
 
-def run_driver(env: dict[str, str], out: Path, size: str, scenario: str = "sale") -> dict[str, Any]:
+def run_driver(env: dict[str, str], out: Path, size: str, scenario: str = "sale",
+               script: str = "ui_driver.py") -> dict[str, Any]:  # fmt: skip
     done = subprocess.run(
-        [sys.executable, str(HERE / "ui_driver.py"), "--out", str(out), "--size", size, "--scenario", scenario],
+        [sys.executable, str(HERE / script), "--out", str(out), "--size", size, "--scenario", scenario],
         env=env, cwd=ROOT, capture_output=True, text=True, timeout=240,
     )
     (out / "driver.log").write_text(done.stdout + done.stderr, encoding="utf-8")

@@ -494,7 +494,8 @@ def _asdict(view: Any) -> Any:
     return dataclasses.asdict(view)
 
 
-def main() -> int:
+def main(driver_class: type[Driver] | None = None, prepare: Callable[[Rig], None] | None = None) -> int:
+    """``driver_class``/``prepare``: another scenario file's Driver and what it sets up before the app starts."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", required=True, type=Path)
     parser.add_argument("--size", default="1024x600")
@@ -504,7 +505,9 @@ def main() -> int:
     out.mkdir(parents=True, exist_ok=True)
     os.environ["TRACE_UI_PROBE"] = str(out / "probe")  # the customer-display process inherits it
     rig = Rig(out, args.size)
-    driver = Driver(rig, out, args.scenario)
+    if prepare is not None:
+        prepare(rig)
+    driver = (driver_class or Driver)(rig, out, args.scenario)
     try:
         from edge.ui.kivy import app as kivy_app
 

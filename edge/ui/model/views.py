@@ -94,6 +94,7 @@ class MerchantView:
     busy: bool = False  # a checkout is in progress
     payment: PaymentPanel | None = None  # a QR payment of the last sale is under way
     pay_methods: tuple[str, ...] = ()  # QR checkout buttons ([payment].methods; cash is always there)
+    lock_text: str = ""  # legal parameters locked (edge.core.protection): why, and what to do; "" = selling
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,7 @@ class CustomerView:
     qr_content: str = ""
     qr_amount_text: str = ""
     countdown_s: int = 0
+    lock_text: str = ""  # "this scale is not selling" while its legal parameters are locked
     lang: str = "zh"
     seq: int = 0  # increases with every snapshot; a display drops older ones
 

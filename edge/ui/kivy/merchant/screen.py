@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from edge.core.records import Batch
     from edge.core.report import DailyReport
 
+from edge.ui.kivy.lock_banner import LockBanner
 from edge.ui.kivy.merchant.bars import MessageBar, StatusBar
 from edge.ui.kivy.merchant.batches import BatchChooser, BatchRow
 from edge.ui.kivy.merchant.cart import CartPanel, cart_rows
@@ -85,7 +86,8 @@ class MerchantScreen(BoxLayout):
         body.add_widget(left)
         body.add_widget(right)
         self.message = MessageBar()
-        for child in (self.status, body, self.message):
+        self.lock_banner = LockBanner()  # legal parameters locked: why and what to do (no room when selling)
+        for child in (self.status, self.lock_banner, body, self.message):
             self.add_widget(child)
 
     # --- rendering --------------------------------------------------------------------------
@@ -118,6 +120,7 @@ class MerchantScreen(BoxLayout):
         self.pay_row.update(view)
         self.keys.update(view)
         self.message.update(view)
+        self.lock_banner.show(view.lock_text)
 
     @property
     def lang(self) -> str:

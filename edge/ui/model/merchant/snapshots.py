@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
+from edge.core.protection import banner_texts
 from edge.ui.model import texts
 from edge.ui.model.merchant.base import (
     ModelBase,
@@ -86,6 +87,7 @@ class Snapshots(ModelBase):
             busy=self._busy,
             payment=self._payment_panel(),
             pay_methods=self.config.payment.methods if self._payments is not None else (),
+            lock_text=banner_texts(self._protection, self._lang)[0],
         )
 
     def _build_customer(self, merchant: MerchantView) -> CustomerView:
@@ -97,6 +99,7 @@ class Snapshots(ModelBase):
             lang=self._lang,
             weight_text=merchant.weight.weight_text,
             range_no=merchant.weight.range_no,
+            lock_text=banner_texts(self._protection, self._lang)[1],
         )
         if self._payment is not None:
             pay = self._payment
