@@ -201,9 +201,9 @@ def ascii_stgs_tare_line(tare_g: int, fmt: WeightFormat) -> bytes:
     return _ascii_line("ST", "TR", "+", fmt.text(tare_g).rjust(ASCII_VALUE_WIDTH), fmt)
 
 
-# --- 4. binary-ff -------------------------------------------------------------------------
+# --- 4. binary-ff (Yousheng JCS-B manual) --------------------------------------------------
 
-BINARY_UNIT = {"kg": 0x01, "g": 0x02}
+BINARY_UNIT = {"kg": 0x00}  # 0x01 is lb, which a trade module must not send
 BINARY_FIELD_MAX = 999_999
 
 
@@ -214,17 +214,16 @@ def bcd_lsb_first(counts: int) -> bytes:
 
 
 def binary_ff(sample: Sample, fmt: WeightFormat) -> bytes:
-    """`FF ST B0 B1 B2 UN`."""
+    """`FF ST B1 B2 B3 UN`: D0-2 decimals, D3-4 mode 00 (weighing), D5 negative, D6 stable, D7 overflow."""
     if not 0 <= fmt.decimals <= 5:
         raise ValueError("binary-ff carries 0-5 decimal places")
     counts = fmt.counts(sample.shown_g)
     negative = sample.underload or (not sample.overload and counts < 0)
     status = (
         fmt.decimals
-        | (0x08 if negative else 0)
-        | (0x10 if sample.stable else 0)
-        | (0x20 if sample.out_of_range else 0)
-        | (0x40 if sample.tared else 0)
+        | (0x20 if negative else 0)
+        | (0x40 if sample.stable else 0)
+        | (0x80 if sample.out_of_range else 0)
     )
     return bytes((0xFF, status)) + bcd_lsb_first(abs(counts)) + bytes((BINARY_UNIT[fmt.unit],))
 
@@ -297,7 +296,7 @@ PROTOCOLS: dict[str, ProtocolSpec] = {
             frame_starts=b"\x02",
         ),
         ProtocolSpec("ascii-stgs", True, ("kg", "g"), lambda s, f, e: ascii_stgs_line(s, f), line_based=True),
-        ProtocolSpec("binary-ff", True, ("kg", "g"), lambda s, f, e: binary_ff(s, f), frame_starts=b"\xff"),
+        ProtocolSpec("binary-ff", True, ("kg",), lambda s, f, e: binary_ff(s, f), frame_starts=b"\xff"),
         ProtocolSpec("toledo-8217", False, ("kg",), lambda s, f, e: toledo_8217_answer(s), frame_starts=b"\x02"),
     )
 }

@@ -174,7 +174,7 @@ def test_send_now_with_stream_paused(pty_link) -> None:
         port.reset_input_buffer()
         before = time.perf_counter_ns()
         frame, sent_ns = link.send_now()
-        assert frame == b"\xff\x13\x35\x12\x00\x01"
+        assert frame == b"\xff\x43\x35\x12\x00\x00"
         assert before <= sent_ns <= time.perf_counter_ns()
         assert port.read(100) == frame  # exactly one frame: streaming is paused
         link.resume_stream()

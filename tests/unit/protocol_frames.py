@@ -51,10 +51,10 @@ def ascii_stgs(grams: int, stable: bool) -> tuple[bytes, Expect]:
 
 
 def binary_ff(grams: int, stable: bool) -> tuple[bytes, Expect]:
-    status = 3 | (0x08 if grams < 0 else 0) | (0x10 if stable else 0)
+    status = 3 | (0x20 if grams < 0 else 0) | (0x40 if stable else 0)  # Yousheng JCS-B: D5 negative, D6 stable
     digits = f"{abs(grams):06d}"
     bcd = bytes(int(digits[i : i + 2], 16) for i in (4, 2, 0))  # least significant byte first
-    return b"\xff" + bytes((status,)) + bcd + b"\x01", (grams, grams, stable, True)
+    return b"\xff" + bytes((status,)) + bcd + b"\x00", (grams, grams, stable, True)
 
 
 def toledo_8217(grams: int, stable: bool) -> tuple[bytes, Expect]:

@@ -226,11 +226,11 @@ def _ascii_breaking(frame: bytes, pos: int) -> Callable[[int], bool]:
 def _binary_breaking(frame: bytes, pos: int) -> Callable[[int], bool]:
     if pos == 0:
         return lambda b: b != 0xFF
-    if pos == 1:
-        return lambda b: bool(b & 0x80) or b & 0x07 > 5
+    if pos == 1:  # 6-7 decimals, mode 11; counting/percent (mode 01/10) are refused too
+        return lambda b: b & 0x07 > 5 or b & 0x18 != 0
     if pos < 5:
         return lambda b: b >> 4 > 9 or b & 0x0F > 9
-    return lambda b: b not in (1, 2)
+    return lambda b: b != 0  # 1 = lb (refused), others unknown
 
 
 def _mt_sics_breaking(frame: bytes, pos: int) -> Callable[[int], bool]:

@@ -405,27 +405,25 @@ class TestAsciiStgs:
 
 
 class TestBinaryFF:
+    """Yousheng JCS-B manual layout: D0-2 decimals, D3-4 mode, D5 negative, D6 stable, D7 overflow."""
+
     @pytest.mark.parametrize(
         ("frame", "reading"),
         [
-            (b"\xff\x13\x35\x12\x00\x01", weight(1235)),  # stable, 3 decimals, kg: 001235 LSB first
-            (b"\xff\x03\x35\x12\x00\x01", weight(1235, stable=False)),
-            (b"\xff\x1b\x15\x00\x00\x01", weight(-15)),  # negative
-            (b"\xff\x53\x00\x10\x00\x01", weight(1000)),  # net: module tare active, gross = net
-            (b"\xff\x33\x00\x00\x00\x01", status(stable=True, overload=True)),
-            (b"\xff\x3b\x00\x00\x00\x01", status(stable=True, underload=True)),
-            (b"\xff\x23\x99\x99\x99\x01", status(overload=True)),  # overflow while unstable
-            (b"\xff\x13\x00\x00\x00\x01", weight(0, zero=True)),
-            (b"\xff\x10\x05\x00\x00\x01", weight(5000)),  # 0 decimals kg
-            (b"\xff\x11\x50\x00\x00\x01", weight(5000)),  # 1 decimal
-            (b"\xff\x12\x50\x01\x00\x01", weight(1500)),  # 2 decimals
-            (b"\xff\x14\x50\x12\x00\x01", weight(125)),  # 0.1250 kg
-            (b"\xff\x15\x45\x23\x01\x01", weight(123)),  # 0.12345 kg = 123.45 g
-            (b"\xff\x15\x55\x23\x01\x01", weight(124)),  # 123.55 g rounds up
-            (b"\xff\x1d\x55\x23\x01\x01", weight(-124)),  # and away from zero
-            (b"\xff\x10\x35\x12\x00\x02", weight(1235)),  # grams
-            (b"\xff\x11\x55\x23\x01\x02", weight(1236)),  # 1235.5 g
-            (b"\xff\x10\x99\x99\x99\x02", weight(999_999)),
+            (b"\xff\x43\x35\x12\x00\x00", weight(1235)),  # stable, 3 decimals, kg: 001235 LSB first
+            (b"\xff\x03\x35\x12\x00\x00", weight(1235, stable=False)),
+            (b"\xff\x63\x15\x00\x00\x00", weight(-15)),  # negative
+            (b"\xff\xc3\x00\x00\x00\x00", status(stable=True, overload=True)),  # overflow
+            (b"\xff\xe3\x00\x00\x00\x00", status(stable=True, underload=True)),  # overflow, negative
+            (b"\xff\x83\x99\x99\x99\x00", status(overload=True)),  # overflow while unstable
+            (b"\xff\x43\x00\x00\x00\x00", weight(0, zero=True)),
+            (b"\xff\x40\x05\x00\x00\x00", weight(5000)),  # 0 decimals
+            (b"\xff\x41\x50\x00\x00\x00", weight(5000)),  # 1 decimal
+            (b"\xff\x42\x50\x01\x00\x00", weight(1500)),  # 2 decimals
+            (b"\xff\x44\x50\x12\x00\x00", weight(125)),  # 0.1250 kg
+            (b"\xff\x45\x45\x23\x01\x00", weight(123)),  # 0.12345 kg = 123.45 g
+            (b"\xff\x45\x55\x23\x01\x00", weight(124)),  # 123.55 g rounds up
+            (b"\xff\x65\x55\x23\x01\x00", weight(-124)),  # and away from zero
         ],
     )
     def test_frames(self, frame: bytes, reading: Reading) -> None:
@@ -434,23 +432,32 @@ class TestBinaryFF:
     @pytest.mark.parametrize(
         ("frame", "why"),
         [
-            (b"\xff\x16\x35\x12\x00\x01", "status"),  # 6 decimals
-            (b"\xff\x17\x35\x12\x00\x01", "status"),
-            (b"\xff\x93\x35\x12\x00\x01", "status"),  # bit 7
-            (b"\xff\x13\x3a\x12\x00\x01", "bcd"),
-            (b"\xff\x13\xa5\x12\x00\x01", "bcd"),
-            (b"\xff\x13\x35\x1f\x00\x01", "bcd"),
-            (b"\xff\x13\x35\x12\xb0\x01", "bcd"),
-            (b"\xff\x13\x35\x12\x00\x00", "unit"),
-            (b"\xff\x13\x35\x12\x00\x03", "not legal for trade"),
+            (b"\xff\x43\x35\x12\x00\x01", "not legal for trade (lb)"),  # the old parser read this as kg
+            (b"\xff\x4b\x35\x12\x00\x00", "counting mode is not a weight"),
+            (b"\xff\x53\x35\x12\x00\x00", "percent mode is not a weight"),
+            (b"\xff\x5b\x35\x12\x00\x00", "status"),  # mode 11 does not exist
+            (b"\xff\x46\x35\x12\x00\x00", "status"),  # 6 decimals
+            (b"\xff\x47\x35\x12\x00\x00", "status"),
+            (b"\xff\x43\x3a\x12\x00\x00", "bcd"),
+            (b"\xff\x43\xa5\x12\x00\x00", "bcd"),
+            (b"\xff\x43\x35\x1f\x00\x00", "bcd"),
+            (b"\xff\x43\x35\x12\xb0\x00", "bcd"),
+            (b"\xff\x43\x35\x12\x00\x02", "unit"),
         ],
     )
     def test_bad_frames_rejected(self, frame: bytes, why: str) -> None:
         assert_rejected(BinaryFFParser(), frame, why)
 
+    def test_ff_is_never_a_valid_status_bcd_or_unit_byte(self) -> None:
+        """With D7 = overflow, status bytes reach 0x80-0xFD; 0xFF itself stays impossible (7 decimals, mode 11)."""
+        for pos in range(1, 6):
+            frame = bytearray(b"\xff\x43\x35\x12\x00\x00")
+            frame[pos] = 0xFF
+            assert BinaryFFParser().feed(bytes(frame)) == []
+
     def test_resync_on_ff(self) -> None:
         p = BinaryFFParser()
-        good = b"\xff\x13\x35\x12\x00\x01"
+        good = b"\xff\x43\x35\x12\x00\x00"
         events = p.feed(b"\x00\x13" + b"\xff" + good + good[:3] + good + b"\x42")
         assert with_raw(events) == [(weight(1235), good), (weight(1235), good)]
         assert p.stats.rejected == 2  # "FF FF ..." and the truncated frame
@@ -553,7 +560,7 @@ STREAMS: dict[str, bytes] = {
     "toledo-continuous": TC_GROSS + TC_NET + b"ab" + TC_MOTION + TC_OVER + TC_GRAMS,
     "toledo-continuous-nocs": TC_GROSS[:17] + TC_NET[:17] + b"\x02" + TC_MOTION[:17],
     "ascii-stgs": b"ST,GS,+   1.234kg\r\nST,TR,+   0.250kg\r\nUS,NT,-   0.015kg\r\nOL,GS,+   OL   kg\r\n",
-    "binary-ff": b"\xff\x13\x35\x12\x00\x01\x00\xff\x1b\x15\x00\x00\x01\xff\x33\x00\x00\x00\x01",
+    "binary-ff": b"\xff\x43\x35\x12\x00\x00\x00\xff\x63\x15\x00\x00\x00\xff\xc3\x00\x00\x00\x00",
     "toledo-8217": b"\x0201.234\r\x02?A\r\x02?B\r\x02?D\r\x0299.999\r",
 }
 

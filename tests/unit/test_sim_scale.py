@@ -185,22 +185,25 @@ class TestBinaryFfFrames:
         assert bcd_lsb_first(987654) == b"\x54\x76\x98"
 
     def test_frame_byte_exact(self) -> None:
-        # ST: 3 decimals | stable (bit 4) = 0x13; unit 0x01 kg
-        assert binary_ff(Sample(1235), KG) == b"\xff\x13\x35\x12\x00\x01"
-        assert binary_ff(Sample(1235), WeightFormat("g", 0)) == b"\xff\x10\x35\x12\x00\x02"
+        # Yousheng JCS-B: ST = 3 decimals | stable (D6) = 0x43; unit byte 0 = kg
+        assert binary_ff(Sample(1235), KG) == b"\xff\x43\x35\x12\x00\x00"
 
     def test_status_bits(self) -> None:
-        assert binary_ff(Sample(-15, stable=False), KG)[1] == 0x03 | 0x08
-        assert binary_ff(Sample(1735, 500), KG)[1:5] == b"\x53\x35\x12\x00"  # net flag, value = net
-        assert binary_ff(Sample(16000, overload=True), KG)[1] & 0x28 == 0x20
-        assert binary_ff(Sample(-200, underload=True), KG)[1] & 0x28 == 0x28
+        assert binary_ff(Sample(-15, stable=False), KG)[1] == 0x03 | 0x20  # D5 negative
+        assert binary_ff(Sample(1735, 500), KG)[1:5] == b"\x43\x35\x12\x00"  # no net flag, value = net
+        assert binary_ff(Sample(16000, overload=True), KG)[1] & 0xA0 == 0x80  # D7 overflow
+        assert binary_ff(Sample(-200, underload=True), KG)[1] & 0xA0 == 0xA0
+
+    def test_grams_and_lb_are_not_sent(self) -> None:
+        with pytest.raises(ValueError, match="reports in kg"):
+            VirtualScale("binary-ff", unit="g")
 
     @given(gross=st.integers(-20000, 20000), tare=st.integers(0, 15000), stable=st.booleans())
     def test_only_the_start_byte_is_ff_and_nibbles_are_digits(self, gross: int, tare: int, stable: bool) -> None:
         frame = binary_ff(Sample(gross, tare, stable, overload=gross > 15045, underload=gross < -100), KG)
         assert frame[0] == 0xFF and 0xFF not in frame[1:]
         assert all(b >> 4 <= 9 and b & 0x0F <= 9 for b in frame[2:5])
-        assert frame[1] & 0x80 == 0
+        assert frame[1] & 0x18 == 0  # weighing mode
 
 
 class TestToledo8217Frames:
