@@ -174,31 +174,33 @@ def toledo_continuous(
     return body + bytes((toledo_checksum(body),)) if checksum else body
 
 
-# --- 3. ascii-stgs ------------------------------------------------------------------------
+# --- 3. ascii-stgs (A&D indicator format = CAS "18 bytes for AND") ---------------------------
 
-ASCII_VALUE_WIDTH = 8
+ASCII_DATA_WIDTH = 7  # after the sign: 8 data bytes, e.g. "+001.235"
 ASCII_UNIT = {"kg": "kg", "g": " g"}
-ASCII_OVERLOAD_FIELD = "   OL   "
 
 
-def _ascii_line(head: str, mode: str, sign: str, field: str, fmt: WeightFormat) -> bytes:
-    return f"{head},{mode},{sign}{field}{ASCII_UNIT[fmt.unit]}\r\n".encode("ascii")
+def _ascii_line(head: str, mode: str, data: str, fmt: WeightFormat) -> bytes:
+    return f"{head},{mode},{data}{ASCII_UNIT[fmt.unit]}\r\n".encode("ascii")
+
+
+def _ascii_data(grams: int, fmt: WeightFormat) -> str:
+    """Sign and 7 characters, leading zeros: 1235 g in kg/3 -> "+001.235", -15 -> "-000.015"."""
+    sign = "-" if fmt.counts(grams) < 0 else "+"
+    return sign + fmt.text(abs(grams)).rjust(ASCII_DATA_WIDTH, "0")
 
 
 def ascii_stgs_line(sample: Sample, fmt: WeightFormat) -> bytes:
-    """`ST,GS,+   1.235kg`: header, gross/net, sign, 8-character value, 2-character unit."""
+    """`ST,GS,+001.235kg`: header, gross/net, 8 data bytes, 2-character unit (18 bytes with CR LF)."""
     mode = "NT" if sample.tared else "GS"
-    if sample.out_of_range:
-        return _ascii_line("OL", mode, "-" if sample.underload else "+", ASCII_OVERLOAD_FIELD, fmt)
-    value = sample.shown_g
-    sign = "-" if fmt.counts(value) < 0 else "+"
-    field = fmt.text(abs(value)).rjust(ASCII_VALUE_WIDTH)
-    return _ascii_line("ST" if sample.stable else "US", mode, sign, field, fmt)
+    if sample.out_of_range:  # out of range: the digits are sent as spaces
+        return _ascii_line("OL", mode, ("-" if sample.underload else "+") + " " * ASCII_DATA_WIDTH, fmt)
+    return _ascii_line("ST" if sample.stable else "US", mode, _ascii_data(sample.shown_g, fmt), fmt)
 
 
 def ascii_stgs_tare_line(tare_g: int, fmt: WeightFormat) -> bytes:
-    """`ST,TR,+   0.500kg`: tells the host the tare that NT lines are net of (0 = cleared)."""
-    return _ascii_line("ST", "TR", "+", fmt.text(tare_g).rjust(ASCII_VALUE_WIDTH), fmt)
+    """`ST,TR,+000.500kg`: tells the host the tare that NT lines are net of (0 = cleared)."""
+    return _ascii_line("ST", "TR", _ascii_data(tare_g, fmt), fmt)
 
 
 # --- 4. binary-ff (Yousheng JCS-B manual) --------------------------------------------------

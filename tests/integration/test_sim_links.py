@@ -306,7 +306,7 @@ def test_cli_keeps_serving_without_stdin(tmp_path: Path) -> None:
         time.sleep(0.5)
         assert process.poll() is None, "stdin at EOF must not stop the simulator"
         with serial.Serial(path, timeout=1) as port:
-            read_until(port, b"ST,GS,+   1.235kg\r\n")
+            read_until(port, b"ST,GS,+001.235kg\r\n")
     finally:
         code, err = stop_cli(process)
     assert code == 0, err

@@ -45,8 +45,9 @@ def toledo_nocs(grams: int, stable: bool) -> tuple[bytes, Expect]:
 
 
 def ascii_stgs(grams: int, stable: bool) -> tuple[bytes, Expect]:
+    """A&D indicator / CAS "18 bytes for AND": ``ST,GS,+001.235kg``."""
     sign = "-" if grams < 0 else "+"
-    line = f"{'ST' if stable else 'US'},GS,{sign}{kg_text(abs(grams)):>8}kg\r\n"
+    line = f"{'ST' if stable else 'US'},GS,{sign}{kg_text(abs(grams)):0>7}kg\r\n"
     return line.encode(), (grams, grams, stable, True)
 
 

@@ -212,14 +212,15 @@ def _toledo_breaking(frame: bytes, pos: int) -> Callable[[int], bool]:
 
 
 def _ascii_breaking(frame: bytes, pos: int) -> Callable[[int], bool]:
-    if pos < 6:  # ST/US/OL and GS/NT/TR differ pairwise in both letters; commas
+    # ST,GS,+001.235kg CR LF. A header or kind is two letters apart from any other valid one.
+    if pos < 6:
         return lambda b: b != frame[pos]
     if pos == 6:
-        return lambda b: b not in b"+-"
-    if pos < 15:
+        return lambda b: b not in b"+- 0123456789"  # the sign is optional: a digit or blank fits
+    if pos < 14:
         return lambda b: b not in b" 0123456789."
-    if pos == 15:
-        return lambda b: b not in b" k"  # "kg" <-> " g" is undetectable
+    if pos == 14:
+        return lambda b: b not in b" kK0123456789"  # " g" is grams; "1.2355g" is a value in g
     return lambda b: b != frame[pos]  # g, CR, LF
 
 

@@ -325,26 +325,38 @@ class TestToledoContinuous:
 
 
 class TestAsciiStgs:
-    def test_doc_examples(self) -> None:
-        p = AsciiStgsParser()
-        assert one(p, b"ST,GS,+   1.234kg\r\n") == weight(1234)
-        assert one(p, b"US,NT,-   0.015kg\r\n") == weight(-15, stable=False)
-        assert one(p, b"ST,GS,+    1235 g\r\n") == weight(1235)
-
     @pytest.mark.parametrize(
         ("line", "reading"),
         [
+            # A&D standard format (GX/GF/GH manuals): 15 characters + CR LF
+            (b"ST,+0001.235 kg\r\n", weight(1235)),
+            (b"US,-0001.235 kg\r\n", weight(-1235, stable=False)),
+            (b"ST,+00123.45  g\r\n", weight(123)),
+            (b"ST,+00001.27  g\r\n", weight(1)),  # the GX manual's own example
+            (b"US,-00183.96  g\r\n", weight(-184, stable=False)),  # the GX manual's own example
+            (b"OL,+9999999E+19\r\n", status(overload=True)),
+            (b"OL,-9999999E+19\r\n", status(underload=True)),
+            # A&D indicator / CAS "18 bytes for AND" (AD-4404 example ST,NT,+0012.34kg)
+            (b"ST,GS,+001.235kg\r\n", weight(1235)),
+            (b"ST,GS,+  1.235kg\r\n", weight(1235)),
+            (b"US,GS,-  0.015kg\r\n", weight(-15, stable=False)),
+            (b"ST,NT,+0012.34kg\r\n", weight(12340)),
+            (b"OL,GS,+       kg\r\n", status(overload=True)),
+            (b"OL,GS,-       kg\r\n", status(underload=True)),
+            # CAS 22 bytes: device id, lamp byte (bit 7 set, bit 6 stable), blank, unit
+            (b"ST,GS,1\xc4,0001.235 kg\r\n", weight(1235)),
+            (b"US,GS,1\x84,0001.235 kg\r\n", weight(1235, stable=False)),
+            (b"ST,GS,1?,0001.235 kg\r\n", weight(1235)),  # lamp byte without bit 7: not interpreted
+            (b"ST,NT,1\xc6,-001.235 kg\r\n", weight(-1235)),
+            (b"OL,GS,1\x84,         kg\r\n", status(overload=True)),
+            # our own first layout (8 characters after the sign) still reads
+            (b"ST,GS,+   1.234kg\r\n", weight(1234)),
+            (b"ST,GS,+    1235 g\r\n", weight(1235)),
             (b"ST,GS,+   0.000kg\r\n", weight(0, zero=True)),
             (b"ST,GS,-   0.000kg\r\n", weight(0, zero=True)),
             (b"ST,GS,+  1.2345kg\r\n", weight(1235)),
-            (b"ST,GS,-  1.2345kg\r\n", weight(-1235)),
             (b"ST,GS,+   100.5 g\r\n", weight(101)),
-            (b"ST,GS,+00001.25kg\r\n", weight(1250)),
-            (b"ST,GS,+99999999 g\r\n", weight(99_999_999)),
-            (b"US,GS,+       5kg\r\n", weight(5000, stable=False)),
-            (b"OL,GS,+   OL   kg\r\n", status(overload=True)),
-            (b"OL,NT,-   OL   kg\r\n", status(underload=True)),
-            (b"OL,GS,+\xff\x00------ g\r\n", status(overload=True)),  # OL value may be anything
+            (b"ST,GS,001.235KG\r\n", weight(1235)),  # no sign, upper case unit
         ],
     )
     def test_lines(self, line: bytes, reading: Reading) -> None:
@@ -352,32 +364,37 @@ class TestAsciiStgs:
 
     def test_tare_line_sets_tare_for_gross_and_net(self) -> None:
         p = AsciiStgsParser()
-        assert p.feed(b"ST,TR,+   0.250kg\r\n") == []
+        assert p.feed(b"ST,TR,+000.250kg\r\n") == []
         assert p.stats.frames == 1 and p.tare_g == 250
-        assert one(p, b"ST,NT,+   1.000kg\r\n") == weight(1250, 1000, 250)
-        assert one(p, b"ST,GS,+   1.250kg\r\n") == weight(1250, 1000, 250)
-        assert p.feed(b"ST,TR,+       0 g\r\n") == []
-        assert one(p, b"ST,NT,+   1.000kg\r\n") == weight(1000)
+        assert one(p, b"ST,NT,+001.000kg\r\n") == weight(1250, 1000, 250)
+        assert one(p, b"ST,GS,+001.250kg\r\n") == weight(1250, 1000, 250)
+        assert p.feed(b"ST,TR,+0000000 g\r\n") == []
+        assert one(p, b"ST,NT,+001.000kg\r\n") == weight(1000)
 
     @pytest.mark.parametrize(
         ("line", "why"),
         [
-            (b"ST,GS,+   1.234lb", "unit not legal for trade (lb)"),
-            (b"ST,GS,+   1.234oz", "unit not legal for trade"),
-            (b"ST,GS,+   1.234g ", "unit not legal for trade"),
-            (b"XX,GS,+   1.234kg", "header"),
-            (b"ST,XX,+   1.234kg", "header"),
-            (b"ST;GS,+   1.234kg", "header"),
-            (b"ST,GS,*   1.234kg", "sign"),
-            (b"ST,GS,+  1. 234kg", "value"),
-            (b"ST,GS,+ 1.2.345kg", "value"),
-            (b"ST,GS,+1.234   kg", "value"),  # left aligned
-            (b"ST,GS,+  -1.234kg", "value"),
-            (b"ST,GS,+        kg", "value"),
-            (b"ST,GS,+     .25kg", "value"),
-            (b"OL,TR,+   OL   kg", "tare"),
-            (b"ST,TR,-   0.100kg", "negative tare"),
-            (b"ST,GS,+ 1.234kg", "shorter than a frame"),
+            (b"ST,GS,+001.234lb", "unit not legal for trade (lb)"),
+            (b"ST,+0001.234 lb", "unit not legal for trade (lb)"),
+            (b"ST,GS,+001.234oz", "unit not legal for trade (oz)"),
+            (b"ST,GS,+001.234tl", "unit not legal for trade (tl)"),
+            (b"ST,GS,+001.234ct", "unit not legal for trade"),
+            (b"ST,GS,+001.234", "value"),  # no unit
+            (b"QT,+0000123 PC", "counting"),
+            (b"XX,GS,+001.234kg", "header"),
+            (b"ST;GS,+001.234kg", "header"),
+            (b"ST,XX,+001.234kg", "value"),
+            (b"ST,GS,*001.234kg", "value"),
+            (b"ST,GS,+01. 234kg", "value"),
+            (b"ST,GS,+01.2.34kg", "value"),
+            (b"ST,GS,+-01.234kg", "value"),
+            (b"ST,GS,+ 1-1.234kg", "value"),
+            (b"ST,GS,+       kg", "value"),
+            (b"ST,GS,+    .25kg", "value"),
+            (b"US,GS,1\xc4,0001.235 kg", "contradicts"),  # lamp says stable, header unstable
+            (b"ST,GS,1\x84,0001.235 kg", "contradicts"),
+            (b"OL,TR,+       kg", "tare"),
+            (b"ST,TR,-000.100kg", "negative tare"),
         ],
     )
     def test_bad_lines_rejected(self, line: bytes, why: str) -> None:
@@ -387,17 +404,17 @@ class TestAsciiStgs:
 
     def test_garbage_before_and_between_lines(self) -> None:
         p = AsciiStgsParser()
-        events = p.feed(b"\x00garbage" + b"ST,GS,+   1.000kg\r\n" + b"\xff\xfe" + b"US,GS,+   2.000kg\r\n")
+        events = p.feed(b"\x00garbage" + b"ST,GS,+001.000kg\r\n" + b"\xff\xfe" + b"US,GS,+002.000kg\r\n")
         assert with_raw(events) == [
-            (weight(1000), b"ST,GS,+   1.000kg\r\n"),
-            (weight(2000, stable=False), b"US,GS,+   2.000kg\r\n"),
+            (weight(1000), b"ST,GS,+001.000kg\r\n"),
+            (weight(2000, stable=False), b"US,GS,+002.000kg\r\n"),
         ]
         assert p.stats.discarded_bytes == 10 and p.stats.rejected == 0
 
     def test_too_long_line_discarded(self) -> None:
         p = AsciiStgsParser()
-        assert p.feed(b"ST,GS,+   1.000kg" + b"x" * 100 + b"\r\n") == []
-        assert p.stats.rejected == 1 and p.stats.discarded_bytes == 117 - 64
+        assert p.feed(b"ST,GS,+001.000kg" + b"x" * 100 + b"\r\n") == []
+        assert p.stats.rejected == 1 and p.stats.discarded_bytes == 116 - 64
         assert p.feed(b"\xaa" * 500) == [] and p.pending <= 65
 
 
@@ -559,7 +576,8 @@ STREAMS: dict[str, bytes] = {
     "mt-sics": b"S S     100.00 g\r\nT S      0.250 kg\r\nS D      1.235 kg\r\nZ I\r\nxxS +\r\nES\r\n",
     "toledo-continuous": TC_GROSS + TC_NET + b"ab" + TC_MOTION + TC_OVER + TC_GRAMS,
     "toledo-continuous-nocs": TC_GROSS[:17] + TC_NET[:17] + b"\x02" + TC_MOTION[:17],
-    "ascii-stgs": b"ST,GS,+   1.234kg\r\nST,TR,+   0.250kg\r\nUS,NT,-   0.015kg\r\nOL,GS,+   OL   kg\r\n",
+    "ascii-stgs": b"ST,GS,+001.234kg\r\nST,TR,+000.250kg\r\nUS,NT,-000.015kg\r\n"
+    b"ST,+0001.235 kg\r\nOL,GS,+       kg\r\n",
     "binary-ff": b"\xff\x43\x35\x12\x00\x00\x00\xff\x63\x15\x00\x00\x00\xff\xc3\x00\x00\x00\x00",
     "toledo-8217": b"\x0201.234\r\x02?A\r\x02?B\r\x02?D\r\x0299.999\r",
 }

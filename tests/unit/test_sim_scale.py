@@ -164,19 +164,19 @@ class TestToledoContinuousFrames:
 
 
 class TestAsciiStgsFrames:
-    def test_lines(self) -> None:
-        assert ascii_stgs_line(Sample(1235), KG) == b"ST,GS,+   1.235kg\r\n"
-        assert ascii_stgs_line(Sample(0, 15, stable=False), KG) == b"US,NT,-   0.015kg\r\n"
-        assert ascii_stgs_line(Sample(1235), WeightFormat("g", 0)) == b"ST,GS,+    1235 g\r\n"  # docs example
+    def test_lines(self) -> None:  # A&D AD-4404 / CAS "18 bytes for AND": ST,NT,+0012.34kg
+        assert ascii_stgs_line(Sample(1235), KG) == b"ST,GS,+001.235kg\r\n"
+        assert ascii_stgs_line(Sample(0, 15, stable=False), KG) == b"US,NT,-000.015kg\r\n"
+        assert ascii_stgs_line(Sample(1235), WeightFormat("g", 0)) == b"ST,GS,+0001235 g\r\n"
 
-    def test_value_field_is_eight_characters(self) -> None:
+    def test_line_is_eighteen_bytes(self) -> None:
         line = ascii_stgs_line(Sample(12345), KG)
-        assert re.fullmatch(rb"(ST|US),(GS|NT),[+-][ 0-9.]{8}(kg| g)\r\n", line)
+        assert len(line) == 18 and re.fullmatch(rb"(ST|US),(GS|NT),[+-][0-9.]{7}(kg| g)\r\n", line)
 
     def test_out_of_range_and_tare_lines(self) -> None:
-        assert ascii_stgs_line(Sample(16000, overload=True), KG) == b"OL,GS,+   OL   kg\r\n"
-        assert ascii_stgs_line(Sample(-200, underload=True), KG) == b"OL,GS,-   OL   kg\r\n"
-        assert ascii_stgs_tare_line(500, KG) == b"ST,TR,+   0.500kg\r\n"
+        assert ascii_stgs_line(Sample(16000, overload=True), KG) == b"OL,GS,+       kg\r\n"
+        assert ascii_stgs_line(Sample(-200, underload=True), KG) == b"OL,GS,-       kg\r\n"
+        assert ascii_stgs_tare_line(500, KG) == b"ST,TR,+000.500kg\r\n"
 
 
 class TestBinaryFfFrames:
@@ -506,13 +506,13 @@ def test_streaming_modules_ignore_host_bytes(clock: FakeClock) -> None:
 def test_ascii_stgs_announces_tare_before_net_lines(clock: FakeClock) -> None:
     scale = settled_scale("ascii-stgs", clock, 500, rate_hz=10)
     session = scale.open_session()
-    assert session.stream_frame() == b"ST,GS,+   0.500kg\r\n"
+    assert session.stream_frame() == b"ST,GS,+000.500kg\r\n"
     scale.tare()
-    assert session.stream_frame() == b"ST,TR,+   0.500kg\r\nST,NT,+   0.000kg\r\n"
+    assert session.stream_frame() == b"ST,TR,+000.500kg\r\nST,NT,+000.000kg\r\n"
     frames = [session.stream_frame() for _ in range(20)]
     assert sum(f.startswith(b"ST,TR,") for f in frames) == 2  # repeated once a second
     scale.clear_tare()
-    assert session.stream_frame() == b"ST,TR,+   0.000kg\r\nST,GS,+   0.500kg\r\n"
+    assert session.stream_frame() == b"ST,TR,+000.000kg\r\nST,GS,+000.500kg\r\n"
 
 
 # --- faults ---------------------------------------------------------------------------------
@@ -536,7 +536,7 @@ class TestFaults:
         scale.inject(FaultKind.GARBAGE)
         junk, _, rest = session.stream_frame().partition(b"\r\n")
         assert junk and b"\n" not in junk and b"\r" not in junk
-        assert rest == b"ST,GS,+   1.235kg\r\n"
+        assert rest == b"ST,GS,+001.235kg\r\n"
 
     def test_truncate(self, clock: FakeClock) -> None:
         scale = settled_scale("toledo-continuous", clock, 1235)
