@@ -109,6 +109,13 @@ def cmd_scale_probe(args: argparse.Namespace) -> int:
         print(json.dumps(dataclasses.asdict(result)))
     else:
         print(f"# found {result.protocol} at {result.baud} baud ({result.frames} frames); put this in edge.toml:")
+        if result.last_reading:
+            print(f"# last reading: {result.last_reading} -- check it against a known test weight")
+        if result.alternatives:
+            print(
+                f"# warning: {', '.join(result.alternatives)} read this stream equally well; put a load "
+                "(e.g. 1.235 kg) on the platter and probe again to tell them apart"
+            )
         print(result.to_toml(), end="")
     return 0
 

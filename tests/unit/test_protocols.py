@@ -1,4 +1,4 @@
-"""The five weighing-module parsers against byte-exact frames written from docs/protocols.md."""
+"""The first six weighing-module parsers against byte-exact frames written from docs/protocols.md."""
 
 from __future__ import annotations
 
@@ -52,6 +52,12 @@ def test_registry_has_every_protocol() -> None:
         "ascii-stgs",
         "binary-ff",
         "toledo-8217",
+        "yaohua-tf0",
+        "yaohua-eq-reversed",
+        "yaohua-eq-forward",
+        "yaohua-a12e",
+        "yaohua-ww",
+        "aclas-os2x",
     }
     for name, spec in PROTOCOLS.items():
         assert spec.name == name
@@ -580,6 +586,12 @@ STREAMS: dict[str, bytes] = {
     b"ST,+0001.235 kg\r\nOL,GS,+       kg\r\n",
     "binary-ff": b"\xff\x43\x35\x12\x00\x00\x00\xff\x63\x15\x00\x00\x00\xff\xc3\x00\x00\x00\x00",
     "toledo-8217": b"\x0201.234\r\x02?A\r\x02?B\r\x02?D\r\x0299.999\r",
+    "yaohua-tf0": b"\x02+00200021B\x03\x02+00200021B\x03xx\x02-00123531B\x03",
+    "yaohua-eq-reversed": b"=532.1000=532.1000=00.1000-",
+    "yaohua-eq-forward": b"=0001.235=0001.235=-0001.00",
+    "yaohua-a12e": b"WG004.139kg3D\r\nWG004.139kg3D\r\n         OL23\r\nWN001.235kg3E\r\n",
+    "yaohua-ww": b"ww00001.235kg\r\nww00001.235kg\r\nwn-0001.235kg\r\nww00002.000lb\r\n",
+    "aclas-os2x": b"\x01\x02S 01.235kgg\x03\x04\x00\x01\x02U-00.015kgm\x03\x04\x00\x01\x02F 000000kgi\x03\x04@",
 }
 
 

@@ -19,6 +19,7 @@ from simulator.scale.frames import (
     PROTOCOLS,
     Sample,
     WeightFormat,
+    aclas_os2x,
     ascii_stgs_line,
     ascii_stgs_tare_line,
     bcd_lsb_first,
@@ -29,6 +30,10 @@ from simulator.scale.frames import (
     toledo_8217_status,
     toledo_8217_weight,
     toledo_continuous,
+    yaohua_a12e,
+    yaohua_eq,
+    yaohua_tf0,
+    yaohua_ww,
 )
 from simulator.scale.module import ModuleConfig, Outcome, WeighingModule
 from simulator.scale.scenario import DEMO, Scenario, ScenarioPlayer, Step, parse_scenario
@@ -204,6 +209,46 @@ class TestBinaryFfFrames:
         assert frame[0] == 0xFF and 0xFF not in frame[1:]
         assert all(b >> 4 <= 9 and b & 0x0F <= 9 for b in frame[2:5])
         assert frame[1] & 0x18 == 0  # weighing mode
+
+
+class TestChineseIndicatorFrames:
+    """Yaohua and Aclas encoders against the examples in their manuals (docs/protocols.md 6-11)."""
+
+    def test_yaohua_tf0(self) -> None:
+        assert yaohua_tf0(Sample(20000), WeightFormat("kg", 2)) == bytes.fromhex("022B30303230303032314203")
+        assert yaohua_tf0(Sample(1235), KG) == b"\x02+00123531D\x03"
+        assert yaohua_tf0(Sample(-15, stable=False), KG) == b"\x02-00001531A\x03"
+
+    def test_yaohua_eq(self) -> None:
+        assert yaohua_eq(Sample(1235), KG, reversed_digits=True) == b"=532.1000"
+        assert yaohua_eq(Sample(3000), KG, reversed_digits=True) == b"=000.3000"  # A26 manual
+        assert yaohua_eq(Sample(-1000), WeightFormat("kg", 2), reversed_digits=True) == b"=00.1000-"
+        assert yaohua_eq(Sample(3000), KG, reversed_digits=False) == b"=0003.000"  # A26 manual
+        assert yaohua_eq(Sample(-1000), WeightFormat("kg", 2), reversed_digits=False) == b"=-0001.00"
+
+    def test_yaohua_a12e(self) -> None:
+        assert yaohua_a12e(Sample(4139), KG) == bytes.fromhex("5747303034 2E3133396B6733440D0A".replace(" ", ""))
+        assert yaohua_a12e(Sample(1735, 500), KG).startswith(b"WN001.235kg")
+        assert yaohua_a12e(Sample(-15), KG).startswith(b"WG-00.015kg")
+        assert yaohua_a12e(Sample(16000, overload=True), KG) == b"         OL23\r\n"
+        assert yaohua_a12e(Sample(-200, underload=True), KG) == b"         LO23\r\n"
+
+    def test_yaohua_ww(self) -> None:
+        assert yaohua_ww(Sample(1235), KG) == b"ww00001.235kg\r\n"
+        assert yaohua_ww(Sample(1735, 500), KG) == b"wn00001.235kg\r\n"
+        assert yaohua_ww(Sample(-1235), KG) == b"ww-0001.235kg\r\n"
+
+    def test_aclas_os2x(self) -> None:
+        frame = aclas_os2x(Sample(1235), KG)
+        assert frame[:12] == b"\x01\x02S 01.235kg" and frame[13:15] == b"\x03\x04" and len(frame) == 16
+        x = 0
+        for b in frame[:12]:
+            x ^= b
+        assert frame[12] == x
+        assert aclas_os2x(Sample(0, 1234, stable=False), WeightFormat("g", 0))[2:12] == b"U-001234g "
+        assert aclas_os2x(Sample(1735, 500), KG)[15] & 0x20  # tare mode
+        over = aclas_os2x(Sample(16000, overload=True), KG)
+        assert over[2:3] == b"F" and over[15] & 0x40
 
 
 class TestToledo8217Frames:
@@ -561,6 +606,9 @@ class TestFaults:
             ("binary-ff", lambda f: f[2] >> 4 > 9),
             ("toledo-continuous-nocs", lambda f: not f[1] & 0x20),
             ("toledo-8217", lambda f: b"X" in f),
+            ("yaohua-eq-reversed", lambda f: b"X" in f),
+            ("yaohua-eq-forward", lambda f: b"X" in f),
+            ("yaohua-ww", lambda f: b"X" in f),
         ],
     )
     def test_corruption_breaks_the_format(self, clock: FakeClock, protocol: str, broken) -> None:
@@ -591,6 +639,14 @@ class TestFaults:
         assert stream_session.stream_frame() == b""
         clock.advance(1)
         assert stream_session.stream_frame() == stream.weight_frame()
+
+    @pytest.mark.parametrize(("protocol", "check"), [("yaohua-tf0", slice(9, 11)), ("yaohua-a12e", slice(11, 13)),
+                                                     ("aclas-os2x", slice(12, 13))])  # fmt: skip
+    def test_corruption_keeps_the_old_xor(self, clock: FakeClock, protocol: str, check: slice) -> None:
+        scale = settled_scale(protocol, clock, 1235)
+        scale.inject("corrupt")
+        frame, clean = scale.open_session().unsolicited_frame(), scale.weight_frame()
+        assert len(frame) == len(clean) and frame != clean and frame[check] == clean[check]
 
     def test_unknown_fault(self) -> None:
         assert parse_fault("corrupt") is FaultKind.BAD_CHECKSUM
