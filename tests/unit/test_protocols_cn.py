@@ -106,14 +106,24 @@ class TestYaohuaEq:
 
     @pytest.mark.parametrize(
         ("frame", "why"),
-        [(b"=532.1005", "byte 8"), (b"=53..1000", "bad value"), (b"=.32.1000", "bad value"), (b"=532x1000", "byte 4")],
+        [
+            (b"=532.1005", "byte 8"),
+            (b"=53..1000", "bad value"),
+            (b"=.32.1000", "bad value"),
+            (b"=532x1000", "byte 4"),
+            (b"=5321.000", "4 decimals"),
+        ],
     )
     def test_reversed_bad(self, frame: bytes, why: str) -> None:
         assert_rejected(YaohuaEqParser(True), frame, why)
 
-    def test_each_direction_refuses_the_other_at_1_235_kg(self) -> None:
+    def test_each_direction_refuses_the_other(self) -> None:
         assert YaohuaEqParser(False).feed(b"=532.1000") == []  # sign slot holds "5"
         assert YaohuaEqParser(True).feed(b"=0001.235") == []
+        # 7.500 kg forward read reversed would be 05.7000 (4 decimals): finer than 1 g, refused
+        assert YaohuaEqParser(True).feed(b"=0007.500") == []
+        assert YaohuaEqParser(False).feed(b"=005.7000") == []
+        assert YaohuaEqParser(False).feed(b"=000.0000") == []  # an empty platter too
 
 
 # --- yaohua-a12e ----------------------------------------------------------------------------------

@@ -29,7 +29,9 @@ None of these frames carries a unit (except A12E's ``kg``), a motion flag or an
 overload code (except A12E's ``OL``/``LO``): the weight is taken in kg as the indicator
 displays it, a reading is stable only when it repeats the frame before it
 (``RepeatStability``), and a weight above Max is flagged overload by the core. Without a
-checksum (the ``=`` formats) a digit corrupted into another digit cannot be detected.
+checksum (the ``=`` formats) a digit corrupted into another digit cannot be detected. The
+``=`` formats accept at most 3 decimals (retail class III, e >= 1 g): read in the other
+direction, a frame with d decimals has 7 - d, so the two directions never both fit.
 """
 
 from __future__ import annotations
@@ -124,6 +126,9 @@ class YaohuaTf0Parser(_Repeating, StartByteParser):
 # --- "=" formats: 9 bytes, no line end ----------------------------------------------------------
 
 EQ_LEN = 9
+# Class III retail, e >= 1 g: at most 3 decimals in kg. This also tells the two directions
+# apart: a forward frame with d decimals, read reversed, has 7 - d (docs/protocols.md 7).
+MAX_EQ_DECIMALS = 3
 _EQ_DATA = byte_class(b"0123456789.")
 _EQ_SIGN = byte_class(b"0-")
 _EQ_CLASSES = {
@@ -163,6 +168,9 @@ class YaohuaEqParser(_Repeating, StartByteParser):
             self._reject(f"{self.name}: bad value {data!r}")
             return False
         count, decimals = decimal_count(data)
+        if decimals > MAX_EQ_DECIMALS:
+            self._reject(f"{self.name}: {decimals} decimals in kg is finer than a retail scale's 1 g")
+            return False
         if sign == ord("-"):
             count = -count
         out.append(_weight(count, decimals, self._repeat.check((count, decimals)), frame))
