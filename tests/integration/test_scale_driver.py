@@ -167,8 +167,10 @@ def test_driver_over_tcp_url():
 
 @pytest.mark.parametrize("protocol", ALL)
 def test_probe_finds_each_protocol(tmp_path, protocol):
-    sim = VirtualScale(protocol, seed=1, rate_hz=20)
+    sim = VirtualScale(protocol, seed=1, rate_hz=20, settle_s=0.2)
     sim.put(1235)
+    while not sim.settled():
+        time.sleep(0.02)
     with PtyLink(sim, directory=tmp_path) as link:
         result = probe(link.path, bauds=(9600,))
     assert result is not None and result.protocol == protocol and result.baud == 9600
