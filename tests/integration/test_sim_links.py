@@ -103,7 +103,21 @@ def test_pty_toledo_8217_answers_single_bytes(pty_link) -> None:
         assert port.read(4) == b"\x02?\x40\r"
 
 
-@pytest.mark.parametrize("protocol", ["toledo-continuous", "toledo-continuous-nocs", "ascii-stgs", "binary-ff"])
+@pytest.mark.parametrize(
+    "protocol",
+    [
+        "toledo-continuous",
+        "toledo-continuous-nocs",
+        "ascii-stgs",
+        "binary-ff",
+        "yaohua-tf0",
+        "yaohua-eq-reversed",
+        "yaohua-eq-forward",
+        "yaohua-a12e",
+        "yaohua-ww",
+        "aclas-os2x",
+    ],
+)
 def test_pty_streams_frames(pty_link, protocol: str) -> None:
     link = pty_link(protocol, rate_hz=50)
     link.sim.put(1235)
