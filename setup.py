@@ -21,13 +21,14 @@ setup(
     ],
     extras_require={
         "ui": ["kivy[base]>=2.3"],
-        "central": ["psycopg[binary]>=3.1", "pynacl>=1.5", "orjson>=3.9"],
+        "central": ["psycopg[binary]>=3.1", "pynacl>=1.5", "orjson>=3.9", "httpx>=0.27"],  # httpx: the city forwarder
         "dev": [
             "pytest>=8",
             "pytest-timeout>=2.3",
             "hypothesis>=6.100",
             "ruff>=0.5",
             "zxing-cpp>=2.2",
+            "playwright>=1.40",  # drives Debian's chromium (never its own browser download)
         ],
     },
     entry_points={"console_scripts": ["trace-edge=edge.cli:main"]},

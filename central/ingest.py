@@ -22,6 +22,7 @@ from typing import Any
 import orjson
 
 from central.db import Connection
+from central.forwarder.outbox import enqueue_sales
 from central.keys import DevicePublicKey, load_public_key, verify_signature
 from central.localtime import local_date, now_ms
 from central.validate import BadItem, Rejected, SalesBatch, SalesItem, Topic, brief
@@ -216,6 +217,8 @@ def _upsert(conn: Connection, scale_id: str, items: list[SalesItem], received: i
         line_rows = [row for _, s in new.values() for row in _line_rows(s)]
         conn.insert_many("sales", _SALE_COLUMNS, _SALE_PG_TYPES, sale_rows, _NOTHING)
         conn.insert_many("sale_lines", _LINE_COLUMNS, _LINE_PG_TYPES, line_rows, _NOTHING)
+        forward = [sale_id for sale_id, (_, s) in new.items() if s["refund_of"] is None]
+        enqueue_sales(conn, forward, received)  # the city platform hears of it (docs/city-platform.md)
         result.stored += len(new)
     if updates:
         conn.executemany(

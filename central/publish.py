@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from central.admin import AdminError, active_batches, catalog
+from central.admin import AdminError, active_batches, catalog, catalog_entry
 from central.db import POSTGRES, Connection
 from central.keys import CentralKey
 from central.localtime import now_ms
@@ -52,7 +52,7 @@ def catalog_document(conn: Connection, key: CentralKey, market_id: str) -> Docum
         plus = catalog(conn, market_id)
         if not plus:
             raise AdminError(f"market {market_id} has no catalog yet; import one with `central catalog import`")
-        body = {"plus": [p.to_dict() for p in plus]}
+        body = {"plus": [catalog_entry(p) for p in plus]}
         doc = key.sign_document(
             {"schema": "catalog/1", "market_id": market_id, "version": _next_version(conn, topic),
              "issued_ms": now_ms(), "body": body}

@@ -6,6 +6,7 @@ phone numbers are never selected here, so no page or API answer can leak them.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,11 +48,15 @@ def sale_by_code(conn: Connection, code: str, *, internal: bool = False) -> dict
     return sale
 
 
+STOPPED_REFUSAL_EVENT = "sale.refused_stopped_batch"  # a scale refused a line from a stopped batch
+
+
 def batch_flow(conn: Connection, batch_id: str) -> dict[str, Any] | None:
     """流向可追: the batch and every sale line (with its ticket) it went into."""
     batch = conn.one(
         "SELECT b.batch_id, b.merchant_id, mc.stall, mc.display_name AS merchant_name, mc.market_id, b.plu, "
-        "b.supplier, b.supplier_node, b.upstream_code, b.origin, b.certificate, b.arrival_date, b.active "
+        "b.supplier, b.supplier_node, b.upstream_code, b.origin, b.certificate, b.arrival_date, b.active, "
+        "b.weight_g, b.rapid_test, b.stop_reason, b.stopped_ms, b.source, b.scale_id, b.operator "
         "FROM batches b LEFT JOIN merchants mc ON mc.merchant_id = b.merchant_id WHERE b.batch_id = ?",
         (batch_id,),
     )
@@ -75,7 +80,17 @@ def batch_flow(conn: Connection, batch_id: str) -> dict[str, Any] | None:
         "pieces": sum(s["quantity"] for s in sales if s["pricing"] == "piece"),
         "amount_fen": sum(s["amount_fen"] for s in sales),
     }
-    return {"batch_id": batch_id, "batch": batch, "totals": totals, "sales": sales, "truncated": truncated}
+    refusals = [
+        {"scale_id": r["scale_id"], "event_id": r["event_id"], "created_ms": r["created_ms"],
+         **json.loads(r["data"])}
+        for r in conn.all(
+            "SELECT scale_id, event_id, created_ms, data FROM events WHERE kind = ? AND data LIKE ? "
+            f"ORDER BY created_ms LIMIT {MAX_ROWS}",
+            (STOPPED_REFUSAL_EVENT, f'%"batch_id":{json.dumps(batch_id, ensure_ascii=False)}%'),  # canonical JSON
+        )
+    ]  # fmt: skip
+    return {"batch_id": batch_id, "batch": batch, "totals": totals, "sales": sales, "truncated": truncated,
+            "stop_refusals": refusals}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,10 +33,12 @@ from edge.install.sd_notify import SdNotifier
 from edge.payment.service import PaymentService
 from edge.printer.status import PrinterStatus
 from edge.scale_driver.driver import LinkStatus
+from edge.stall.console import HELP as STALL_HELP
+from edge.stall.console import StallCommands
+from edge.stall.wiring import Stall
 from edge.store import StoreError
 from edge.ui.customer_link import CustomerPublisher
 from edge.ui.model.merchant import MerchantModel
-from edge.ui.model.report import report_lines
 from edge.ui.model.technician import TechnicianModel, note_software_id
 from edge.ui.model.views import CustomerView, MerchantView
 from edge.ui.pole_display import PoleDisplay
@@ -69,6 +71,9 @@ class ScaleApp:
         self.driver = runtime.scale_driver(config)
         self.driver.subscribe(self.model.on_reading)
         self.driver.subscribe_status(self._on_link_status)
+        self.stall = Stall(config, self.store, runtime.device_key(config), self.model.committer,
+                           on_catalog_changed=self.model.reload_catalog)  # fmt: skip
+        self.model.attach_stall(self.stall)
         self.technician = TechnicianModel(
             config_path, config, self.store, driver=self.driver, printer=self.printer, lang=lang
         )
@@ -91,6 +96,7 @@ class ScaleApp:
             log.info("pole display on %s (%s)", self.config.display.pole_port, self.config.display.pole_protocol)
         self.printer.start()
         log.info("print worker started (%s)", self.config.printer.connection)
+        self.stall.start()
         self.sync = self._start_sync()
         self.payments.start()
         self.driver.start()
@@ -108,6 +114,7 @@ class ScaleApp:
         if self._ticker is not None:
             self._ticker.join(5)
         self.driver.stop()
+        self.stall.stop()
         self.payments.stop()
         if self.sync is not None:
             self.sync.stop()
@@ -165,6 +172,7 @@ class ScaleApp:
             log.exception("sync not started; selling goes on, sales stay in the outbox")
             return None
         self.model.on_commit(lambda _sale: service.wake())
+        self.stall.desk.on_registered = lambda _batch: service.wake()
         log.info("sync to %s started", self.config.sync.broker_url)
         return service
 
@@ -225,8 +233,11 @@ HELP = """commands (one per line):
   reprint             reprint the last ticket               report    today's 日结
   lang zh|en          message language
   frames | events | software    technician: raw module frames, event log, software id
+{stall}
   help | quit
-Every answer ends with a line starting "ok:" or "error:" (status json: one JSON line)."""
+Every answer ends with a line starting "ok:" or "error:" (status json: one JSON line).""".replace(
+    "{stall}", STALL_HELP
+)
 
 
 def _json(view: object) -> str:
@@ -241,6 +252,8 @@ class Console:
         self.model = app.model
         self.out = out
         self.stop = stop
+        self.stall = StallCommands(app.stall, self, lambda: self.model.lang, app.config.scale.e_g)
+        app.stall.subscribe_scans(self.stall.announce_scan)
 
     def say(self, text: str) -> None:
         self.out.write(text + "\n")
@@ -283,6 +296,8 @@ class Console:
     def execute(self, line: str) -> None:
         words = line.split()
         if not words:
+            return
+        if self.stall.handle(line, self.model.daily_report):
             return
         name, args = words[0].lower(), words[1:]
         arg = " ".join(args)
@@ -361,10 +376,6 @@ class Console:
                 for text in self._status():
                     self.say(text)
                 self.say("ok: -")
-        elif name == "report" and not args:
-            for text in report_lines(model.daily_report(), model.lang, self.app.config.scale.e_g):
-                self.say(text)
-            self.say("ok: -")
         elif name == "lang" and len(args) == 1:
             model.set_lang(args[0])
             self._result()

@@ -372,7 +372,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_install_parsers(sub)
     add_update_parser(sub)
+
+    pin = sub.add_parser("pin-hash", help="the pin_hash of a PIN for the operators file (sign-in)")
+    pin.add_argument("pin", nargs="?", help="4-8 digits (asked for when left out)")
+    pin.set_defaults(handler=cmd_pin_hash)
     return parser
+
+
+def cmd_pin_hash(args: argparse.Namespace) -> int:
+    import getpass
+
+    from edge.core.operators import hash_pin
+
+    try:
+        print(hash_pin(args.pin if args.pin is not None else getpass.getpass("PIN: ")))
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

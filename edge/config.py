@@ -104,6 +104,16 @@ class PaymentConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class StallConfig:
+    """A vendor's day (README, For vendors): sign-in and the barcode scanner."""
+
+    operators_file: str = ""  # JSON list of the people who may sign in (README, Sign-in); empty: no sign-in
+    signin_required: bool = False  # true: nobody sells before signing in
+    scanner_port: str = ""  # a serial barcode scanner (e.g. /dev/ttyACM0); a USB HID one types into the screen
+    scanner_baud: int = 9600
+
+
+@dataclass(frozen=True, slots=True)
 class EdgeConfig:
     identity: IdentityConfig = field(default_factory=IdentityConfig)
     scale: ScaleConfigSection = field(default_factory=ScaleConfigSection)
@@ -114,6 +124,7 @@ class EdgeConfig:
     sync: SyncConfig = field(default_factory=SyncConfig)
     display: DisplayConfig = field(default_factory=DisplayConfig)
     payment: PaymentConfig = field(default_factory=PaymentConfig)
+    stall: StallConfig = field(default_factory=StallConfig)
     base_dir: Path = Path(".")  # relative paths in the file are relative to the file
 
     def path(self, value: str) -> Path:
@@ -131,6 +142,7 @@ _SECTIONS: dict[str, type] = {
     "sync": SyncConfig,
     "display": DisplayConfig,
     "payment": PaymentConfig,
+    "stall": StallConfig,
 }
 
 

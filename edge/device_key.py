@@ -10,12 +10,13 @@ import base64
 import dataclasses
 import os
 from pathlib import Path
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from edge.core.records import Sale
+from edge.core.records import Sale, signing_bytes
 
 
 class DeviceKey:
@@ -54,6 +55,11 @@ class DeviceKey:
     def sign(self, sale: Sale) -> Sale:
         signature = base64.b64encode(self._key.sign(sale.signing_payload())).decode()
         return dataclasses.replace(sale, signature=signature)
+
+    def sign_record(self, record: dict[str, Any]) -> dict[str, Any]:
+        """``record`` plus ``signature``: Ed25519 over its canonical JSON (goods-in, price changes)."""
+        body = {k: v for k, v in record.items() if k != "signature"}
+        return body | {"signature": base64.b64encode(self._key.sign(signing_bytes(body))).decode()}
 
 
 def verify_sale(sale: Sale, public_key_b64: str) -> bool:

@@ -12,6 +12,7 @@ from pathlib import Path
 from edge.config import EdgeConfig
 from edge.core.catalog import Catalog, SearchKeys
 from edge.core.metrology import ScaleConfig, SellableWeight, WeighingState
+from edge.core.prices import with_vendor_prices
 from edge.core.reading import Reading
 from edge.core.refusals import Refusal
 from edge.device_key import DeviceKey
@@ -45,7 +46,8 @@ SEARCH_KEYS_KEY = "catalog.search_keys"  # name -> pinyin search keys, computed 
 def catalog(store: Store) -> Catalog:
     """The catalog with its search index. Pinyin keys are kept in the store, so a scale
     computes them (and loads pypinyin's ~80 MB of dictionaries) only for names it has
-    never seen, e.g. once after central sends a new catalog."""
+    never seen, e.g. once after central sends a new catalog. Items are at the vendor's
+    own prices where set (edge.stall.prices), else at central's guide price."""
     kept: dict[str, SearchKeys] = {}
     raw = store.get_setting(SEARCH_KEYS_KEY) or {}
     for name, value in raw.items() if isinstance(raw, dict) else ():
@@ -53,7 +55,7 @@ def catalog(store: Store) -> Catalog:
             kept[name] = SearchKeys.from_json(value)
         except ValueError:
             continue  # a damaged entry is simply computed again
-    goods = Catalog(store.catalog(), store.sold_counts(), known_keys=kept)
+    goods = Catalog(with_vendor_prices(store.catalog(), store.vendor_prices()), store.sold_counts(), known_keys=kept)
     keys = goods.keys_by_name
     if keys.keys() - kept.keys():
         store.set_setting(SEARCH_KEYS_KEY, {name: k.to_json() for name, k in keys.items()})

@@ -46,6 +46,9 @@ class Plu:
     category: str = ""
     hotkey: int | None = None  # position on the hotkey grid
     name_en: str = ""
+    # Bounds central sets for the vendor's own price (None: edge.core.prices' default, +-50 %)
+    price_min_fen: int | None = None
+    price_max_fen: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in _PLU_FIELDS}
@@ -69,6 +72,10 @@ class Plu:
         plu = _text(data, "plu")
         if not plu.isdigit():
             raise ValueError(f"PLU {plu!r} must be digits")
+        bounds = {key: _optional_count(data, key) for key in ("price_min_fen", "price_max_fen")}
+        low, high = bounds["price_min_fen"], bounds["price_max_fen"]
+        if low is not None and high is not None and low > high:
+            raise ValueError(f"PLU {plu}: price_min_fen {low} is above price_max_fen {high}")
         return cls(
             plu=plu,
             name=_text(data, "name"),
@@ -78,6 +85,7 @@ class Plu:
             category=_text(data, "category", optional=True),
             hotkey=hotkey,
             name_en=_text(data, "name_en", optional=True),
+            **bounds,
         )
 
 
@@ -94,6 +102,9 @@ class Batch:
     certificate: str  # quarantine / inspection certificate number
     arrival_date: str  # ISO date, local
     active: bool = True
+    weight_g: int = 0  # goods-in weight (0: not given)
+    rapid_test: str = ""  # 快检 result as registered: "" (none), "pass" or "fail"
+    stop_reason: str = ""  # set by central's stop-sale (停售): why the batch must not be sold
 
     def to_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in _BATCH_FIELDS}
@@ -106,10 +117,22 @@ class Batch:
         active = data.get("active", True)
         if not isinstance(active, bool):
             raise ValueError(f"batch {data.get('batch_id')!r}: active must be true or false, got {active!r}")
-        values = {key: _text(data, key) for key in _BATCH_FIELDS if key != "active"}
+        values: dict[str, Any] = {key: _text(data, key) for key in _BATCH_REQUIRED}
         if not (values["batch_id"] and values["plu"]):
             raise ValueError("a batch needs a batch_id and a plu")
-        return cls(**values, active=active)
+        weight = data.get("weight_g", 0)
+        if not _is_count(weight):
+            raise ValueError(f"batch {values['batch_id']!r}: weight_g must be a whole number >= 0, got {weight!r}")
+        rapid = _text(data, "rapid_test", optional=True)
+        if rapid not in RAPID_TEST_RESULTS:
+            raise ValueError(f"batch {values['batch_id']!r}: rapid_test must be '', 'pass' or 'fail', got {rapid!r}")
+        stop = _text(data, "stop_reason", optional=True)
+        return cls(**values, active=active and not stop, weight_g=weight, rapid_test=rapid, stop_reason=stop)
+
+    @property
+    def stopped(self) -> bool:
+        """Central has stopped sales from this batch (停售)."""
+        return bool(self.stop_reason)
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +168,13 @@ def _text(data: dict[str, Any], key: str, *, optional: bool = False) -> str:
     return value
 
 
+def _optional_count(data: dict[str, Any], key: str) -> int | None:
+    value = data.get(key)
+    if value is not None and not _is_count(value):
+        raise ValueError(f"field {key!r} must be a whole number >= 0 or null, got {value!r}")
+    return value
+
+
 def _count(data: dict[str, Any], key: str) -> int:
     value = data.get(key)
     if not _is_count(value):
@@ -154,6 +184,8 @@ def _count(data: dict[str, Any], key: str) -> int:
 
 _PLU_FIELDS = tuple(f.name for f in fields(Plu))
 _BATCH_FIELDS = tuple(f.name for f in fields(Batch))
+_BATCH_REQUIRED = tuple(f.name for f in fields(Batch) if f.default is MISSING)
+RAPID_TEST_RESULTS = ("", "pass", "fail")
 _UNSIGNED_FIELDS = frozenset({"signature", "printed", "payment"})
 
 

@@ -177,10 +177,44 @@ _V3_EVENTS = (
     END""",
 )
 
+_V4_VENDOR_DAY = (
+    # Goods-in at the scale, stop-sale, the vendor's prices, real-name shifts (issue 14).
+    "ALTER TABLE catalog ADD COLUMN price_min_fen INTEGER",
+    "ALTER TABLE catalog ADD COLUMN price_max_fen INTEGER",
+    "ALTER TABLE batches ADD COLUMN weight_g INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE batches ADD COLUMN rapid_test TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE batches ADD COLUMN stop_reason TEXT NOT NULL DEFAULT ''",
+    # A batch registered here, signed, until central acks it (the goodsin/1 up path).
+    """CREATE TABLE goodsin (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        batch_id TEXT NOT NULL UNIQUE REFERENCES batches (batch_id),
+        created_ms INTEGER NOT NULL,
+        payload TEXT NOT NULL,
+        acked_ms INTEGER
+    )""",
+    "CREATE INDEX goodsin_unacked ON goodsin (seq) WHERE acked_ms IS NULL",
+    """CREATE TABLE vendor_prices (
+        plu TEXT PRIMARY KEY,
+        unit_price_fen INTEGER NOT NULL CHECK (unit_price_fen > 0),
+        changed_ms INTEGER NOT NULL,
+        operator TEXT NOT NULL
+    )""",
+    """CREATE TABLE shifts (
+        shift_id INTEGER PRIMARY KEY AUTOINCREMENT,
+        operator TEXT NOT NULL,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL,
+        started_ms INTEGER NOT NULL,
+        ended_ms INTEGER
+    )""",
+    "CREATE INDEX shifts_open ON shifts (shift_id) WHERE ended_ms IS NULL",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "sales, outbox, print queue, settings", _V1_SALES),
     Migration(2, "catalog and batches", _V2_CATALOG),
     Migration(3, "hash-chained event log", _V3_EVENTS),
+    Migration(4, "goods-in, stop-sale, vendor prices, shifts", _V4_VENDOR_DAY),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -48,7 +48,10 @@ LINE_COLUMNS = (
     "batch_id",
     "origin",
 )
-PLU_COLUMNS = ("plu", "position", "name", "goods_code", "pricing", "unit_price_fen", "category", "hotkey", "name_en")
+PLU_COLUMNS = (
+    "plu", "position", "name", "goods_code", "pricing", "unit_price_fen", "category", "hotkey", "name_en",
+    "price_min_fen", "price_max_fen",
+)  # fmt: skip
 BATCH_COLUMNS = (
     "batch_id",
     "plu",
@@ -59,6 +62,9 @@ BATCH_COLUMNS = (
     "certificate",
     "arrival_date",
     "active",
+    "weight_g",
+    "rapid_test",
+    "stop_reason",
     "source",
 )
 

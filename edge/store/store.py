@@ -25,7 +25,7 @@ from edge.core.records import Batch, Payment, Plu, PrintJob, Sale
 from edge.core.report import DailyReport
 from edge.store import catalog as catalog_
 from edge.store import db as db_
-from edge.store import eventlog, outbox, printjobs, report, sales, settings
+from edge.store import eventlog, goodsin, outbox, printjobs, report, sales, settings, vendor
 from edge.store.errors import StoreError
 
 Build = Callable[[int, int], Sale]  # (seq, daily_seq) -> the sale to record
@@ -295,6 +295,52 @@ class Store:
         """Active or not (a reprint may need an old batch)."""
         with self._read() as db:
             return catalog_.get_batch(db, batch_id)
+
+    def batch_with_certificate(self, certificate: str) -> Batch | None:
+        """Any batch (active or not) registered under this certificate number."""
+        with self._read() as db:
+            return catalog_.batch_with_certificate(db, certificate)
+
+    # --- goods-in, vendor prices, shifts -------------------------------------------------
+
+    def register_goods_in(self, batch: Batch, payload: dict[str, Any], now_ms: int) -> int:
+        """A batch registered at the scale, its signed upload row and its event, in one transaction."""
+        with self._write() as db:
+            return goodsin.register(db, batch, payload, now_ms)
+
+    def goodsin_unacked(self, limit: int = 50) -> list[tuple[int, dict[str, Any]]]:
+        with self._read() as db:
+            return goodsin.unacked(db, limit)
+
+    def goodsin_ack_through(self, seq: int) -> int:
+        with self._write() as db:
+            return goodsin.ack_through(db, seq, self._clock())
+
+    def vendor_prices(self) -> dict[str, int]:
+        """PLU -> the vendor's own unit price (fen)."""
+        with self._read() as db:
+            return vendor.prices(db)
+
+    def set_vendor_price(self, plu: str, price_fen: int | None, event: dict[str, Any], now_ms: int) -> None:
+        """The vendor's price for ``plu`` (None: back to central's guide price), logged as ``price.changed``."""
+        with self._write() as db:
+            vendor.set_price(db, plu, price_fen, event, now_ms)
+
+    def open_shift(self) -> dict[str, Any] | None:
+        with self._read() as db:
+            return vendor.open_shift(db)
+
+    def start_shift(self, operator: str, name: str, role: str, how: str, now_ms: int) -> int:
+        with self._write() as db:
+            return vendor.start_shift(db, operator, name, role, how, now_ms)
+
+    def end_shift(self, now_ms: int) -> dict[str, Any] | None:
+        with self._write() as db:
+            return vendor.end_shift(db, now_ms)
+
+    def operator_names(self) -> dict[str, str]:
+        with self._read() as db:
+            return vendor.operator_names(db)
 
     # --- settings ----------------------------------------------------------------------
 

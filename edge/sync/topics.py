@@ -46,6 +46,10 @@ class Topics:
         return f"{self.base}/events"
 
     @property
+    def goodsin(self) -> str:
+        return f"{self.base}/goodsin"
+
+    @property
     def batches(self) -> str:
         return f"{self.base}/batches"
 

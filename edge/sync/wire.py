@@ -64,7 +64,7 @@ def pack_sales(
     return SalesMessage(first, last, len(items), body)
 
 
-ACK_FIELDS = {"acked_through": "sales", "events_acked_through": "events"}
+ACK_FIELDS = {"acked_through": "sales", "events_acked_through": "events", "goodsin_acked_through": "goodsin"}
 
 
 def parse_any_ack(payload: bytes) -> tuple[str, int]:

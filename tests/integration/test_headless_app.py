@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class HeadlessScale:
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, extra_toml: str = "") -> None:
         self.tmp = tmp
         self.scale = VirtualScale("mt-sics", seed=3, settle_s=0.2)
         self.link = PtyLink(self.scale, directory=tmp).start()
@@ -43,16 +43,21 @@ class HeadlessScale:
         text = text.replace('"../var/edge.db"', f'"{tmp / "edge.db"}"')
         text = text.replace('"catalog.json"', f'"{ROOT / "examples" / "catalog.json"}"')
         text = text.replace('"../var/run/customer.sock"', f'"{self.socket}"')
+        text = text.replace('"operators.json"', f'"{ROOT / "examples" / "operators.json"}"') + extra_toml
         self.config = tmp / "edge.toml"
         self.config.write_text(text, encoding="utf-8")
+        self.start(self.config, tmp)
+
+    def start(self, config: Path, cwd: Path) -> None:
+        """``edge run --headless`` on ``config``, its stdout and stderr collected."""
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "edge", "run", "--config", str(self.config), "--headless"],
+            [sys.executable, "-m", "edge", "run", "--config", str(config), "--headless"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
             encoding="utf-8",
-            cwd=tmp,
+            cwd=cwd,
             bufsize=1,
         )
         self.lines: queue.Queue[str] = queue.Queue()
