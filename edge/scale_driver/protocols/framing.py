@@ -140,3 +140,15 @@ class RepeatStability:
 
     def forget(self) -> None:
         self._last = None
+
+
+class Repeating:
+    """Mixin for a FrameParser subclass: ``self._repeat`` stability; a rejected frame breaks the run."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._repeat = RepeatStability()
+
+    def _reject(self, why: str) -> None:
+        self._repeat.forget()
+        super()._reject(why)  # type: ignore[misc]

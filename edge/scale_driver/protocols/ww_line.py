@@ -24,7 +24,7 @@ from edge.core.units import digits_to_grams
 from edge.scale_driver.protocols.base import Event, ProtocolSpec, SerialSettings
 from edge.scale_driver.protocols.framing import (
     ByteClass,
-    RepeatStability,
+    Repeating,
     StartByteParser,
     byte_class,
     decimal_count,
@@ -37,19 +37,11 @@ _BODY = byte_class(b"-.0123456789kglboz")
 _CLASSES = (byte_class(b"w"), byte_class(b"wn"), *(_BODY,) * (MAX_LEN - 2))
 
 
-class WwLineParser(StartByteParser):
+class WwLineParser(Repeating, StartByteParser):
     """``ww00001.235kg`` frames -> readings."""
 
     name = "yaohua-ww"
     start = b"w"
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._repeat = RepeatStability()
-
-    def _reject(self, why: str) -> None:
-        self._repeat.forget()
-        super()._reject(why)
 
     def _frame_size(self, buf: bytes, at: int) -> int:
         m = _FRAME.match(buf, at)

@@ -46,7 +46,7 @@ from edge.scale_driver.protocols.base import Event, ProtocolSpec, SerialSettings
 from edge.scale_driver.protocols.framing import (
     HEX_UPPER,
     ByteClass,
-    RepeatStability,
+    Repeating,
     StartByteParser,
     byte_class,
     decimal_count,
@@ -67,16 +67,6 @@ def _weight(count: int, decimals: int, stable: bool, raw: bytes) -> Reading:
     return Reading(grams, grams, 0, stable, False, False, count == 0, True, raw)
 
 
-class _Repeating:
-    """Mixin: stability by repetition; a rejected frame breaks the run."""
-
-    _repeat: RepeatStability
-
-    def _reject(self, why: str) -> None:
-        self._repeat.forget()
-        super()._reject(why)  # type: ignore[misc]
-
-
 # --- tf=0: STX sign 6 digits decimals XOR ETX ------------------------------------------------
 
 TF0_LEN = 12
@@ -91,15 +81,11 @@ _TF0_CLASSES = (
 )
 
 
-class YaohuaTf0Parser(_Repeating, StartByteParser):
+class YaohuaTf0Parser(Repeating, StartByteParser):
     """``02 + 001235 3 XX 03`` frames -> readings."""
 
     name = "yaohua-tf0"
     start = b"\x02"
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._repeat = RepeatStability()
 
     def _frame_size(self, buf: bytes, at: int) -> int:
         return TF0_LEN
@@ -137,7 +123,7 @@ _EQ_CLASSES = {
 }
 
 
-class YaohuaEqParser(_Repeating, StartByteParser):
+class YaohuaEqParser(Repeating, StartByteParser):
     """``=532.1000`` (reversed) or ``=0001.235`` (forward) frames -> readings."""
 
     start = b"="
@@ -147,7 +133,6 @@ class YaohuaEqParser(_Repeating, StartByteParser):
         self.reversed_digits = reversed_digits
         self.name = "yaohua-eq-reversed" if reversed_digits else "yaohua-eq-forward"
         self._classes = _EQ_CLASSES[reversed_digits]
-        self._repeat = RepeatStability()
 
     def _frame_size(self, buf: bytes, at: int) -> int:
         return EQ_LEN
@@ -185,12 +170,8 @@ _A12E_RANGE = {b"OL": (True, False), b"LO": (False, True)}  # (overload, underlo
 _BLANKS = b" " * 9
 
 
-class YaohuaA12eParser(_Repeating, LineParser):
+class YaohuaA12eParser(Repeating, LineParser):
     """``WG004.139kg3D`` / ``         OL23`` lines -> readings."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._repeat = RepeatStability()
 
     def _parse_line(self, line: bytes, out: list[Event]) -> None:
         skip = len(line) - A12E_LEN
