@@ -71,6 +71,7 @@ wait_port() {
 step "the scale's configuration: $var/edge.toml"
 sed -e "s#\"\\.\\./var/#\"$var/#g" \
     -e "s#\"catalog.json\"#\"$root/examples/catalog.json\"#" \
+    -e "s#\"operators.json\"#\"$root/examples/operators.json\"#" \
     -e "s#tcp:127.0.0.1:9100#tcp:127.0.0.1:$printer_port#" \
     -e "s#http://127.0.0.1:8080#http://127.0.0.1:$http_port#" \
     -e "s#^protocol = \"mt-sics\"#protocol = \"$protocol\"#" \
