@@ -31,7 +31,7 @@ class ReportView(w.Box):
         self.padding = (gap * 4, gap * 2)
         self.spacing = gap
         self.test_id = "report"
-        head = BoxLayout(orientation="horizontal", size_hint_y=0.12, spacing=gap)
+        head = BoxLayout(orientation="horizontal", size_hint_y=0.14, spacing=gap)
         head.add_widget(
             w.FitLabel(
                 text=f"{t('report_title', lang)}  {report.local_date}",
@@ -68,7 +68,7 @@ class ReportView(w.Box):
             label = w.FitLabel(text=text, halign="left", color=w.TEXT, size_hint_y=0.08)
             label.test_id = test_id
             self.add_widget(label)
-        table = GridLayout(cols=4, size_hint_y=0.5, spacing=gap)
+        table = GridLayout(cols=4, size_hint_y=0.48, spacing=gap)
         table.add_widget(w.FitLabel(text=t("report_item", lang), halign="left", color=w.MUTED))
         table.add_widget(w.FitLabel(text=t("report_count", lang), color=w.MUTED))
         table.add_widget(w.FitLabel(text=t("report_weight", lang), color=w.MUTED))
