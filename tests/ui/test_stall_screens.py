@@ -89,3 +89,14 @@ def test_stop_sale_refuses_the_next_add_and_offers_the_goods_in_batch(day: dict[
     with Store.open(day["_out"] / "edge.db") as store:
         kinds = [e.kind for e in store.events(0, 1000)]
     assert "sale.refused_stopped_batch" in kinds
+
+
+STALL_KEYS = ("stall_", "op:", "pad:", "signin_", "signout", "price_", "goodsin_")
+
+
+def test_the_popups_keys_are_at_least_48_px_tall(day: dict[str, Any]) -> None:
+    for name in ("stall-menu", "stall-signin", "stall-price", "stall-goodsin"):
+        keys = [k for k in day["shots"][name]["targets"] if k["action"].startswith(STALL_KEYS)]
+        assert len(keys) >= 3, (name, keys)
+        small = [f"{k['action']} {k['w']:.0f}x{k['h']:.0f}" for k in keys if k["h"] < 48]
+        assert small == [], f"{name}: keys under 48 px tall: {small}"

@@ -78,8 +78,8 @@ class Keypad(GridLayout):
             self.add_widget(w.key(text, lambda c=ch: on_key(c), action=f"pad:{ch}", color=w.KEY, fill=0.5))
 
 
-def _head(title: str, on_close: Callable[[], None], lang: str, action: str) -> BoxLayout:
-    head = BoxLayout(orientation="horizontal", size_hint_y=0.14)
+def _head(title: str, on_close: Callable[[], None], lang: str, action: str, share: float = 0.14) -> BoxLayout:
+    head = BoxLayout(orientation="horizontal", size_hint_y=share)
     head.spacing = gap_px(head)
     head.add_widget(w.FitLabel(text=title, halign="left", color=w.TEXT, bold=True, size_hint_x=0.75))
     head.add_widget(w.key(tr("close", lang), on_close, action=action, color=w.KEY_FUNC, size_hint_x=0.25))
@@ -92,8 +92,8 @@ class StallMenu(w.Box):
         gap = gap_px(self)
         self.padding, self.spacing = (gap * 4, gap * 2), gap * 2
         self.test_id = "stall_menu"
-        self.add_widget(_head(tr("menu_title", lang), screen.close_popup, lang, "stall_close"))
-        grid = GridLayout(cols=3, spacing=gap * 2, size_hint_y=0.86)
+        self.add_widget(_head(tr("menu_title", lang), screen.close_popup, lang, "stall_close", share=0.32))
+        grid = GridLayout(cols=3, spacing=gap * 2, size_hint_y=0.68)
         for name, do, color in (("signin", screen.open_signin, w.KEY_ADD), ("price", screen.open_price, w.KEY),
                                 ("goodsin", screen.open_goodsin, w.KEY_PAY)):  # fmt: skip
             grid.add_widget(w.key(tr(name, lang), do, action=f"stall_{name}", color=color, fill=0.4))
