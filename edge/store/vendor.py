@@ -52,4 +52,3 @@ def end_shift(db: Database, now_ms: int) -> dict[str, Any] | None:
     db.execute("UPDATE shifts SET ended_ms = ? WHERE shift_id = ?", (now_ms, shift["shift_id"]))
     eventlog.append(db, "operator.signed_out", {"operator": shift["operator"], "shift": shift["shift_id"]}, now_ms)
     return shift
-
