@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from central import admin, publish
+from central import admin, publish, queries
 from central.db import Database, DatabaseError
 from central.http import App, HttpServer
 from central.keys import CentralKey, CentralKeyError
@@ -115,6 +115,15 @@ def _parser() -> argparse.ArgumentParser:
     scp = sc.add_parser("password", parents=[common], help="new MQTT password (printed once)")
     scp.add_argument("--id", required=True)
     sc.add_parser("list", parents=[common])
+    for verb, what in (("lock", "stop selling on a scale now (signed command; logged on the scale)"),
+                       ("unlock", "lift central's remote lock (a pending technician seal still applies)")):
+        scl = sc.add_parser(verb, parents=[common, mqtt, key], help=what)
+        scl.add_argument("--scale", required=True)
+        scl.add_argument("--reason", required=True, help="logged on the scale, shown to the vendor")
+        scl.add_argument("--by", default=os.environ.get("USER", "central"), help="who (default $USER)")
+
+    fl = sub.add_parser("fleet", parents=[common], help="per scale: online, backlog, software id, lock state")
+    fl.add_argument("--market", default="")
 
     mu = sub.add_parser("mqtt-user", help="central's own broker login").add_subparsers(dest="action", required=True)
     mua = mu.add_parser("add", parents=[common], help="create; prints the password once")
@@ -357,6 +366,13 @@ def _run(args: argparse.Namespace) -> int:
         elif cmd == "scale" and action == "key":
             admin.set_scale_key(conn, args.id, args.public_key)
             print(f"scale {args.id}: new public key stored")
+        elif cmd == "scale" and action in publish.COMMAND_ACTIONS:
+            key = CentralKey.load_or_create(args.key)
+            doc = publish.command_document(conn, key, args.scale, action, args.reason, args.by)
+            publish.send(_mqtt(args), [doc])
+            print(f"{action} sent to {args.scale}: {doc.topic} version {doc.doc['version']}")
+        elif cmd == "fleet":
+            _show(queries.fleet(conn, args.market))
         elif cmd == "scale" and action == "password":
             _print_credentials(admin.reset_password(conn, args.id), "scale")
         elif cmd == "scale":

@@ -156,9 +156,11 @@ def search(conn: Connection, f: SearchFilter) -> list[dict[str, Any]]:
 
 
 def fleet(conn: Connection, market: str = "") -> list[dict[str, Any]]:
-    """Per scale: online, last seen, backlog, software id, ack watermark, refused messages."""
+    """Per scale: online, last seen, backlog, software id, lock state and event counter of the
+    legal parameters (docs/protection.md), ack watermark, refused messages."""
     rows = conn.all(
         "SELECT sc.scale_id, sc.market_id, sc.merchant_id, sc.scale_no, st.online, st.software_id, st.backlog, "
+        "st.lock_state, st.legal_changes, "
         "st.oldest_unacked_ms, st.printer, st.last_sale_ms, st.received_ms AS status_ms, "
         "sy.acked_through, sy.last_message_ms, "
         "(SELECT COUNT(*) FROM rejects r WHERE r.scale_id = sc.scale_id) AS rejects, "

@@ -309,7 +309,19 @@ MIGRATIONS: list[list[str]] = [
             event_id BIGINT NOT NULL,
             PRIMARY KEY (scale_id, plu))""",
     ],
-    # 6: the market office console (central/console): users, sessions, audit
+    # 6: signed sale state (docs/sync.md, "Signed sale state")
+    [
+        # the state_no of the payment/printed state stored (0: as committed, or unsigned)
+        "ALTER TABLE sales ADD COLUMN state_no BIGINT NOT NULL DEFAULT 0",
+        # the lowest oseq that carried a signed state: from there on unsigned states are refused
+        "ALTER TABLE scale_sync ADD COLUMN signed_from_oseq BIGINT",
+    ],
+    # 7: protection of legal parameters (docs/protection.md): lock state and event counter per scale
+    [
+        "ALTER TABLE scale_status ADD COLUMN lock_state TEXT",
+        "ALTER TABLE scale_status ADD COLUMN legal_changes BIGINT",
+    ],
+    # 8: the market office console (central/console): users, sessions, audit
     [
         # role office: one market (market_id); role regulator: every market, read-only plus stop-sale
         """CREATE TABLE console_users (

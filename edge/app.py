@@ -24,9 +24,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from edge import runtime
+from edge import runtime, scale_sim
 from edge.checkout import now_ms
 from edge.config import EdgeConfig, load_config
+from edge.console_notes import Announcer
 from edge.core.payment import QR_METHODS
 from edge.core.stopflag import StopFlag
 from edge.install.sd_notify import SdNotifier
@@ -218,7 +219,7 @@ def _pole_display(config: EdgeConfig) -> PoleDisplay | None:
 HELP = """commands (one per line):
   plu CODE            choose an item by PLU number         key N     the item on hotkey N
   search TEXT         search by name, pinyin or PLU         pick I    choose search result I (1-based)
-  qty N               pieces of a piece-priced item         batch ID  bind the item to batch ID
+  qty N               pieces of a piece-priced item (1-999) batch ID  bind the item to batch ID
   batches             the item's active batches
   add                 累计: the item at the stable weight into the cart
   void I              remove cart line I (1-based)          cancel    drop the whole sale
@@ -232,10 +233,14 @@ HELP = """commands (one per line):
   status [json]       weight, item, cart, printer, link, sync (json: both snapshots)
   reprint             reprint the last ticket               report    today's 日结
   lang zh|en          message language
+  put GRAMS | remove | unstable [SECONDS] | sim COMMAND    the simulated weighing module (scripts/run.sh)
   frames | events | software    technician: raw module frames, event log, software id
+  info | legal        法制信息: software id, event counter, lock state (JJG 1204-2025 extended display)
 {stall}
   help | quit
-Every answer ends with a line starting "ok:" or "error:" (status json: one JSON line).""".replace(
+Every answer ends with a line starting "ok:" or "error:" (status json: one JSON line).
+Between answers the scale says what happened by itself in lines starting "note:"
+(a payment arrived, a ticket printed, the printer is out of paper, ...).""".replace(
     "{stall}", STALL_HELP
 )
 
@@ -252,12 +257,16 @@ class Console:
         self.model = app.model
         self.out = out
         self.stop = stop
+        self._out_lock = threading.Lock()  # answers and notes (another thread) stay whole lines
+        self.notes = Announcer(app.model, app.printer, self.say)
+        self.scale_sim = scale_sim.control_path()
         self.stall = StallCommands(app.stall, self, lambda: self.model.lang, app.config.scale.e_g)
         app.stall.subscribe_scans(self.stall.announce_scan)
 
     def say(self, text: str) -> None:
-        self.out.write(text + "\n")
-        self.out.flush()
+        with self._out_lock:
+            self.out.write(text + "\n")
+            self.out.flush()
 
     def _result(self) -> None:
         merchant, _ = self.model.snapshot()
@@ -283,14 +292,19 @@ class Console:
             lines.append(f"  {w.blocked_text}")
         if m.item is not None:
             i = m.item
-            lines.append(f"item: {i.plu} {i.name} {i.unit_price_text} amount {i.amount_text or '-'} batch {i.batch_id}")
-        lines.extend(f"  {line.index + 1}. {line.name} {line.detail} = {line.amount_text}" for line in m.cart)
+            qty = f" qty {i.quantity}" if i.pricing == "piece" else ""
+            lines.append(
+                f"item: {i.plu} {i.name} {i.unit_price_text}{qty} amount {i.amount_text or '-'} batch {i.batch_id}"
+            )
+        shown = m.payment.lines if m.payment is not None else m.cart  # while paying: the sale being paid
+        lines.extend(f"  {line.index + 1}. {line.name} {line.detail} = {line.amount_text}" for line in shown)
         lines.append(f"total: {m.total_text}" + (f" (rounding {m.rounding_text})" if m.rounding_text else ""))
         lines.append(f"printer: {m.printer_text or '-'} | scale: {m.link_text or '-'} | sync: {m.sync_text}")
         lines.append(f"customer screen: {c.mode}" + (f" qr {c.qr_content} ¥{c.qr_amount_text}" if c.qr_content else ""))
         if m.payment is not None:  # a QR payment under way: its stage and what the vendor may do
             lines.append(f"payment: {m.payment.stage} {m.payment.method} {m.payment.amount_text} "
-                         f"[{' '.join(m.payment.actions)}]")
+                         f"[{' '.join(m.payment.actions)}]"
+                         + (f" {m.payment.countdown_s} s left" if m.payment.countdown_s is not None else ""))
         return lines
 
     def execute(self, line: str) -> None:
@@ -393,6 +407,16 @@ class Console:
 
             ident = software_id()
             self.say(f"ok: {ident.version} sha256 {ident.sha256}")
+        elif name in scale_sim.FORWARDED or (name == "sim" and args):
+            self.say(scale_sim.send(self.scale_sim, arg if name == "sim" else line))
+        elif name in ("info", "legal") and not args:
+            from edge.core.protection import legal_lines
+            from edge.software_id import software_id
+
+            state = self.app.store.protection()
+            for text in legal_lines(str(software_id()), state, model.lang):
+                self.say(f"  {text}")
+            self.say(f"{'error' if state.locked else 'ok'}: {state.state.value}")
         elif name == "help":
             self.say(HELP)
             self.say("ok: -")
@@ -433,9 +457,11 @@ class Console:
         self.say(f"error: {merchant.weight.blocked_text or 'no sellable weight'}")
 
     def serve(self, stdin: TextIO) -> None:
+        self.notes.start()
         for line in stdin:
             try:
-                self.execute(line)
+                with self.notes.quiet():
+                    self.execute(line)
             except Exception as exc:  # a console typo must never stop the scale
                 log.exception("command %r failed", line.strip())
                 self.say(f"error: {exc}")

@@ -275,10 +275,21 @@ def _fleet(c: Ctx, market: str) -> list[dict[str, Any]]:
         return queries.fleet(conn, market)
 
 
+def _lock_text(c: Ctx, scale: dict[str, Any]) -> str:
+    """The scale's protection of its legal parameters (docs/protection.md) and event counter."""
+    state = scale.get("lock_state")
+    if not state:
+        return "—"
+    text = c.t.get(f"lock_{state}", state)
+    changes = scale.get("legal_changes")
+    return f"{text} · {changes}" if changes is not None else text
+
+
 @router.get("/fleet")
 def fleet(c: Context, market: str = "") -> Response:
     chosen = c.market(market)
-    return c.page("fleet.html", market=chosen, scales=_fleet(c, chosen))
+    scales = [{**s, "lock": _lock_text(c, s)} for s in _fleet(c, chosen)]
+    return c.page("fleet.html", market=chosen, scales=scales)
 
 
 @router.get("/fleet.json")
@@ -295,6 +306,7 @@ def fleet_json(c: Context, market: str = "") -> Response:
             "last_sale": local_text(s["last_sale_ms"]) if s["last_sale_ms"] else "—",
             "last_seen": local_text(s["last_seen_ms"]) if s["last_seen_ms"] else "—",
             "software_id": s["software_id"] or "—", "printer": s["printer"] or "—", "rejects": str(s["rejects"]),
+            "lock": _lock_text(c, s),
         })  # fmt: skip
     return finish(c.request, json_doc(200, {"scales": rows, "at": local_text(now_ms())}))
 

@@ -36,7 +36,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "push_catalog": "下发目录到本市场全部秤", "catalog_pushed": "目录已下发", "per_piece": "件",
         "bounds_missing": "本中心尚无限价功能；显示指导价。",
         "online": "在线", "offline": "离线", "backlog": "待上传", "last_sale": "最近销售", "last_seen": "最近通信",
-        "software_id": "软件标识", "printer": "打印机", "rejects": "拒收消息", "lock": "锁定", "live":
+        "software_id": "软件标识", "printer": "打印机", "rejects": "拒收消息", "lock": "锁定状态",
+        "lock_unlocked": "未锁定", "lock_locked-by-change": "参数已变更锁定",
+        "lock_locked-remotely": "远程锁定", "legal_changes": "法制参数变更计数", "live":
         "实时更新（每 5 秒）", "chain_broken": "事件日志校验失败",
         "date_from": "起始日期", "date_to": "截止日期", "results": "查询结果", "search_hint":
         "按商品、批次、产地、供货方、商户和日期查询销售明细；点批次号查看其全部流向。", "give_one":
@@ -92,7 +94,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "bounds_missing": "This central has no price bounds yet; showing guide prices.",
         "online": "online", "offline": "offline", "backlog": "Backlog", "last_sale": "Last sale",
         "last_seen": "Last seen", "software_id": "Software id", "printer": "Printer", "rejects": "Refused",
-        "lock": "Lock", "live": "Live (every 5 s)", "chain_broken": "event log failed to verify",
+        "lock": "Lock", "lock_unlocked": "unlocked", "lock_locked-by-change": "locked by a change",
+        "lock_locked-remotely": "locked remotely", "legal_changes": "legal changes", "live": "Live (every 5 s)",
+        "chain_broken": "event log failed to verify",
         "date_from": "From", "date_to": "To", "results": "Results",
         "search_hint": "Sale lines by product, batch, origin, supplier, merchant and date; a batch id opens its "
         "whole flow.", "give_one": "Fill in at least one field.",

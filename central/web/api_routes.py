@@ -85,7 +85,12 @@ def get_sale(svc: Svc, code: Annotated[str, Path(description="trace code; spaces
     return _answer(svc, api.get_sale, code)
 
 
-@router.get("/batches/{batch_id}/flow", summary="流向可追: every sale line and ticket an incoming batch went into")
+@router.get(
+    "/batches/{batch_id}/flow",
+    summary="流向可追: every sale line and ticket an incoming batch went into",
+    description="The batch (incl. goods-in at a scale and stop-sale), totals, its sale lines and the scales' "
+    "refusals after a stop-sale (stop_refusals).",
+)
 def get_flow(svc: Svc, batch_id: Annotated[str, Path(description="batch id")]) -> Any:
     return _answer(svc, api.get_flow, batch_id)
 
@@ -109,7 +114,12 @@ def get_search(
     return _answer(svc, api.get_search, query)
 
 
-@router.get("/fleet", summary="Per scale: online, last seen, backlog, software id, ack watermark, refused messages")
+@router.get(
+    "/fleet",
+    summary="Per scale: online, last seen, backlog, software id, lock state, ack watermark, refused messages",
+    description="lock_state and legal_changes: the lock and the event counter of the legal parameters "
+    "(docs/protection.md).",
+)
 def get_fleet(svc: Svc, market: Annotated[str, _q("only this market")] = "") -> Any:
     return _answer(svc, api.get_fleet, _query(market=market))
 

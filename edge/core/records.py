@@ -6,6 +6,8 @@ Money is integer fen, weight integer grams, time UTC epoch milliseconds.
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable, Mapping
 from dataclasses import MISSING, dataclass, field, fields
 from enum import StrEnum
 from typing import Any
@@ -186,7 +188,10 @@ _PLU_FIELDS = tuple(f.name for f in fields(Plu))
 _BATCH_FIELDS = tuple(f.name for f in fields(Batch))
 _BATCH_REQUIRED = tuple(f.name for f in fields(Batch) if f.default is MISSING)
 RAPID_TEST_RESULTS = ("", "pass", "fail")
-_UNSIGNED_FIELDS = frozenset({"signature", "printed", "payment"})
+# Left out of the sale signature: what changes after the commit (payment, printed and the
+# signed state that carries them) and the signature itself.
+_UNSIGNED_FIELDS = frozenset({"signature", "printed", "payment", "state_no", "state_signature"})
+STATE_PREFIX = b"trace-sale-state/1\n"  # a state signature can never pass for another document's
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +215,8 @@ class Sale:
     software_id: str = ""
     signature: str = ""
     refund_of: str | None = None  # sale_id of the original sale for a refund record
+    state_no: int = 0  # 0 at commit, +1 with every payment/printed update (docs/sync.md)
+    state_signature: str = ""  # device signature over state_payload(); "" from scales before it
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape. Built field by field: ``dataclasses.asdict`` deep-copies every
@@ -226,6 +233,10 @@ class Sale:
         cannot sign itself, so those three are left out; edge and central share this.
         """
         return signing_bytes(signed_body(self.to_dict()))
+
+    def state_payload(self) -> bytes:
+        """The bytes the device key signs for this state of the sale (:func:`state_bytes`)."""
+        return state_bytes(self.to_dict())
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Sale:
@@ -265,6 +276,27 @@ def signed_body(sale: dict[str, Any]) -> dict[str, Any]:
 def signing_bytes(body: dict[str, Any]) -> bytes:
     """The encoding a device key signs: the event log's canonical JSON, as UTF-8."""
     return canonical_json(body).encode()
+
+
+def state_bytes(sale: Mapping[str, Any], encode: Callable[[Any], bytes] = signing_bytes) -> bytes:
+    """What a sale's ``state_signature`` covers: its payment and printed flag at ``state_no``,
+    bound to the exact sale (SHA-256 of its signed body, and its sale signature).
+
+    ``STATE_PREFIX`` + canonical JSON of ``{"body_sha256", "payment", "printed", "sale_id",
+    "scale_id", "signature", "state_no"}``. ``encode`` must give the bytes of
+    :func:`signing_bytes` (central passes orjson's equal, faster encoder).
+    """
+    body = {k: v for k, v in sale.items() if k not in _UNSIGNED_FIELDS}
+    state = {
+        "body_sha256": hashlib.sha256(encode(body)).hexdigest(),
+        "payment": sale["payment"],
+        "printed": sale["printed"],
+        "sale_id": sale["sale_id"],
+        "scale_id": sale["scale_id"],
+        "signature": sale["signature"],
+        "state_no": sale["state_no"],
+    }
+    return STATE_PREFIX + encode(state)
 
 
 @dataclass(frozen=True, slots=True)

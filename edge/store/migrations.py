@@ -210,11 +210,35 @@ _V4_VENDOR_DAY = (
     "CREATE INDEX shifts_open ON shifts (shift_id) WHERE ended_ms IS NULL",
 )
 
+_V5_SIGNED_STATE = (
+    # The payment/printed state of a sale is signed with the device key, numbered so central
+    # can refuse an older one (docs/sync.md, "Signed sale state"). Not in the sales_fixed
+    # trigger's list: these change with every update, like payment and printed.
+    "ALTER TABLE sales ADD COLUMN state_no INTEGER NOT NULL DEFAULT 0 CHECK (state_no >= 0)",
+    "ALTER TABLE sales ADD COLUMN state_signature TEXT NOT NULL DEFAULT ''",
+)
+
+_V6_PRINT_CLAIMS = (
+    # A print job is printed by the one process that claimed it (edge.store.printjobs.claim);
+    # the claim is a lease, so the job of a claimer that died is taken again after it.
+    "ALTER TABLE print_jobs ADD COLUMN claimed_by TEXT",
+    "ALTER TABLE print_jobs ADD COLUMN claim_until_ms INTEGER",
+)
+
+_V7_PROTECTION_INDEX = (
+    # The lock state (edge.core.protection) is folded from the few entries of the
+    # protection kinds on every sale: an index keeps that from reading the whole log.
+    "CREATE INDEX events_kind ON events (kind, id)",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "sales, outbox, print queue, settings", _V1_SALES),
     Migration(2, "catalog and batches", _V2_CATALOG),
     Migration(3, "hash-chained event log", _V3_EVENTS),
     Migration(4, "goods-in, stop-sale, vendor prices, shifts", _V4_VENDOR_DAY),
+    Migration(5, "signed sale state", _V5_SIGNED_STATE),
+    Migration(6, "print job claims", _V6_PRINT_CLAIMS),
+    Migration(7, "event log index by kind (lock state of legal parameters)", _V7_PROTECTION_INDEX),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

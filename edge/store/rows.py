@@ -32,6 +32,8 @@ SALE_COLUMNS = (
     "software_id",
     "signature",
     "refund_of",
+    "state_no",
+    "state_signature",
 )
 LINE_COLUMNS = (
     "sale_id",
@@ -96,6 +98,8 @@ def sale_row(sale: Sale, local_date: str, daily_seq: int) -> tuple[Any, ...]:
         sale.software_id,
         sale.signature,
         sale.refund_of,
+        sale.state_no,
+        sale.state_signature,
     )
 
 
@@ -139,6 +143,8 @@ def sale_from_row(row: Mapping[str, Any], lines: Iterable[Mapping[str, Any]]) ->
         software_id=row["software_id"],
         signature=row["signature"],
         refund_of=row["refund_of"],
+        state_no=row["state_no"],
+        state_signature=row["state_signature"],
     )
 
 

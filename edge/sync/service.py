@@ -181,6 +181,7 @@ class SyncService:
             ("catalog", self.topics.catalog),
             ("batches", self.topics.batches),
             ("config", self.topics.config),
+            ("command", self.topics.command),
         ):
             self._client.subscribe(topic, lambda msg, kind=kind: self._on_document(kind, msg))
         self._client.subscribe(self.topics.payment, self._on_payment)

@@ -58,6 +58,11 @@ class Topics:
         return f"{self.base}/config"
 
     @property
+    def command(self) -> str:
+        """Central's signed lock/unlock of this scale (docs/protection.md), retained."""
+        return f"{self.base}/command"
+
+    @property
     def payment(self) -> str:
         return f"{self.base}/payment"
 

@@ -171,12 +171,13 @@ def test_office_cannot_open_another_market_and_the_fleet_updates_live(page_at, s
     assert cell.inner_text() == "离线"
     with site.setup.db.connection() as conn, conn.transaction():  # the scale's heartbeat arrives
         conn.execute(
-            "INSERT INTO scale_status (scale_id, online, software_id, backlog, last_sale_ms, received_ms) "
-            "VALUES (?, 1, 'trace-scale 0.1.0 sha256:abcd', 3, ?, ?)",
+            "INSERT INTO scale_status (scale_id, online, software_id, backlog, last_sale_ms, received_ms, lock_state, "
+            "legal_changes) VALUES (?, 1, 'trace-scale 0.1.0 sha256:abcd', 3, ?, ?, 'locked-remotely', 7)",
             (scale, now_ms(), now_ms()),
         )
     expect(cell).to_have_text("在线", timeout=15_000)  # the page polls fleet.json every 5 s (CSP: no eval)
     assert page.locator(f'tr[data-scale="{scale}"] [data-field=backlog]').inner_text() == "3"
+    assert page.locator(f'tr[data-scale="{scale}"] [data-field=lock]').inner_text() == "远程锁定 · 7"
     _fits(page)
     _view(page, "console-fleet")
 
