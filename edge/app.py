@@ -216,6 +216,14 @@ def _pole_display(config: EdgeConfig) -> PoleDisplay | None:
 
 # --- the headless console ------------------------------------------------------------------
 
+# a known command given the wrong arguments is answered with its usage, not "unknown command"
+USAGE = {
+    "plu": "plu CODE", "key": "key N", "pick": "pick I", "void": "void I", "qty": "qty N (1-999)",
+    "preset-tare": "preset-tare GRAMS", "search": "search TEXT", "batch": "batch ID",
+    "checkout": "checkout [cash|wechat|alipay|unionpay]", "pay": "pay wechat|alipay|unionpay",
+    "paycode": "paycode DIGITS", "wait": "wait [SECONDS]", "status": "status [json]", "lang": "lang zh|en",
+}  # fmt: skip
+
 HELP = """commands (one per line):
   plu CODE            choose an item by PLU number         key N     the item on hotkey N
   search TEXT         search by name, pinyin or PLU         pick I    choose search result I (1-based)
@@ -423,6 +431,8 @@ class Console:
         elif name == "quit":
             self.say("ok: stopping")
             self.stop()
+        elif name in USAGE:
+            self.say(f"error: 参数不对 wrong arguments; 用法 usage: {USAGE[name]}")
         else:
             self.say(f"error: unknown command {line.strip()!r}; type help")
 
