@@ -105,6 +105,9 @@ central mosquitto --dir "$var/broker" --listen "127.0.0.1:$broker_port" "${user_
 background broker mosquitto -c "$var/broker/mosquitto.conf"
 wait_port "$broker_port" broker
 mqtt="mqtt://central:$central_pw@127.0.0.1:$broker_port"
+# the market office's commands (batch stop-sale, scale lock, publish ...) need central's login
+(umask 077; printf 'export CENTRAL_DB=%q CENTRAL_KEY=%q CENTRAL_MQTT=%q\n' "$CENTRAL_DB" "$CENTRAL_KEY" "$mqtt" \
+    >"$var/central/env.sh")
 
 step "payment gateway simulator on http://127.0.0.1:$pay_port (the merchant's accounts imported at central)"
 background paysim "$py" -m simulator payment --listen "127.0.0.1:$pay_port" --state "$var/paysim"
@@ -162,5 +165,6 @@ The customer screen shows the QR; pay it and the ticket prints:
 EOF
 [ "$mode" = headless ] && echo "The scale's console reads this terminal: type help for its commands;" \
     "put 1235 / remove / unstable put goods on the simulated platter (the demo loop stops)."
+echo "Market office commands (python -m central ...): first \`. $var/central/env.sh\` (database, key, MQTT login)."
 echo "running; press Ctrl-C (or quit the scale) to stop. Logs in $var/run/."
 wait -n "${pids[@]}"  # the scale quit or a part died: stop the rest (cleanup on EXIT)
