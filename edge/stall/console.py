@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from edge.core import batches as core_batches
 from edge.core.goodsin import GoodsIn
 from edge.core.operators import Operator
 from edge.core.records import Batch, Plu
@@ -153,6 +154,11 @@ class StallCommands:
                 self.console.say(f"error: {word!r}: use {', '.join(k + '=' for k in _FORM_KEYS)}")
                 return
             values[_FORM_KEYS[key]] = value
+        # origin and supplier left out: the item's current batch's, as the screen's form fills them
+        current = core_batches.active_batches(self.stall.store.active_batches(args[0]), args[0])
+        if current:
+            values.setdefault("origin", current[0].origin)
+            values.setdefault("supplier", current[0].supplier)
         try:
             result = self.stall.goods_in(GoodsIn(**values), args[0])
         except (RefusedError, ValueError) as exc:
