@@ -306,7 +306,10 @@ class Console:
             )
         shown = m.payment.lines if m.payment is not None else m.cart  # while paying: the sale being paid
         lines.extend(f"  {line.index + 1}. {line.name} {line.detail} = {line.amount_text}" for line in shown)
-        lines.append(f"total: {m.total_text}" + (f" (rounding {m.rounding_text})" if m.rounding_text else ""))
+        if m.payment is not None:  # the cart is empty by now: the total is the sale's
+            lines.append(f"total: {m.payment.amount_text}")
+        else:
+            lines.append(f"total: {m.total_text}" + (f" (rounding {m.rounding_text})" if m.rounding_text else ""))
         lines.append(f"printer: {m.printer_text or '-'} | scale: {m.link_text or '-'} | sync: {m.sync_text}")
         lines.append(f"customer screen: {c.mode}" + (f" qr {c.qr_content} ¥{c.qr_amount_text}" if c.qr_content else ""))
         if m.payment is not None:  # a QR payment under way: its stage and what the vendor may do
