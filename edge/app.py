@@ -39,6 +39,7 @@ from edge.stall.console import StallCommands
 from edge.stall.wiring import Stall
 from edge.store import StoreError
 from edge.ui.customer_link import CustomerPublisher
+from edge.ui.model import texts
 from edge.ui.model.merchant import MerchantModel
 from edge.ui.model.technician import TechnicianModel, note_software_id
 from edge.ui.model.views import CustomerView, MerchantView
@@ -364,6 +365,9 @@ class Console:
         elif name == "batch" and len(args) == 1:
             model.choose_batch(args[0])
             self._result()
+        elif name == "batches" and not args and model.snapshot()[0].item is None:
+            zh, en = texts.MESSAGES["no_item"]  # an empty list would read as "this item has no batch"
+            self.say(f"error: {zh if model.lang == 'zh' else en}")
         elif name == "batches" and not args:
             for b in model.batches_for_item():
                 self.say(f"  {b.batch_id} {b.origin} {b.supplier} {b.arrival_date}")
