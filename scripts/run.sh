@@ -15,6 +15,7 @@
 # Everything lives in var/ (TRACE_VAR to move it) and starts fresh on every run (but the
 # gateway simulator's keys in var/paysim, made once).
 # Ports: TRACE_HTTP_PORT (8080), TRACE_BROKER_PORT (18830), TRACE_PRINTER_PORT (9100), TRACE_PAY_PORT (8090).
+# TRACE_SCANNER_PORT: a serial barcode scanner's port for the scale app ([stall].scanner_port).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -76,6 +77,9 @@ sed -e "s#\"\\.\\./var/#\"$var/#g" \
     -e "s#http://127.0.0.1:8080#http://127.0.0.1:$http_port#" \
     -e "s#^protocol = \"mt-sics\"#protocol = \"$protocol\"#" \
     examples/edge.toml >"$var/edge.toml"
+if [ -n "${TRACE_SCANNER_PORT:-}" ]; then  # a serial scanner (e.g. python -m simulator scanner) for goods-in and cards
+    sed -i "s|^# scanner_port = .*|scanner_port = \"$TRACE_SCANNER_PORT\"|" "$var/edge.toml"
+fi
 scale_key="$("$py" -m edge key --config "$var/edge.toml" --json | "$py" -c 'import json,sys; print(json.load(sys.stdin)["public_key"])')"
 
 step "central: market, merchant, scale and catalog registered"
