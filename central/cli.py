@@ -283,6 +283,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         return _run(args)
+    except BrokenPipeError:  # `central batch list | head`: the reader had enough, which is no error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit's flush
+        return 0
     except (admin.AdminError, DatabaseError, MqttError, CentralKeyError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -26,6 +26,7 @@ _TEXT = {
         "bad_code": "溯源码有误", "error": "服务暂时不可用", "error_hint": "请稍后再试。",
         "other": "English", "unknown": "—", "motto": "来源可溯 · 流向可追 · 问题可查",
         "page_not_found": "页面不存在",
+        "stopped": "该批次已被市场停售", "stopped_hint": "原因：{reason}。如有疑问，请联系市场管理处。",
     },
     "en": {
         "title": "Trace lookup", "market": "Market", "stall": "Stall", "merchant": "Merchant", "time": "Time",
@@ -38,6 +39,7 @@ _TEXT = {
         "still be uploading; try again in a few minutes, or ask the market office.",
         "bad_code": "This trace code is wrong", "error": "Service unavailable", "error_hint": "Please try later.",
         "other": "中文", "unknown": "—", "motto": "Source traced · flow followed · problems investigated",
+        "stopped": "The market has withdrawn this batch", "stopped_hint": "Reason: {reason}. Ask the market office.",
         "page_not_found": "Page not found",
     },
 }  # fmt: skip
@@ -55,6 +57,7 @@ h2{font-size:1.05rem;margin:0 0 .4rem}.amount{font-weight:600}.total{font-size:1
 form{display:flex;gap:.5rem}input{flex:1;font-size:1.1rem;padding:.5rem;border:1px solid #999;border-radius:.4rem}
 button{font-size:1rem;padding:.5rem 1rem;border:0;border-radius:.4rem;background:#1f7a3a;color:#fff}
 .lang{float:right;color:#fff}footer{text-align:center;color:#777;font-size:.8rem;margin:1rem 0}
+.stop{color:#b3261e;margin:0 0 .5rem}
 """
 
 
@@ -150,7 +153,12 @@ def sale(lang: str, s: dict[str, Any]) -> str:
             (t["arrival"], escape(line.get("arrival_date") or dash)),
             (t["batch"], escape(line["batch_id"] or dash)),
         ]
-        parts.append(f'<div class="card"><h2>{escape(line["name"])}</h2><dl>{_dl(rows)}</dl></div>')
+        stopped = ""  # 问题可查: a batch stopped after the sale (a failed test, a recall) is said first
+        if line.get("batch_stop_reason"):
+            hint = t["stopped_hint"].format(reason=line["batch_stop_reason"])
+            stopped = f'<p class="stop"><strong>{escape(t["stopped"])}</strong><br>{escape(hint)}</p>'
+        card = "card err" if stopped else "card"
+        parts.append(f'<div class="{card}"><h2>{escape(line["name"])}</h2>{stopped}<dl>{_dl(rows)}</dl></div>')
     totals = []
     if s["rounding_fen"]:
         totals.append((t["rounding"], yuan(s["rounding_fen"])))

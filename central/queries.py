@@ -19,7 +19,7 @@ _SALE_PUBLIC = (
 _LINE_PUBLIC = (
     "l.line_no, l.plu, l.goods_code, l.name, l.pricing, l.net_g, l.tare_g, l.quantity, l.unit_price_fen, "
     "l.amount_fen, l.batch_id, l.origin, b.supplier, b.supplier_node, b.upstream_code, b.certificate, "
-    "b.arrival_date, b.origin AS batch_origin"
+    "b.arrival_date, b.origin AS batch_origin, b.stop_reason AS batch_stop_reason"
 )
 MAX_ROWS = 1000
 
