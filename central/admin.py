@@ -52,7 +52,9 @@ def _insert(conn: Connection, what: str, sql: str, params: tuple[Any, ...]) -> N
         raise
 
 
-def add_market(conn: Connection, market_id: str, node_code: str, name: str, city: str = "") -> None:
+def add_market(
+    conn: Connection, market_id: str, node_code: str, name: str, city: str = "", office_phone: str = ""
+) -> None:
     check_id("market id", market_id)
     if not (len(node_code) == 6 and node_code.isascii() and node_code.isdigit()):
         raise AdminError(f"market node code must be 6 digits (the start of every trace code), got {node_code!r}")
@@ -61,9 +63,22 @@ def add_market(conn: Connection, market_id: str, node_code: str, name: str, city
     _insert(
         conn,
         f"market {market_id} (or node code {node_code})",
-        "INSERT INTO markets (market_id, node_code, name, city, created_ms) VALUES (?, ?, ?, ?, ?)",
-        (market_id, node_code, name.strip(), city.strip(), now_ms()),
+        "INSERT INTO markets (market_id, node_code, name, city, office_phone, created_ms) VALUES (?, ?, ?, ?, ?, ?)",
+        (market_id, node_code, name.strip(), city.strip(), _office_phone(office_phone), now_ms()),
     )
+
+
+def set_market_phone(conn: Connection, market_id: str, office_phone: str) -> None:
+    """The market office's public phone, printed on the trace page's footer for complaints."""
+    _require(conn, "markets", "market_id", market_id, "market")
+    conn.execute("UPDATE markets SET office_phone = ? WHERE market_id = ?", (_office_phone(office_phone), market_id))
+
+
+def _office_phone(text: str) -> str:
+    phone = text.strip()
+    if phone and not all(c.isdigit() or c in "-+ ()" for c in phone):
+        raise AdminError(f"the market office phone may hold digits, spaces and - + ( ) only, got {text!r}")
+    return phone
 
 
 def _require(conn: Connection, table: str, column: str, value: str, what: str) -> dict[str, Any]:

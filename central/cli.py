@@ -71,6 +71,10 @@ def _parser() -> argparse.ArgumentParser:
     ma.add_argument("--node", required=True, help="6-digit market node code (start of its trace codes)")
     ma.add_argument("--name", required=True)
     ma.add_argument("--city", default="")
+    ma.add_argument("--phone", default="", help="market office phone, public on the trace page (complaints)")
+    mp = m.add_parser("phone", parents=[common], help="set the market office's public phone")
+    mp.add_argument("--id", required=True)
+    mp.add_argument("--phone", required=True)
     m.add_parser("list", parents=[common])
 
     mc = sub.add_parser("merchant", help="merchants (real-name registration)").add_subparsers(
@@ -249,10 +253,13 @@ def _run(args: argparse.Namespace) -> int:
         if cmd == "init":
             print(f"database ready at schema version {migrate(db)}")
         elif cmd == "market" and action == "add":
-            admin.add_market(conn, args.id, args.node, args.name, args.city)
+            admin.add_market(conn, args.id, args.node, args.name, args.city, args.phone)
             print(f"market {args.id} registered")
+        elif cmd == "market" and action == "phone":
+            admin.set_market_phone(conn, args.id, args.phone)
+            print(f"market {args.id}: office phone {args.phone}")
         elif cmd == "market":
-            _show(conn.all("SELECT market_id, node_code, name, city FROM markets ORDER BY market_id"))
+            _show(conn.all("SELECT market_id, node_code, name, city, office_phone FROM markets ORDER BY market_id"))
         elif cmd == "merchant" and action == "add":
             admin.add_merchant(conn, args.id, args.market, stall=args.stall, display_name=args.display_name,
                                real_name=args.real_name, id_number=args.id_number, phone=args.phone)  # fmt: skip

@@ -30,7 +30,8 @@ def sale_by_code(conn: Connection, code: str, *, internal: bool = False) -> dict
     fields; the public page never asks for them."""
     extra = ", s.operator, s.provider_ref, s.signature, s.oseq, s.received_ms" if internal else ""
     sale = conn.one(
-        f"SELECT {_SALE_PUBLIC}{extra}, m.name AS market_name, m.node_code, mc.display_name AS merchant_name "
+        f"SELECT {_SALE_PUBLIC}{extra}, m.name AS market_name, m.node_code, m.office_phone, "
+        "mc.display_name AS merchant_name "
         "FROM sales s LEFT JOIN markets m ON m.market_id = s.market_id "
         "LEFT JOIN merchants mc ON mc.merchant_id = s.merchant_id "
         "WHERE s.trace_code = ? ORDER BY s.created_ms LIMIT 1",
@@ -40,9 +41,10 @@ def sale_by_code(conn: Connection, code: str, *, internal: bool = False) -> dict
         return None
     sale["printed"] = bool(sale["printed"])
     sale["lines"] = conn.all(
-        f"SELECT {_LINE_PUBLIC} FROM sale_lines l LEFT JOIN batches b ON b.batch_id = l.batch_id "
+        f"SELECT {_LINE_PUBLIC}, c.name_en FROM sale_lines l LEFT JOIN batches b ON b.batch_id = l.batch_id "
+        "LEFT JOIN catalog c ON c.market_id = ? AND c.plu = l.plu "
         "WHERE l.sale_id = ? ORDER BY l.line_no",
-        (sale["sale_id"],),
+        (sale["market_id"], sale["sale_id"]),
     )
     return sale
 

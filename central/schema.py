@@ -246,6 +246,8 @@ MIGRATIONS: list[list[str]] = [
             updated_ms BIGINT NOT NULL,
             PRIMARY KEY (scale_id, version))""",
     ],
+    # 4: the market office's public contact, on the trace page's footer
+    ["ALTER TABLE markets ADD COLUMN office_phone TEXT NOT NULL DEFAULT ''"],
     # append later migrations after this line
 ]
 

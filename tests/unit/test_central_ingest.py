@@ -88,6 +88,23 @@ def test_conflicting_seq_or_content_is_refused_not_overwritten(setup: Setup) -> 
     assert _one(setup, "SELECT total_fen FROM sales") == original.total_fen
 
 
+def test_a_trace_code_belongs_to_one_sale_only(setup: Setup) -> None:
+    """A wiped scale that numbered a day again would reuse codes: central refuses the second sale."""
+    s = setup.scales[0]
+    first = s.sale(1)
+    assert _store(setup, 1, [("sale", first)]).stored == 1
+    # another sale (new id, new seq) under the same code, as a scale restarted from an empty store would make
+    again = s.key.sign(dataclasses.replace(s.sale(2), trace_code=first.trace_code, signature=""))
+    twin = s.key.sign(dataclasses.replace(s.sale(4), trace_code=s.sale(3).trace_code, signature=""))
+    result = _store(setup, 2, [("sale", again), ("sale", s.sale(3)), ("sale", twin)])
+    assert [b.reason for b in result.bad] == ["conflict", "conflict"] and result.stored == 1
+    assert f"trace code {first.trace_code} already belongs to sale {first.sale_id}" in result.bad[0].detail
+    assert "same message" in result.bad[1].detail
+    assert result.acked_through == 1  # the refused sale stops the watermark: the scale keeps it, nothing is lost
+    assert _one(setup, f"SELECT COUNT(*) FROM sales WHERE trace_code = '{first.trace_code}'") == 1
+    assert _one(setup, f"SELECT sale_id FROM sales WHERE trace_code = '{first.trace_code}'") == first.sale_id
+
+
 def test_items_with_bad_content_are_marked_individually(setup: Setup) -> None:
     s = setup.scales[0]
     good = s.sale(1).to_dict()
