@@ -1,0 +1,232 @@
+"""`MerchantScreen`: lays the task panels out, renders each snapshot, and turns keys into model actions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.modalview import ModalView
+from kivy.uix.widget import Widget
+
+from edge.ui.kivy import widgets as w
+from edge.ui.kivy.actions import ActionRunner
+from edge.ui.model.views import MerchantView
+
+if TYPE_CHECKING:
+    from edge.core.records import Batch
+    from edge.core.report import DailyReport
+
+from edge.ui.kivy.merchant.bars import MessageBar, StatusBar
+from edge.ui.kivy.merchant.batches import BatchChooser, BatchRow
+from edge.ui.kivy.merchant.cart import CartPanel
+from edge.ui.kivy.merchant.catalog import CatalogPanel
+from edge.ui.kivy.merchant.keys import FunctionKeys
+from edge.ui.kivy.merchant.payment import PaycodeEntry, PaymentKeys, PayRow
+from edge.ui.kivy.merchant.report import ReportView
+from edge.ui.kivy.merchant.spacing import gap_px
+from edge.ui.kivy.merchant.weighing import WeightBox
+
+
+class MerchantScreen(BoxLayout):
+    """The whole merchant screen. `render(view)` on the Kivy thread; keys call the model."""
+
+    def __init__(
+        self,
+        model: Any,
+        *,
+        place: str = "",
+        on_technician: Callable[[], None] | None = None,
+        runner: ActionRunner | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(orientation="vertical", **kwargs)
+        w.clear_to_background()
+        self.model = model
+        self.runner = runner or ActionRunner(model)
+        self.place = place
+        self.on_technician = on_technician
+        self.view: MerchantView | None = None
+        self.popup: ModalView | None = None
+        gap = gap_px(self)
+        self.padding = (gap, gap)
+        self.spacing = gap
+        self.status = StatusBar(self)
+        body = BoxLayout(orientation="horizontal", size_hint_y=0.85, spacing=gap * 2)
+        self.left = left = BoxLayout(orientation="vertical", size_hint_x=0.6, spacing=gap)
+        self.weight = WeightBox(self, size_hint_y=0.42)
+        self.batch = BatchRow(self, size_hint_y=0.08)
+        self.catalog = CatalogPanel(self, size_hint_y=0.5)
+        for child in (self.weight, self.batch, self.catalog):
+            left.add_widget(child)
+        right = BoxLayout(orientation="vertical", size_hint_x=0.4, spacing=gap * 2)
+        self.cart = CartPanel(self, size_hint_y=0.56)
+        # Below the cart: the pay row and the function keys, or (a QR payment under way) its keys.
+        self.bottom = BoxLayout(orientation="vertical", size_hint_y=0.44, spacing=gap)
+        self.pay_row = PayRow(self, size_hint_y=0.2)
+        self.keys = FunctionKeys(self, size_hint_y=0.8)
+        self.payment_keys = PaymentKeys(self)
+        self._paying: bool | None = None
+        right.add_widget(self.cart)
+        right.add_widget(self.bottom)
+        body.add_widget(left)
+        body.add_widget(right)
+        self.message = MessageBar()
+        for child in (self.status, body, self.message):
+            self.add_widget(child)
+
+    # --- rendering --------------------------------------------------------------------------
+
+    def render(self, view: MerchantView) -> None:
+        self.view = view
+        self.status.update(view, self.place)
+        self.weight.update(view.weight, view.item, view.lang)
+        self.batch.update(view.item, view.lang)
+        self.catalog.update(view)
+        self.cart.update(view)
+        paying = view.payment is not None
+        if paying != self._paying:
+            self._paying = paying
+            self.bottom.clear_widgets()
+            for part in (self.payment_keys,) if paying else (self.pay_row, self.keys):
+                self.bottom.add_widget(part)
+        if view.payment is not None:
+            self.payment_keys.update(view.payment, view.lang)
+        self.pay_row.update(view)
+        self.keys.update(view)
+        self.message.update(view)
+
+    @property
+    def lang(self) -> str:
+        return self.view.lang if self.view else "zh"
+
+    # --- keys -> model actions ----------------------------------------------------------------
+
+    def _call(self, method: str, *args: Any, then: Callable[[Any], None] | None = None) -> None:
+        self.runner.call(method, *args, then=then)
+
+    def hotkey(self, position: int) -> None:
+        self._call("press_hotkey", position)
+
+    def show_page(self, delta: int) -> None:
+        page = (self.view.page if self.view else 0) + delta
+        self._call("show_page", page)
+
+    def show_category(self, name: str) -> None:
+        self._call("show_category", name)
+
+    def set_searching(self, on: bool) -> None:
+        if on == self.catalog.searching:
+            return
+        self.catalog.set_searching(on)
+        self.weight.set_compact(on)
+        self.left.clear_widgets()
+        self.weight.size_hint_y = 0.2 if on else 0.42
+        self.catalog.size_hint_y = 0.8 if on else 0.5
+        for part in (self.weight, self.catalog) if on else (self.weight, self.batch, self.catalog):
+            self.left.add_widget(part)
+
+    def open_search(self) -> None:
+        self.set_searching(True)
+
+    def close_search(self) -> None:
+        self.set_searching(False)
+        self._call("clear_query")
+
+    def type_char(self, ch: str) -> None:
+        self._call("type_text", ch.lower())
+
+    def backspace(self) -> None:
+        self._call("backspace")
+
+    def clear_query(self) -> None:
+        self._call("clear_query")
+
+    def pick_result(self, index: int) -> None:
+        self.set_searching(False)
+        self._call("pick_result", index)
+
+    def zero(self) -> None:
+        self._call("press_zero")
+
+    def tare(self) -> None:
+        self._call("clear_tare" if self.keys.keys["tare"].action == "clear_tare" else "press_tare")
+
+    def add_line(self) -> None:
+        self._call("add_line")
+
+    def void_line(self, index: int) -> None:
+        self._call("void_line", index)
+
+    def cancel_sale(self) -> None:
+        self._call("cancel_sale")
+
+    def checkout(self) -> None:
+        self._call("checkout", "cash")
+
+    def checkout_qr(self, method: str) -> None:
+        self._call("checkout", method)
+
+    def payment_action(self, name: str) -> None:
+        self._call(name)
+
+    def micropay(self, code: str) -> None:
+        self._call("micropay", code)
+
+    def open_paycode(self) -> None:
+        def scanned(code: str) -> None:
+            self.close_popup()
+            if code.strip():
+                self.micropay(code)
+
+        entry = PaycodeEntry(self.lang, scanned, self.close_popup)
+        self._popup(entry, size=(0.6, 0.4))
+        entry.input.focus = True
+
+    def reprint(self) -> None:
+        self._call("reprint_last")
+
+    def daily_report(self) -> None:
+        self._call("daily_report", then=self.show_report)
+
+    def open_batches(self) -> None:
+        self._call("batches_for_item", then=self.show_batches)
+
+    def toggle_lang(self) -> None:
+        self._call("set_lang", "en" if self.lang == "zh" else "zh")
+
+    def open_technician(self) -> None:
+        if self.on_technician is not None:
+            self.on_technician()
+
+    # --- popups -------------------------------------------------------------------------------
+
+    def _popup(self, content: Widget, size: tuple[float, float] = (0.8, 0.85)) -> ModalView:
+        self.close_popup()
+        view = ModalView(size_hint=size, auto_dismiss=True, background_color=(0, 0, 0, 0.7))
+        view.add_widget(content)
+        view.bind(on_dismiss=lambda *_: setattr(self, "popup", None))
+        view.open(animation=False)
+        self.popup = view
+        return view
+
+    def close_popup(self) -> None:
+        if self.popup is not None:
+            self.popup.dismiss(animation=False)
+            self.popup = None
+
+    def show_report(self, report: DailyReport | None) -> None:
+        if report is None:
+            return
+        self._popup(ReportView(report, self.lang, self.close_popup))
+
+    def show_batches(self, batches: Sequence[Batch] | None) -> None:
+        if not batches:
+            return
+        current = self.view.item.batch_id if self.view and self.view.item else ""
+
+        def choose(batch_id: str) -> None:
+            self.close_popup()
+            self._call("choose_batch", batch_id)
+
+        self._popup(BatchChooser(batches, current, self.lang, choose, self.close_popup), size=(0.7, 0.8))
