@@ -33,9 +33,7 @@ def local_date(epoch_ms: int) -> datetime:
 
 
 class Checkout:
-    def __init__(
-        self, config: EdgeConfig, store: Store, key: DeviceKey, clock_ms: Callable[[], int] = now_ms
-    ) -> None:
+    def __init__(self, config: EdgeConfig, store: Store, key: DeviceKey, clock_ms: Callable[[], int] = now_ms) -> None:
         self.config = config
         self.store = store
         self.key = key
@@ -43,7 +41,7 @@ class Checkout:
         ident = config.identity
         self.identity = SaleIdentity(ident.market_id, ident.scale_id, ident.merchant_id, ident.stall, ident.operator)
 
-    def _commit(self, make: Callable[[str, int, str, int], Sale], *, refund: bool) -> Sale:
+    def _commit(self, make: Callable[[str, int, str, int], Sale], *, refund: bool, paper: bool = True) -> Sale:
         """Let the store allocate the numbers; make the trace code from them, then sign."""
         created = self.clock_ms()
         day = local_date(created).date()
@@ -53,11 +51,14 @@ class Checkout:
             code = make_trace_code(ident.market_code, ident.scale_no, day, daily_seq)
             return self.key.sign(make(sale_uuid(created), seq, code, created))
 
-        commit = self.store.commit_refund if refund else self.store.commit_sale
-        return commit(day.isoformat(), build)
+        if refund:
+            return self.store.commit_refund(day.isoformat(), build)
+        return self.store.commit_sale(day.isoformat(), build, paper=paper)
 
-    def commit(self, cart: Cart, payment: Payment | None = None) -> Sale:
-        """Commit the cart; raises RefusedError (cart empty, numbers used up) or StoreError."""
+    def commit(self, cart: Cart, payment: Payment | None = None, *, paper: bool = True) -> Sale:
+        """Commit the cart; raises RefusedError (cart empty, numbers used up) or StoreError.
+
+        ``paper=False``: a paperless sale (电子小票), no ticket is printed."""
 
         def make(sale_id: str, seq: int, code: str, created: int) -> Sale:
             return cart.checkout(
@@ -71,7 +72,7 @@ class Checkout:
                 rounding=self.config.ticket.rounding,
             )
 
-        return self._commit(make, refund=False)
+        return self._commit(make, refund=False, paper=paper)
 
     def refund(self, original_sale_id: str, line_indexes: Sequence[int] | None = None) -> Sale:
         """A refund record of a sale made on this scale (all lines not yet refunded by default)."""

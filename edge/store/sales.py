@@ -97,12 +97,17 @@ def check_refund(db: Database, sale: Sale) -> None:
 TICKET_STATUSES = (PaymentStatus.PAID, PaymentStatus.UNCONFIRMED)
 
 
-def insert(db: Database, sale: Sale, local_date: str, daily_seq: int, now_ms: int) -> None:
-    """The sale, its lines, its outbox row and (unless payment is pending) its ticket print job."""
+def insert(db: Database, sale: Sale, local_date: str, daily_seq: int, now_ms: int, *, paper: bool = True) -> None:
+    """The sale, its lines, its outbox row and (unless payment is pending) its ticket print job.
+
+    ``paper=False`` (电子小票): the ticket job is recorded as done without printing, so the
+    sale never gets a paper ticket, not even when a pending payment arrives later."""
     db.execute(_INSERT_SALE, sale_row(sale, local_date, daily_seq))
     db.conn.executemany(_INSERT_LINE, line_rows(sale))
     outbox.enqueue(db, "sale", sale.sale_id, payload(sale), now_ms)
-    if sale.payment.status is not PaymentStatus.PENDING:
+    if not paper:
+        printjobs.paperless(db, sale.sale_id, now_ms)
+    elif sale.payment.status is not PaymentStatus.PENDING:
         printjobs.enqueue(db, sale.sale_id, "ticket", now_ms)
 
 

@@ -133,7 +133,7 @@ class Store:
 
     # --- sales -------------------------------------------------------------------------
 
-    def commit_sale(self, local_date: str, build: Build) -> Sale:
+    def commit_sale(self, local_date: str, build: Build, *, paper: bool = True) -> Sale:
         """Record a sale durably before anything is printed or shown as paid.
 
         In one transaction: take the next ``seq`` and the next daily sequence of
@@ -143,8 +143,9 @@ class Store:
         Anything ``build`` raises rolls back and passes through;
         a full disk raises StoreFullError, other database failures StoreError — in every
         failure case nothing was recorded and no number was used up.
+        ``paper=False`` sells paperless (电子小票): no ticket job is left to print.
         """
-        return self._commit(local_date, build, refund=False)
+        return self._commit(local_date, build, refund=False, paper=paper)
 
     def commit_refund(self, local_date: str, build: Build) -> Sale:
         """Like commit_sale for a refund record (``refund_of`` set, positive amounts).
@@ -154,7 +155,7 @@ class Store:
         """
         return self._commit(local_date, build, refund=True)
 
-    def _commit(self, local_date: str, build: Build, *, refund: bool) -> Sale:
+    def _commit(self, local_date: str, build: Build, *, refund: bool, paper: bool = True) -> Sale:
         sales.check_local_date(local_date)
         with self._write(sale=True) as db:
             seq, daily_seq = sales.allocate(db, local_date)
@@ -162,7 +163,7 @@ class Store:
             sales.check_sale(sale, seq, refund=refund)
             if refund:
                 sales.check_refund(db, sale)
-            sales.insert(db, sale, local_date, daily_seq, self._clock())
+            sales.insert(db, sale, local_date, daily_seq, self._clock(), paper=paper)
         return sale
 
     def get_sale(self, sale_id: str) -> Sale | None:
@@ -239,6 +240,12 @@ class Store:
         with self._write() as db:
             sales.require(db, sale_id)
             return printjobs.enqueue(db, sale_id, kind, self._clock())
+
+    def go_paperless(self, sale_id: str) -> None:
+        """The customer takes this sale's ticket from the screen's QR (电子小票): its ticket is not printed."""
+        with self._write() as db:
+            sales.require(db, sale_id)
+            printjobs.paperless(db, sale_id, self._clock())
 
     def pending_print_jobs(self, limit: int = 10) -> list[PrintJob]:
         """Jobs not yet done, oldest first (failed ones included, with attempts/last_error)."""

@@ -11,6 +11,7 @@ lock) that adds that task's actions and its part of the snapshot:
 | `sale` | 结算 (the commit), 重打, 日结 |
 | `payment` | QR / 付款码 / static-code payments of the shown sale |
 | `snapshots` | building `MerchantView` / `CustomerView` and handing them out |
+| `customer` | the customer screen's `CustomerView` (lamps, greyed weights, wallet, 电子小票) |
 
 A new task (goods-in 进货登记, sign-in 实名登录, ...) is a new module here with a
 ``class XTasks(ModelBase)``, added to `MerchantModel`'s bases below; its own state is
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 from edge.ui.model.merchant.base import MESSAGE_S, PAGE_SIZE, PAID_SHOW_S, SEARCH_LIMIT, ModelBase, Subscriber
 from edge.ui.model.merchant.cart import MAX_QUANTITY, CartTasks
+from edge.ui.model.merchant.customer import CustomerDisplay
 from edge.ui.model.merchant.payment import PaymentTasks
 from edge.ui.model.merchant.sale import SaleTasks
 from edge.ui.model.merchant.selection import SelectionTasks
@@ -42,5 +44,5 @@ __all__ = [
 ]
 
 
-class MerchantModel(WeighingTasks, SelectionTasks, CartTasks, SaleTasks, PaymentTasks, Snapshots):
+class MerchantModel(WeighingTasks, SelectionTasks, CartTasks, SaleTasks, PaymentTasks, CustomerDisplay, Snapshots):
     """The merchant screen's model: every task's actions on one lock, one snapshot stream."""
