@@ -79,6 +79,11 @@ CAPTIONS: dict[str, tuple[str, str]] = {
     "paid": ("支付成功", "Paid"),
     "thanks": ("谢谢惠顾，请取小票", "Thank you, take your ticket"),
     "waiting_link": ("等待秤主机…", "Waiting for the scale…"),
+    "quantity": ("数量", "Quantity"),
+    "tare_weight": ("皮重", "Tare"),
+    "scan_with": ("请用{wallet}扫码支付", "Scan with {wallet} to pay"),
+    "e_ticket": ("扫码取电子小票", "Scan for your e-ticket"),
+    "thank_you": ("谢谢惠顾", "Thank you"),
     # technician
     "tech_title": ("技术人员设置", "Technician settings"),
     "pin_prompt": ("请输入技术人员密码", "Enter the technician PIN"),
