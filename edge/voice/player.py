@@ -90,8 +90,10 @@ class Espeak:
 
     def _run(self, args: list[str]) -> None:
         done = subprocess.run(args, capture_output=True, text=True, timeout=SAY_TIMEOUT_S)
-        if done.returncode != 0:
-            raise OSError(f"espeak-ng failed ({done.returncode}): {done.stderr.strip()[:300]}")
+        # espeak-ng exits 0 even when it found no sound device; its stderr then says "error: ..."
+        if done.returncode != 0 or "error:" in done.stderr:
+            why = done.stderr.strip().splitlines()[-1:] or [f"exit {done.returncode}"]
+            raise OSError(f"espeak-ng could not say it ({why[0][:200]}): check the speaker and the sound device")
 
 
 class WavRecorder:

@@ -105,3 +105,21 @@ def test_the_scale_config_records_announcements_as_wavs(tmp_path: Path) -> None:
     duration, rms = _listen(wav)
     assert duration > 1.0 and rms > 0.02
     assert announcer_from_config(parse_config({"voice": {"enabled": False}})) is None
+
+
+def test_a_scale_without_a_sound_device_keeps_selling_and_says_why(tmp_path: Path, caplog) -> None:
+    # espeak-ng without a sound card prints ALSA's complaint and "error: ..." but exits 0; this
+    # stand-in does exactly that (a machine with a speaker would really play the real one)
+    fake = tmp_path / "espeak-ng"
+    fake.write_text("#!/bin/sh\necho 'ALSA lib pcm.c:2666: Unknown PCM default' >&2\n"
+                    "echo 'error: No such file or directory' >&2\nexit 0\n")  # fmt: skip
+    fake.chmod(0o755)
+    announcer = Announcer(Espeak(str(fake)).play)
+    try:
+        announcer.say("收款五元")
+        announcer.say("打印机缺纸")
+        assert announcer.idle(10)
+    finally:
+        announcer.stop()
+    assert (announcer.failed, announcer.said) == (2, 0)
+    assert caplog.text.count("check the speaker and the sound device") == 1  # warned once, not per line

@@ -237,10 +237,10 @@ class PaidBox(w.Box):
         self.thanks = w.FitLabel(text="", color=w.TEXT, size_hint_y=0.25, fill=0.5)
         for child in (self.title, self.amount, self.thanks):
             self.left.add_widget(child)
-        self.ticket = BoxLayout(orientation="vertical", size_hint_x=0.46, spacing=gap)
-        self.ticket_title = w.FitLabel(text="", color=w.TEXT, size_hint_y=0.13, fill=0.75, bold=True)
+        self.ticket = BoxLayout(orientation="vertical", size_hint_x=0.5, spacing=gap)
+        self.ticket_title = w.FitLabel(text="", color=w.TEXT, size_hint_y=0.12, fill=0.75, bold=True)
         self.ticket_title.test_id = "customer_e_ticket"
-        self.ticket_qr = QrBox("customer_ticket_qr", size_hint_y=0.66)
+        self.ticket_qr = QrBox("customer_ticket_qr", size_hint_y=0.68)
         self.ticket_code = w.FitLabel(text="", color=w.TEXT, size_hint_y=0.11, fill=0.8)
         self.ticket_code.test_id = "customer_ticket_code"
         self.ticket_left = w.FitLabel(text="", color=w.MUTED, size_hint_y=0.1, fill=0.8)
@@ -353,7 +353,8 @@ class CustomerScreen(BoxLayout):
         self.market.text = view.market_name
         self.stall.text = " · ".join(x for x in (view.stall, view.merchant_name) if x)
         mode = view.mode if self.connected else "idle"
-        self._layout(mode, bool(view.lines))
+        # the 电子小票 QR needs the room the cart had (the customer has seen the cart while paying)
+        self._layout(mode, bool(view.lines) and not (mode == "paid" and view.ticket_url))
         if mode == "weighing":
             self.weighing.update(view)
         elif mode == "payment":

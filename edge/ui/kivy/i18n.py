@@ -14,6 +14,8 @@ CAPTIONS: dict[str, tuple[str, str]] = {
     "add": ("累计", "Add"),
     "checkout": ("结算", "Pay"),
     "reprint": ("重打", "Reprint"),
+    "paper_ticket": ("纸质小票", "Paper"),
+    "e_ticket_key": ("电子小票", "E-ticket"),
     "report": ("日结", "Day report"),
     "cancel": ("取消", "Cancel"),
     "void": ("删", "Del"),
