@@ -49,6 +49,24 @@ def sale_by_code(conn: Connection, code: str, *, internal: bool = False) -> dict
     return sale
 
 
+def last_numbers(conn: Connection, scale_id: str) -> dict[str, Any]:
+    """The highest seq central holds of the scale, the highest daily number of its latest day
+    and the scale's ack watermark.
+
+    A scale whose store was wiped continues after these (docs/sync.md): its seqs, trace
+    codes and outbox numbers. The daily number is the trace code's QQQQ (digits 16-19)."""
+    seq = conn.scalar("SELECT MAX(seq) FROM sales WHERE scale_id = ?", (scale_id,)) or 0
+    day = conn.scalar("SELECT MAX(local_date) FROM sales WHERE scale_id = ?", (scale_id,)) or ""
+    daily = 0
+    if day:
+        daily = conn.scalar(
+            "SELECT MAX(CAST(SUBSTR(trace_code, 16, 4) AS INTEGER)) FROM sales WHERE scale_id = ? AND local_date = ?",
+            (scale_id, day),
+        ) or 0  # fmt: skip
+    acked = conn.scalar("SELECT acked_through FROM scale_sync WHERE scale_id = ?", (scale_id,)) or 0
+    return {"seq": int(seq), "local_date": day, "daily_seq": int(daily), "acked_through": int(acked)}
+
+
 def batch_flow(conn: Connection, batch_id: str) -> dict[str, Any] | None:
     """流向可追: the batch and every sale line (with its ticket) it went into."""
     batch = conn.one(

@@ -28,6 +28,23 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
+# seq and daily number start above these until central has answered (docs/sync.md)
+UNCONFIRMED_FLOORS = (1_000_000, 5000)
+
+
+def numbering_floors(config: EdgeConfig, store: Store) -> tuple[int, int]:
+    """Where the scale app numbers from while central has not told the store its last numbers.
+
+    A store with sync that has not heard from central may be a wiped one whose scale
+    already sold today (its tickets are out there): the app numbers from a range the
+    scale's normal numbering never reaches, so no code repeats even offline (docs/sync.md,
+    "Numbering after a wiped store"). A stand-alone scale has no central to collide with.
+    """
+    if not config.sync.broker_url or store.numbering_known():
+        return (0, 0)
+    return UNCONFIRMED_FLOORS
+
+
 def local_date(epoch_ms: int) -> datetime:
     return datetime.fromtimestamp(epoch_ms / 1000, MARKET_TZ)
 
@@ -41,7 +58,14 @@ class Checkout:
         ident = config.identity
         self.identity = SaleIdentity(ident.market_id, ident.scale_id, ident.merchant_id, ident.stall, ident.operator)
 
-    def _commit(self, make: Callable[[str, int, str, int], Sale], *, refund: bool, paper: bool = True) -> Sale:
+    def _commit(
+        self,
+        make: Callable[[str, int, str, int], Sale],
+        *,
+        refund: bool,
+        paper: bool = True,
+        floors: tuple[int, int] = (0, 0),
+    ) -> Sale:
         """Let the store allocate the numbers; make the trace code from them, then sign."""
         created = self.clock_ms()
         day = local_date(created).date()
@@ -52,13 +76,16 @@ class Checkout:
             return self.key.sign(make(sale_uuid(created), seq, code, created))
 
         if refund:
-            return self.store.commit_refund(day.isoformat(), build)
-        return self.store.commit_sale(day.isoformat(), build, paper=paper)
+            return self.store.commit_refund(day.isoformat(), build, floors=floors)
+        return self.store.commit_sale(day.isoformat(), build, paper=paper, floors=floors)
 
-    def commit(self, cart: Cart, payment: Payment | None = None, *, paper: bool = True) -> Sale:
+    def commit(
+        self, cart: Cart, payment: Payment | None = None, *, paper: bool = True, floors: tuple[int, int] = (0, 0)
+    ) -> Sale:
         """Commit the cart; raises RefusedError (cart empty, numbers used up) or StoreError.
 
-        ``paper=False``: a paperless sale (电子小票), no ticket is printed."""
+        ``paper=False``: a paperless sale (电子小票), no ticket is printed. ``floors``: seq
+        and daily number start above these (see :func:`numbering_floors`)."""
 
         def make(sale_id: str, seq: int, code: str, created: int) -> Sale:
             return cart.checkout(
@@ -72,7 +99,7 @@ class Checkout:
                 rounding=self.config.ticket.rounding,
             )
 
-        return self._commit(make, refund=False, paper=paper)
+        return self._commit(make, refund=False, paper=paper, floors=floors)
 
     def refund(self, original_sale_id: str, line_indexes: Sequence[int] | None = None) -> Sale:
         """A refund record of a sale made on this scale (all lines not yet refunded by default)."""

@@ -35,6 +35,9 @@ def _now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
+NUMBERING_KEY = "numbering.central"  # the numbers central last reported for this scale
+
+
 class Store:
     def __init__(self, db: Database, path: Path, clock: Callable[[], int]) -> None:
         self._db = db
@@ -133,7 +136,9 @@ class Store:
 
     # --- sales -------------------------------------------------------------------------
 
-    def commit_sale(self, local_date: str, build: Build, *, paper: bool = True) -> Sale:
+    def commit_sale(
+        self, local_date: str, build: Build, *, paper: bool = True, floors: tuple[int, int] = (0, 0)
+    ) -> Sale:
         """Record a sale durably before anything is printed or shown as paid.
 
         In one transaction: take the next ``seq`` and the next daily sequence of
@@ -144,21 +149,24 @@ class Store:
         a full disk raises StoreFullError, other database failures StoreError — in every
         failure case nothing was recorded and no number was used up.
         ``paper=False`` sells paperless (电子小票): no ticket job is left to print.
+        ``floors`` (seq, daily): numbers start above them (see :meth:`numbering_known`).
         """
-        return self._commit(local_date, build, refund=False, paper=paper)
+        return self._commit(local_date, build, refund=False, paper=paper, floors=floors)
 
-    def commit_refund(self, local_date: str, build: Build) -> Sale:
+    def commit_refund(self, local_date: str, build: Build, *, floors: tuple[int, int] = (0, 0)) -> Sale:
         """Like commit_sale for a refund record (``refund_of`` set, positive amounts).
 
         Raises RefundError if the original is unknown, is itself a refund, or would be
         refunded beyond its total. The original sale is not changed.
         """
-        return self._commit(local_date, build, refund=True)
+        return self._commit(local_date, build, refund=True, floors=floors)
 
-    def _commit(self, local_date: str, build: Build, *, refund: bool, paper: bool = True) -> Sale:
+    def _commit(
+        self, local_date: str, build: Build, *, refund: bool, paper: bool = True, floors: tuple[int, int] = (0, 0)
+    ) -> Sale:
         sales.check_local_date(local_date)
         with self._write(sale=True) as db:
-            seq, daily_seq = sales.allocate(db, local_date)
+            seq, daily_seq = sales.allocate(db, local_date, floors)
             sale = build(seq, daily_seq)
             sales.check_sale(sale, seq, refund=refund)
             if refund:
@@ -302,6 +310,24 @@ class Store:
         """Active or not (a reprint may need an old batch)."""
         with self._read() as db:
             return catalog_.get_batch(db, batch_id)
+
+    # --- numbering from central ---------------------------------------------------------
+
+    def numbering_known(self) -> bool:
+        """Central has told this store the last numbers it holds of this scale (docs/sync.md)."""
+        return self.get_setting(NUMBERING_KEY) is not None
+
+    def raise_numbering(self, seq: int, local_date: str, daily_seq: int, now_ms: int, acked_through: int = 0) -> bool:
+        """Central's last seq, daily number and ack watermark of this scale: ours continue after them.
+
+        Returns True when outbox rows were renumbered above ``acked_through`` (see
+        :func:`edge.store.outbox.continue_after`): the publisher must start again."""
+        with self._write() as db:
+            sales.raise_numbering(db, seq, local_date, daily_seq)
+            moved = outbox.continue_after(db, acked_through) if acked_through else False
+            settings.put(db, NUMBERING_KEY, {"seq": seq, "local_date": local_date, "daily_seq": daily_seq,
+                                             "acked_through": acked_through, "at_ms": now_ms})  # fmt: skip
+        return moved
 
     # --- settings ----------------------------------------------------------------------
 

@@ -19,6 +19,8 @@ class EventSource(Protocol):
 
     def last_sale(self) -> Sale | None: ...
 
+    def numbering_known(self) -> bool: ...
+
 
 class EventCursor:
     """The newest event-log entry, found by paging forward from the last one seen (the
@@ -81,4 +83,5 @@ class Heartbeat:
             last_event_id=self._cursor.last_id,
             last_event_hash=self._cursor.last_hash,
             sent_ms=now_ms,
+            ask_numbering=not self._store.numbering_known(),
         )

@@ -37,7 +37,7 @@ LINES = (
     CartLineView(2, "猪五花肉", "0.755 kg × 32.80 元/kg", "24.76"),
 )
 BASE = {"market_name": "兰州市城关区张掖路农贸市场", "stall": "A-12", "merchant_name": "老王蔬菜"}
-TICKET_URL = "https://trace.example.cn/t/62010200126120300014"
+TICKET_URL = "https://trace.example.cn/t/62010200126120300012"
 WEIGH = {"mode": "weighing", "item_name": "白菜", "origin": "甘肃榆中", "unit_price_text": "3.98 元/kg",
          "price_per_500g_text": "1.99 元/500g", "stable": True, "sellable": True, **BASE}  # fmt: skip
 VIEWS = {
@@ -68,7 +68,7 @@ VIEWS = {
                                      pay_method="unionpay", pay_method_name="云闪付", **BASE),
     "paid": CustomerView(mode="paid", lines=LINES, total_text="59.68", **BASE),
     "paid-e-ticket": CustomerView(mode="paid", lines=LINES, total_text="59.68", ticket_url=TICKET_URL,
-                                  ticket_code_text="620102 001 261203 0001 4", ticket_s=28, **BASE),
+                                  ticket_code_text="620102 001 261203 0001 2", ticket_s=28, **BASE),
     "weighing-en": CustomerView(mode="weighing", weight_text="0.480", item_name="Tomato", origin="Wuwei, Gansu",
                                 unit_price_text="6.98 CNY/kg", amount_text="3.35", lang="en", stable=True,
                                 sellable=True, **BASE),

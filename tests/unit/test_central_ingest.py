@@ -10,6 +10,7 @@ import pytest
 
 from central.ingest import check_signatures, runs, store_sales
 from central.keys import load_public_key
+from central.queries import last_numbers
 from central.validate import BadItem, Topic, load_json, parse_sales
 from edge.core.records import Payment, PaymentMethod, PaymentStatus
 from tests.integration.central_support import MARKET, Setup, paid_later, register, sales_message
@@ -137,3 +138,13 @@ def test_events_gap_is_held_back_not_a_break_and_the_ack_says_where_central_is(s
         assert conn.scalar("SELECT COUNT(*) FROM event_chain_breaks") == 0
         forged = dataclasses.replace(chain[5], data={"n": 99})
         assert store_events(conn, scale, [forged]).broken_at == 6  # a changed resend is still a break
+
+
+def test_last_numbers_are_what_a_wiped_scale_continues_after(setup: Setup) -> None:
+    s = setup.scales[0]
+    with setup.db.connection() as conn:
+        assert last_numbers(conn, s.scale_id) == {"seq": 0, "local_date": "", "daily_seq": 0, "acked_through": 0}
+    _store(setup, 1, [("sale", s.sale(n)) for n in (1, 2, 3)])
+    with setup.db.connection() as conn:
+        numbers = last_numbers(conn, s.scale_id)
+    assert numbers == {"seq": 3, "local_date": "2024-05-12", "daily_seq": 3, "acked_through": 3}

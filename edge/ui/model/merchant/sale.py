@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 
-from edge.checkout import local_date
+from edge.checkout import local_date, numbering_floors
 from edge.core.cart import Cart
 from edge.core.payment import QR_METHODS
 from edge.core.records import Payment, PaymentMethod, PaymentStatus, Sale
@@ -60,7 +60,8 @@ class SaleTasks(ModelBase):
         status = PaymentStatus.PAID if pay_method is PaymentMethod.CASH else PaymentStatus.PENDING
         sale: Sale | None = None
         try:
-            sale = self.committer.commit(cart, Payment(pay_method, status), paper=paper)
+            floors = numbering_floors(self.config, self.store)
+            sale = self.committer.commit(cart, Payment(pay_method, status), paper=paper, floors=floors)
         except Exception as exc:  # disk full, database trouble or a bug: nothing was recorded
             log.log(logging.INFO if isinstance(exc, RefusedError) else logging.ERROR, "sale not recorded: %s", exc)
             with self._lock:
