@@ -21,7 +21,7 @@ setup(
     ],
     extras_require={
         "ui": ["kivy[base]>=2.3"],
-        "central": ["psycopg[binary]>=3.1", "pynacl>=1.5", "orjson>=3.9"],
+        "central": ["psycopg[binary]>=3.1", "pynacl>=1.5", "orjson>=3.9", "httpx>=0.27"],  # httpx: the city forwarder
         "dev": [
             "pytest>=8",
             "pytest-timeout>=2.3",

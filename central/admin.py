@@ -14,9 +14,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from central.coding import LEGACY_NODE_DIGITS, CodingRules, is_digits
 from central.db import Connection, is_unique_violation
+from central.forwarder.outbox import enqueue_goods_in, enqueue_stop_sale
 from central.keys import load_public_key
 from central.localtime import now_ms
+from central.numbering import assign_trace_batch_id, ensure_operator_ids
 from central.passwords import generate_password, hash_password
 from edge.core.records import Batch, Plu
 
@@ -53,18 +56,39 @@ def _insert(conn: Connection, what: str, sql: str, params: tuple[Any, ...]) -> N
 
 
 def add_market(
-    conn: Connection, market_id: str, node_code: str, name: str, city: str = "", office_phone: str = ""
+    conn: Connection,
+    market_id: str,
+    node: str,
+    name: str,
+    city: str = "",
+    *,
+    trace_prefix: str = "",
+    rules: CodingRules | None = None,
+    office_phone: str = "",
 ) -> None:
+    """Register a market under its national node id (9 digits, or a legacy 6).
+
+    The trace codes of its scales start with a 6-digit trace prefix, unique in this central
+    (docs/coding.md): a legacy node is its own prefix; a 9-digit node takes ``trace_prefix``
+    or, by default, its first 6 digits (the county code) if no other market has them.
+    """
     check_id("market id", market_id)
-    if not (len(node_code) == 6 and node_code.isascii() and node_code.isdigit()):
-        raise AdminError(f"market node code must be 6 digits (the start of every trace code), got {node_code!r}")
+    try:
+        (rules or CodingRules.from_env()).check_node(node)
+    except ValueError as exc:
+        raise AdminError(str(exc)) from None
+    prefix = trace_prefix or node[:LEGACY_NODE_DIGITS]
+    if not (len(prefix) == LEGACY_NODE_DIGITS and is_digits(prefix)):
+        raise AdminError(f"the trace prefix must be {LEGACY_NODE_DIGITS} digits (the start of every trace code), "
+                         f"got {prefix!r}")  # fmt: skip
     if not name.strip():
         raise AdminError("a market needs a name (shown on the trace page)")
     _insert(
         conn,
-        f"market {market_id} (or node code {node_code})",
-        "INSERT INTO markets (market_id, node_code, name, city, office_phone, created_ms) VALUES (?, ?, ?, ?, ?, ?)",
-        (market_id, node_code, name.strip(), city.strip(), _office_phone(office_phone), now_ms()),
+        f"market {market_id}, node {node} or trace prefix {prefix} (another market in the county: give --trace-prefix)",
+        "INSERT INTO markets (market_id, node_code, node_id, name, city, office_phone, created_ms) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (market_id, prefix, node, name.strip(), city.strip(), _office_phone(office_phone), now_ms()),
     )
 
 
@@ -79,6 +103,28 @@ def _office_phone(text: str) -> str:
     if phone and not all(c.isdigit() or c in "-+ ()" for c in phone):
         raise AdminError(f"the market office phone may hold digits, spaces and - + ( ) only, got {text!r}")
     return phone
+
+
+def set_market_node(conn: Connection, market_id: str, node: str, rules: CodingRules | None = None) -> int:
+    """Give a (legacy) market its national node id; its merchants get new operator ids.
+
+    The trace prefix is left alone, so tickets already printed stay valid. Returns how many
+    merchants were numbered.
+    """
+    try:
+        (rules or CodingRules.from_env()).check_node(node)
+    except ValueError as exc:
+        raise AdminError(str(exc)) from None
+    _require(conn, "markets", "market_id", market_id, "market")
+    try:
+        with conn.transaction():
+            conn.execute("UPDATE markets SET node_id = ? WHERE market_id = ?", (node, market_id))
+            conn.execute("UPDATE merchants SET operator_id = '' WHERE market_id = ?", (market_id,))
+            return ensure_operator_ids(conn, market_id, rules)
+    except Exception as exc:
+        if is_unique_violation(exc):
+            raise AdminError(f"node id {node} is already another market's") from None
+        raise
 
 
 def _require(conn: Connection, table: str, column: str, value: str, what: str) -> dict[str, Any]:
@@ -98,21 +144,33 @@ def add_merchant(
     real_name: str,
     id_number: str,
     phone: str,
+    operator_id: str = "",
 ) -> None:
+    """Real-name registration; ``operator_id`` (经营者编码) is given out by central when empty."""
     check_id("merchant id", merchant_id)
-    _require(conn, "markets", "market_id", market_id, "market")
+    market = _require(conn, "markets", "market_id", market_id, "market")
+    if operator_id:
+        try:
+            CodingRules.from_env().check_operator(operator_id, market["node_id"])
+        except ValueError as exc:
+            raise AdminError(str(exc)) from None
     missing = [n for n, v in (("stall", stall), ("display name", display_name), ("real name", real_name),
                               ("ID number", id_number), ("phone", phone)) if not v.strip()]  # fmt: skip
     if missing:
         raise AdminError(f"real-name registration needs {', '.join(missing)}")
-    _insert(
-        conn,
-        f"merchant {merchant_id}",
-        "INSERT INTO merchants (merchant_id, market_id, stall, display_name, real_name, id_number, phone, created_ms) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (merchant_id, market_id, stall.strip(), display_name.strip(), real_name.strip(), id_number.strip(),
-         phone.strip(), now_ms()),
-    )  # fmt: skip
+    try:
+        with conn.transaction():
+            conn.execute(
+                "INSERT INTO merchants (merchant_id, market_id, stall, display_name, real_name, id_number, phone, "
+                "operator_id, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (merchant_id, market_id, stall.strip(), display_name.strip(), real_name.strip(), id_number.strip(),
+                 phone.strip(), operator_id, now_ms()),
+            )  # fmt: skip
+            ensure_operator_ids(conn, market_id)
+    except Exception as exc:
+        if is_unique_violation(exc):
+            raise AdminError(f"merchant {merchant_id} or operator id {operator_id} is already registered") from None
+        raise
 
 
 def add_scale(
@@ -207,49 +265,135 @@ def set_catalog(conn: Connection, market_id: str, plus: Iterable[dict[str, Any]]
             conn.execute("DELETE FROM catalog WHERE market_id = ?", (market_id,))
         conn.executemany(
             "INSERT INTO catalog (market_id, plu, name, goods_code, pricing, unit_price_fen, category, hotkey, "
-            "name_en) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (market_id, plu) DO UPDATE SET "
+            "name_en, price_min_fen, price_max_fen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (market_id, plu) DO UPDATE SET "
             "name = excluded.name, goods_code = excluded.goods_code, pricing = excluded.pricing, "
             "unit_price_fen = excluded.unit_price_fen, category = excluded.category, hotkey = excluded.hotkey, "
-            "name_en = excluded.name_en",
+            "name_en = excluded.name_en, price_min_fen = excluded.price_min_fen, "
+            "price_max_fen = excluded.price_max_fen",
             [(market_id, p.plu, p.name, p.goods_code, p.pricing.value, p.unit_price_fen, p.category, p.hotkey,
-              p.name_en) for p in items],
+              p.name_en, p.price_min_fen, p.price_max_fen) for p in items],
         )  # fmt: skip
     return len(items)
 
 
 def catalog(conn: Connection, market_id: str) -> list[Plu]:
     rows = conn.all(
-        "SELECT plu, name, goods_code, pricing, unit_price_fen, category, hotkey, name_en FROM catalog "
-        "WHERE market_id = ? ORDER BY plu",
+        "SELECT plu, name, goods_code, pricing, unit_price_fen, category, hotkey, name_en, price_min_fen, "
+        "price_max_fen FROM catalog WHERE market_id = ? ORDER BY plu",
         (market_id,),
     )
     return [Plu.from_dict(row) for row in rows]
 
 
+_GOODS_IN_TEXT = ("inspection_cert", "origin_code", "trace_batch_id")  # goods-in extras beside edge's Batch
+_GOODS_IN_COUNTS = ("weight_g", "price_fen")
+
+
+def catalog_entry(plu: Plu) -> dict[str, Any]:
+    """A catalog document entry: the PLU, its price bounds only where central set them."""
+    entry = plu.to_dict()
+    for key in ("price_min_fen", "price_max_fen"):
+        if entry[key] is None:
+            del entry[key]  # older scales refuse nothing they do not know; null is simply left out
+    return entry
+
+
 def add_batch(conn: Connection, merchant_id: str, batch: dict[str, Any]) -> Batch:
-    """Register (or replace) one of a merchant's incoming batches."""
+    """Register (or replace) one of a merchant's incoming batches (goods-in, 进货).
+
+    Besides edge's Batch fields a goods-in may give ``weight_g``, ``price_fen`` (per kg),
+    ``inspection_cert`` (肉品品质检验合格证号; ``certificate`` is the quarantine one),
+    ``origin_code`` (GB/T 2260 code of the origin) and ``trace_batch_id`` (the national
+    20/16-digit batch id from the upstream voucher; central gives one out otherwise). The
+    goods-in view for the city platform is queued in the same transaction.
+    """
     _require(conn, "merchants", "merchant_id", merchant_id, "merchant")
     try:
         item = Batch.from_dict(batch)
         date.fromisoformat(item.arrival_date)
+        extras = {key: batch.get(key, "") for key in _GOODS_IN_TEXT}
+        extras.update({key: batch.get(key, 0) for key in _GOODS_IN_COUNTS})
+        bad = [k for k in _GOODS_IN_TEXT if not isinstance(extras[k], str)]
+        bad += [k for k in _GOODS_IN_COUNTS if not isinstance(extras[k], int) or isinstance(extras[k], bool)
+                or extras[k] < 0]  # fmt: skip
+        if bad:
+            raise ValueError(f"{', '.join(bad)}: text for certificates and codes, whole numbers >= 0 for g and fen")
     except (ValueError, TypeError, KeyError) as exc:
         raise AdminError(f"batch refused: {exc}; arrival_date is YYYY-MM-DD and batch_id/plu are required") from None
     check_id("batch id", item.batch_id)
     owner = conn.scalar("SELECT merchant_id FROM batches WHERE batch_id = ?", (item.batch_id,))
     if owner is not None and owner != merchant_id:
         raise AdminError(f"batch {item.batch_id} belongs to merchant {owner}; batch ids are unique per city")
+    try:
+        with conn.transaction():
+            upsert_batch(conn, merchant_id, item, extras)
+    except ValueError as exc:  # a given trace_batch_id of the wrong shape
+        raise AdminError(f"batch refused: {exc}") from None
+    except Exception as exc:
+        if is_unique_violation(exc):
+            raise AdminError(f"trace batch id {extras['trace_batch_id']} is already another batch's") from None
+        raise
+    return item
+
+
+def upsert_batch(
+    conn: Connection, merchant_id: str, item: Batch, goods_in: dict[str, Any] | None = None, **scale_side: Any
+) -> None:
+    """Insert or update one batch row inside the caller's transaction, give it its national
+    batch id and queue its goods-in view for the city platform.
+
+    ``goods_in``: the office's extras (see :func:`add_batch`); ``scale_side`` (source,
+    scale_id, operator, signature) for goods-in at a scale. A stop-sale is never undone by
+    an update.
+    """
+    extras = {key: "" for key in _GOODS_IN_TEXT} | {"price_fen": 0} | (goods_in or {})
+    side = {"source": "office", "scale_id": None, "operator": "", "signature": ""} | scale_side
+    weight_g = item.weight_g or int(extras.get("weight_g", 0))
+    conn.execute(
+        "INSERT INTO batches (batch_id, merchant_id, plu, supplier, supplier_node, upstream_code, origin, "
+        "certificate, arrival_date, active, created_ms, weight_g, price_fen, inspection_cert, origin_code, "
+        "rapid_test, source, scale_id, operator, signature) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (batch_id) DO UPDATE SET plu = excluded.plu, supplier = excluded.supplier, "
+        "supplier_node = excluded.supplier_node, upstream_code = excluded.upstream_code, "
+        "origin = excluded.origin, certificate = excluded.certificate, arrival_date = excluded.arrival_date, "
+        "active = CASE WHEN batches.stop_reason = '' THEN excluded.active ELSE 0 END, "
+        "weight_g = excluded.weight_g, price_fen = excluded.price_fen, inspection_cert = excluded.inspection_cert, "
+        "origin_code = excluded.origin_code, rapid_test = excluded.rapid_test",
+        (item.batch_id, merchant_id, item.plu, item.supplier, item.supplier_node, item.upstream_code,
+         item.origin, item.certificate, item.arrival_date, int(item.active), now_ms(), weight_g,
+         extras["price_fen"], extras["inspection_cert"], extras["origin_code"], item.rapid_test,
+         side["source"], side["scale_id"], side["operator"], side["signature"]),
+    )  # fmt: skip
+    assign_trace_batch_id(conn, item.batch_id, extras["trace_batch_id"])
+    enqueue_goods_in(conn, item.batch_id)
+
+
+MAX_STOP_REASON = 200
+
+
+def stop_sale(conn: Connection, batch_id: str, reason: str) -> tuple[str, str, int]:
+    """Stop the sale of a batch (停售: a failed test, a recall): it goes off the scales' active
+    batches, and the stop-sale view for the city platform is queued in the same transaction.
+    Returns (merchant_id, reason, stopped_ms); publish the merchant's batches next so the
+    scales refuse it (:func:`central.stopsale.stop_sale` does both)."""
+    reason = " ".join(reason.split())
+    if not reason:
+        raise AdminError("give the reason for the stop-sale (shown to the vendor and the city), e.g. 农残快检不合格")
+    if len(reason) > MAX_STOP_REASON:
+        raise AdminError(f"the reason is too long ({len(reason)} characters, at most {MAX_STOP_REASON})")
+    merchant_id = conn.scalar("SELECT merchant_id FROM batches WHERE batch_id = ?", (batch_id,))
+    if merchant_id is None:
+        raise AdminError(f"batch {batch_id!r} is not known at central; check the id with `central batch list`")
+    stopped = now_ms()
     with conn.transaction():
         conn.execute(
-            "INSERT INTO batches (batch_id, merchant_id, plu, supplier, supplier_node, upstream_code, origin, "
-            "certificate, arrival_date, active, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (batch_id) DO UPDATE SET plu = excluded.plu, supplier = excluded.supplier, "
-            "supplier_node = excluded.supplier_node, upstream_code = excluded.upstream_code, "
-            "origin = excluded.origin, certificate = excluded.certificate, arrival_date = excluded.arrival_date, "
-            "active = excluded.active",
-            (item.batch_id, merchant_id, item.plu, item.supplier, item.supplier_node, item.upstream_code,
-             item.origin, item.certificate, item.arrival_date, int(item.active), now_ms()),
-        )  # fmt: skip
-    return item
+            "UPDATE batches SET active = 0, stop_reason = ?, stopped_ms = ? WHERE batch_id = ?",
+            (reason, stopped, batch_id),
+        )
+        enqueue_stop_sale(conn, batch_id, reason, stopped)
+    return merchant_id, reason, stopped
 
 
 def set_batch_active(conn: Connection, batch_id: str, active: bool) -> None:
@@ -258,10 +402,16 @@ def set_batch_active(conn: Connection, batch_id: str, active: bool) -> None:
         conn.execute("UPDATE batches SET active = ? WHERE batch_id = ?", (int(active), batch_id))
 
 
+STOPPED_SHOWN_MS = 30 * 86_400_000  # a stopped batch stays in the scales' document this long
+
+
 def active_batches(conn: Connection, merchant_id: str) -> list[Batch]:
+    """The merchant's batches for the scales' document: the active ones, and those stopped
+    in the last 30 days (with the reason, so the scale can say why it refuses them)."""
     rows = conn.all(
-        "SELECT batch_id, plu, supplier, supplier_node, upstream_code, origin, certificate, arrival_date, active "
-        "FROM batches WHERE merchant_id = ? AND active = 1 ORDER BY batch_id",
-        (merchant_id,),
+        "SELECT batch_id, plu, supplier, supplier_node, upstream_code, origin, certificate, arrival_date, active, "
+        "weight_g, rapid_test, stop_reason FROM batches WHERE merchant_id = ? "
+        "AND (active = 1 OR (stop_reason <> '' AND stopped_ms >= ?)) ORDER BY batch_id",
+        (merchant_id, now_ms() - STOPPED_SHOWN_MS),
     )
     return [Batch.from_dict({**row, "active": bool(row["active"])}) for row in rows]

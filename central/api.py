@@ -102,3 +102,10 @@ def get_daily(conn: Connection, query: Query) -> Answer:
     if not market or not day:
         raise BadRequest("daily totals need market=MARKET_ID and date=YYYY-MM-DD")
     return 200, daily(conn, market, day)
+
+
+def get_prices(conn: Connection, query: Query) -> Answer:
+    from central.prices import vendor_prices
+
+    rows = vendor_prices(conn, _arg(query, "market"), _arg(query, "scale"))
+    return 200, {"count": len(rows), "prices": rows}

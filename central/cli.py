@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from central import admin, publish
+from central import admin, publish, queries
 from central.db import Database, DatabaseError
 from central.http import App, HttpServer
 from central.keys import CentralKey, CentralKeyError
@@ -68,13 +68,18 @@ def _parser() -> argparse.ArgumentParser:
     m = sub.add_parser("market", help="markets").add_subparsers(dest="action", required=True)
     ma = m.add_parser("add", parents=[common])
     ma.add_argument("--id", required=True)
-    ma.add_argument("--node", required=True, help="6-digit market node code (start of its trace codes)")
+    ma.add_argument("--node", required=True, help="national node id, 9 digits (330212333; legacy: 6)")
+    ma.add_argument("--trace-prefix", default="", help="6 digits every trace code of the market starts with "
+                    "(default: the node's first 6; give another when a second market is in the county)")  # fmt: skip
     ma.add_argument("--name", required=True)
     ma.add_argument("--city", default="")
     ma.add_argument("--phone", default="", help="market office phone, public on the trace page (complaints)")
     mp = m.add_parser("phone", parents=[common], help="set the market office's public phone")
     mp.add_argument("--id", required=True)
     mp.add_argument("--phone", required=True)
+    mn = m.add_parser("set-node", parents=[common], help="give a legacy market its 9-digit national node id")
+    mn.add_argument("--id", required=True)
+    mn.add_argument("--node", required=True)
     m.add_parser("list", parents=[common])
 
     mc = sub.add_parser("merchant", help="merchants (real-name registration)").add_subparsers(
@@ -83,6 +88,7 @@ def _parser() -> argparse.ArgumentParser:
     mca = mc.add_parser("add", parents=[common])
     for name in ("--id", "--market", "--stall", "--display-name", "--real-name", "--id-number", "--phone"):
         mca.add_argument(name, required=True)
+    mca.add_argument("--operator-id", default="", help="13-digit national operator id (default: given out)")
     mcl = mc.add_parser("list", parents=[common])
     mcl.add_argument("--private", action="store_true", help="also show real name, ID number and phone (office only)")
 
@@ -112,6 +118,17 @@ def _parser() -> argparse.ArgumentParser:
     scp = sc.add_parser("password", parents=[common], help="new MQTT password (printed once)")
     scp.add_argument("--id", required=True)
     sc.add_parser("list", parents=[common])
+    for verb, what in (
+        ("lock", "stop selling on a scale now (signed command; logged on the scale)"),
+        ("unlock", "lift central's remote lock (a pending technician seal still applies)"),
+    ):
+        scl = sc.add_parser(verb, parents=[common, mqtt, key], help=what)
+        scl.add_argument("--scale", required=True)
+        scl.add_argument("--reason", required=True, help="logged on the scale, shown to the vendor")
+        scl.add_argument("--by", default=os.environ.get("USER", "central"), help="who (default $USER)")
+
+    fl = sub.add_parser("fleet", parents=[common], help="per scale: online, backlog, software id, lock state")
+    fl.add_argument("--market", default="")
 
     mu = sub.add_parser("mqtt-user", help="central's own broker login").add_subparsers(dest="action", required=True)
     mua = mu.add_parser("add", parents=[common], help="create; prints the password once")
@@ -136,6 +153,27 @@ def _parser() -> argparse.ArgumentParser:
     bi.add_argument("--file", required=True, type=Path)
     bd = b.add_parser("deactivate", parents=[common])
     bd.add_argument("--batch-id", required=True)
+    bs = b.add_parser("stop-sale", parents=[common, mqtt, key], help="停售: mark a batch unfit; the scales refuse it")
+    bs.add_argument("--batch", required=True)
+    bs.add_argument("--reason", required=True, help="shown to the vendor, e.g. 快检不合格（农药残留超标）")
+    bl = b.add_parser("list", parents=[common], help="batches, incl. goods-in at the scales and stop-sales")
+    bl.add_argument("--merchant", default="")
+    bl.add_argument("--json", action="store_true")
+    pr = sub.add_parser("prices", parents=[common], help="vendors' own prices per scale (vs. the guide price)")
+    pr.add_argument("--market", default="")
+    pr.add_argument("--scale", default="")
+    pr.add_argument("--json", action="store_true")
+
+    fo = sub.add_parser("forward", parents=[common], help="forward goods-in, sales and stop-sales to the city platform")
+    fo.add_argument("--upstream", help="the platform's URL documents are POSTed to (env CENTRAL_UPSTREAM)",
+                    default=os.environ.get("CENTRAL_UPSTREAM"))  # fmt: skip
+    fo.add_argument("--format", choices=("json", "xml"), default="json")
+    fo.add_argument("--token", default=os.environ.get("CENTRAL_UPSTREAM_TOKEN", ""),
+                    help="bearer token for the platform (env CENTRAL_UPSTREAM_TOKEN)")  # fmt: skip
+    fo.add_argument("--batch", type=int, default=100, help="records' rows per request (default 100)")
+    fo.add_argument("--max-backoff", type=float, default=300.0, help="longest wait between retries, s (300)")
+    fo.add_argument("--status", action="store_true", help="print the outbox's state and exit")
+    fo.add_argument("--retry-rejected", action="store_true", help="queue refused rows again and exit")
 
     pb = sub.add_parser("publish", help="send signed documents to the scales").add_subparsers(
         dest="what", required=True
@@ -253,20 +291,35 @@ def _run(args: argparse.Namespace) -> int:
         if cmd == "init":
             print(f"database ready at schema version {migrate(db)}")
         elif cmd == "market" and action == "add":
-            admin.add_market(conn, args.id, args.node, args.name, args.city, args.phone)
-            print(f"market {args.id} registered")
+            admin.add_market(conn, args.id, args.node, args.name, args.city, trace_prefix=args.trace_prefix,
+                             office_phone=args.phone)  # fmt: skip
+            print(f"market {args.id} registered (node {args.node})")
+        elif cmd == "market" and action == "set-node":
+            n = admin.set_market_node(conn, args.id, args.node)
+            print(f"market {args.id}: node {args.node}; {n} merchants got new operator ids")
         elif cmd == "market" and action == "phone":
             admin.set_market_phone(conn, args.id, args.phone)
             print(f"market {args.id}: office phone {args.phone}")
         elif cmd == "market":
-            _show(conn.all("SELECT market_id, node_code, name, city, office_phone FROM markets ORDER BY market_id"))
+            _show(
+                conn.all(
+                    "SELECT market_id, node_id, node_code AS trace_prefix, name, city, office_phone FROM markets "
+                    "ORDER BY market_id"
+                )
+            )
         elif cmd == "merchant" and action == "add":
             admin.add_merchant(conn, args.id, args.market, stall=args.stall, display_name=args.display_name,
-                               real_name=args.real_name, id_number=args.id_number, phone=args.phone)  # fmt: skip
+                               real_name=args.real_name, id_number=args.id_number, phone=args.phone,
+                               operator_id=args.operator_id)  # fmt: skip
             print(f"merchant {args.id} registered (stall {args.stall})")
         elif cmd == "merchant":
             private = ", real_name, id_number, phone" if args.private else ""
-            _show(conn.all(f"SELECT merchant_id, market_id, stall, display_name{private} FROM merchants ORDER BY 1"))
+            _show(
+                conn.all(
+                    f"SELECT merchant_id, market_id, operator_id, stall, display_name{private} FROM merchants "
+                    "ORDER BY 1"
+                )
+            )
         elif cmd == "scale" and action == "add" and args.bundle:
             _scale_bundle(conn, args)
         elif cmd == "scale" and action == "add":
@@ -278,6 +331,13 @@ def _run(args: argparse.Namespace) -> int:
         elif cmd == "scale" and action == "key":
             admin.set_scale_key(conn, args.id, args.public_key)
             print(f"scale {args.id}: new public key stored")
+        elif cmd == "scale" and action in publish.COMMAND_ACTIONS:
+            key = CentralKey.load_or_create(args.key)
+            doc = publish.command_document(conn, key, args.scale, action, args.reason, args.by)
+            publish.send(_mqtt(args), [doc])
+            print(f"{action} sent to {args.scale}: {doc.topic} version {doc.doc['version']}")
+        elif cmd == "fleet":
+            _show(queries.fleet(conn, args.market))
         elif cmd == "scale" and action == "password":
             _print_credentials(admin.reset_password(conn, args.id), "scale")
         elif cmd == "scale":
@@ -300,6 +360,27 @@ def _run(args: argparse.Namespace) -> int:
             for item in items:
                 admin.add_batch(conn, args.merchant, item)
             print(f"{len(items)} batches stored for {args.merchant}")
+        elif cmd == "batch" and action == "stop-sale":
+            from central.stopsale import stop_sale_and_send
+
+            done = stop_sale_and_send(conn, CentralKey.load_or_create(args.key), _mqtt(args), args.batch, args.reason)
+            print(f"batch {done.batch_id} stopped ({done.reason}); sent to {len(done.documents)} scale(s) of "
+                  f"merchant {done.merchant_id}")  # fmt: skip
+        elif cmd == "batch" and action == "list":
+            where, params = ("WHERE merchant_id = ? ", (args.merchant,)) if args.merchant else ("", ())
+            rows = conn.all(
+                "SELECT batch_id, merchant_id, plu, upstream_code, certificate, origin, supplier, weight_g, "
+                "rapid_test, arrival_date, active, source, scale_id, operator, stop_reason "
+                f"FROM batches {where}ORDER BY batch_id", params,
+            )  # fmt: skip
+            print(json.dumps(rows, ensure_ascii=False)) if args.json else _show(rows)
+        elif cmd == "prices":
+            from central.prices import vendor_prices
+
+            rows = vendor_prices(conn, args.market, args.scale)
+            print(json.dumps(rows, ensure_ascii=False)) if args.json else _show(rows)
+        elif cmd == "forward":
+            return _forward(db, conn, args)
         elif cmd == "batch":
             admin.set_batch_active(conn, args.batch_id, False)
             print(f"batch {args.batch_id} deactivated; publish the merchant's batches to take it off the scales")
@@ -333,6 +414,30 @@ def _run(args: argparse.Namespace) -> int:
                 f"SELECT id, topic, scale_id, reason, detail, count, first_ms, last_ms FROM rejects {where}"
                 "ORDER BY last_ms DESC LIMIT ?", (*params, args.limit),
             ))  # fmt: skip
+    return 0
+
+
+def _forward(db: Database, conn: Any, args: argparse.Namespace) -> int:
+    from central.forwarder import outbox
+    from central.forwarder.sender import Backoff, Forwarder
+
+    if args.status:
+        print(json.dumps(outbox.status(conn), ensure_ascii=False))
+        return 0
+    if args.retry_rejected:
+        print(f"{outbox.retry_rejected(conn)} refused rows queued again")
+        return 0
+    if not args.upstream:
+        raise admin.AdminError("no platform: pass --upstream http://HOST:PORT/PATH or set CENTRAL_UPSTREAM")
+    stop = StopFlag()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, stop)
+    forwarder = Forwarder(db, args.upstream, fmt=args.format, batch_size=max(1, args.batch), token=args.token,
+                          backoff=Backoff(cap_s=max(0.1, args.max_backoff)))  # fmt: skip
+    print(f"forwarding to {args.upstream} ({args.format})", flush=True)
+    forwarder.run(stop)
+    s = forwarder.stats
+    print(f"stopped: {s.sent} rows sent, {s.duplicates} duplicates, {s.rejected} rejected, {s.failures} failures")
     return 0
 
 

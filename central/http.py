@@ -180,6 +180,8 @@ class App:
                 status, doc = api.get_search(conn, query)
             elif parts == ["api", "v1", "fleet"]:
                 status, doc = api.get_fleet(conn, query)
+            elif parts == ["api", "v1", "prices"]:
+                status, doc = api.get_prices(conn, query)
             elif parts == ["api", "v1", "daily"]:
                 status, doc = api.get_daily(conn, query)
             elif parts == ["api", "v1", "payments", "reconcile"]:

@@ -4,8 +4,9 @@ Everything here runs on one DB connection inside one transaction per message and
 nothing of MQTT, so the receiver, the tests and the bench share it.
 
 Sales are upserted on ``sale_id`` and ``(scale_id, seq)``: a resent sale changes
-nothing; a later oseq of the same sale (``sale_update``) replaces payment and printed
-only. The scale's watermark row is locked first (``SELECT ... FOR UPDATE`` on
+nothing; a later signed state of the same sale (higher ``state_no``) replaces payment and
+printed only, and an unsigned, foreign-signed or older state is refused and kept in
+``rejects`` (docs/sync.md, "Signed sale state"). The scale's watermark row is locked first (``SELECT ... FOR UPDATE`` on
 PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite), so receivers working on the same scale in
 parallel take turns and the watermark only ever moves up over oseqs really committed.
 """
@@ -22,11 +23,12 @@ from typing import Any
 import orjson
 
 from central.db import Connection
+from central.forwarder.outbox import enqueue_sales
 from central.keys import DevicePublicKey, load_public_key, verify_signature
 from central.localtime import local_date, now_ms
 from central.validate import BadItem, Rejected, SalesBatch, SalesItem, Topic, brief
 from edge.core.eventlog import EventEntry, canonical_json, verify_chain
-from edge.core.records import signed_body, signing_bytes
+from edge.core.records import signed_body, signing_bytes, state_bytes
 
 log = logging.getLogger(__name__)
 MAX_REJECT_PAYLOAD = 64 * 1024  # enough to investigate; a huge junk message is not kept whole
@@ -64,17 +66,38 @@ def check_signatures(batch: SalesBatch, key: DevicePublicKey) -> SalesBatch:
     """
     items = list(batch.items)
     for index, item in enumerate(batch.items):
-        if isinstance(item, SalesItem) and not verify_sale(key, item.sale):
-            sale = item.sale
-            items[index] = BadItem(
-                item.oseq,
-                "bad_signature",
-                f"sale {sale['sale_id']} (seq {sale['seq']}) does not verify with scale "
-                f"{batch.scale_id}'s registered key: forged, altered, or the scale's key changed (re-register "
-                "its public key)",
-                sale,
-            )
+        if not isinstance(item, SalesItem):
+            continue
+        sale = item.sale
+        # A signed state covers the sale's body (by hash) and its signature: one check for both.
+        if sale["state_signature"] and verify_state(key, sale):
+            continue
+        genuine = verify_sale(key, sale)  # tells a forged sale from a forged state
+        if genuine and not sale["state_signature"]:
+            continue  # a scale from before signed states
+        which = f"state {sale['state_no']} of sale" if genuine else "sale"
+        items[index] = BadItem(
+            item.oseq,
+            "bad_state_signature" if genuine else "bad_signature",
+            f"{which} {sale['sale_id']} (seq {sale['seq']}) does not verify with scale {batch.scale_id}'s "
+            "registered key: forged, altered, or the scale's key changed (re-register its public key)",
+            sale,
+        )
     return SalesBatch(batch.scale_id, batch.first, batch.last, items)
+
+
+def _orjson_sorted(value: Any) -> bytes:
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+
+
+def verify_state(key: DevicePublicKey, sale: dict[str, Any]) -> bool:
+    """Does the sale's ``state_signature`` verify over ``state_bytes`` (its payment, printed and
+    state_no, bound to the body's hash and the sale signature)? orjson first, as for sales."""
+    fast = state_bytes(sale, _orjson_sorted)
+    if verify_signature(key, sale["state_signature"], fast):
+        return True
+    exact = state_bytes(sale)
+    return exact != fast and verify_signature(key, sale["state_signature"], exact)
 
 
 def verify_sale(key: DevicePublicKey, sale: dict[str, Any]) -> bool:
@@ -105,7 +128,7 @@ class SalesResult:
 _SALE_COLUMNS = (
     "sale_id", "scale_id", "seq", "trace_code", "market_id", "merchant_id", "stall", "operator", "created_ms",
     "local_date", "total_fen", "rounding_fen", "payment_method", "payment_status", "provider_ref", "printed",
-    "software_id", "signature", "refund_of", "oseq", "received_ms",
+    "software_id", "signature", "refund_of", "oseq", "received_ms", "state_no",
 )  # fmt: skip
 _LINE_COLUMNS = (
     "sale_id", "line_no", "plu", "goods_code", "name", "pricing", "net_g", "tare_g", "quantity",
@@ -113,14 +136,18 @@ _LINE_COLUMNS = (
 )  # fmt: skip
 _SALE_PG_TYPES = (
     "text", "text", "bigint", "text", "text", "text", "text", "text", "bigint", "text", "bigint", "bigint", "text",
-    "text", "text", "integer", "text", "text", "text", "bigint", "bigint",
+    "text", "text", "integer", "text", "text", "text", "bigint", "bigint", "bigint",
 )  # fmt: skip
 _LINE_PG_TYPES = ("text", "integer", "text", "text", "text", "text", "bigint", "bigint", "bigint", "bigint", "bigint",
                   "text", "text")  # fmt: skip
 _NOTHING = "ON CONFLICT DO NOTHING"  # a resend, or another receiver was first
-_UPDATE_PAYMENT = (
+_UPDATE_PAYMENT = (  # an unsigned state from a scale before signed states: newest oseq wins
     "UPDATE sales SET payment_method = ?, payment_status = ?, provider_ref = ?, printed = ?, oseq = ? "
-    "WHERE sale_id = ? AND oseq < ?"
+    "WHERE sale_id = ? AND oseq < ? AND state_no = 0"
+)
+_UPDATE_STATE = (  # a signed state: the higher state_no wins, whatever order they arrive in
+    "UPDATE sales SET payment_method = ?, payment_status = ?, provider_ref = ?, printed = ?, oseq = ?, "
+    "state_no = ? WHERE sale_id = ? AND state_no < ?"
 )
 
 
@@ -152,7 +179,7 @@ def _store_batch(conn: Connection, batch: SalesBatch) -> SalesResult:
     )
     watermark = int(conn.lock_scale_sync(batch.scale_id) or 0)
     result = SalesResult(watermark, bad=[i for i in batch.items if isinstance(i, BadItem)])
-    good = [i for i in batch.items if isinstance(i, SalesItem)]
+    good = _signed_states_only(conn, batch.scale_id, [i for i in batch.items if isinstance(i, SalesItem)], result)
     accepted = _upsert(conn, batch.scale_id, good, received, result)
     result.acked_through = _advance(conn, batch.scale_id, watermark, accepted)
     conn.execute(
@@ -160,6 +187,40 @@ def _store_batch(conn: Connection, batch: SalesBatch) -> SalesResult:
         (result.acked_through, received, batch.scale_id),
     )
     return result
+
+
+def _signed_states_only(
+    conn: Connection, scale_id: str, items: list[SalesItem], result: SalesResult
+) -> list[SalesItem]:
+    """Once a scale has sent a signed state, refuse its unsigned ones from that oseq on.
+
+    Scales from before signed states keep working (their states are unsigned, newest oseq
+    wins, as before); the switch is per scale and one-way, at the first signed oseq, so
+    unsigned rows queued before the scale's upgrade (lower oseqs) still get through.
+    """
+    signed = [i.oseq for i in items if i.sale["state_signature"]]
+    known = conn.scalar("SELECT signed_from_oseq FROM scale_sync WHERE scale_id = ?", (scale_id,))
+    since = min([*signed, *([int(known)] if known is not None else [])], default=None)
+    if since is None:
+        return items
+    if known is None or since < int(known):
+        conn.execute("UPDATE scale_sync SET signed_from_oseq = ? WHERE scale_id = ?", (since, scale_id))
+    kept = []
+    for item in items:
+        if item.sale["state_signature"] or item.oseq < since:
+            kept.append(item)
+            continue
+        sale = item.sale
+        result.bad.append(
+            BadItem(
+                item.oseq,
+                "unsigned_state",
+                f"sale {sale['sale_id']}: payment/printed state without a device signature, but scale {scale_id} "
+                f"signs its states since oseq {since}: a replayed or forged update",
+                sale,
+            )
+        )
+    return kept
 
 
 def _upsert(conn: Connection, scale_id: str, items: list[SalesItem], received: int, result: SalesResult) -> list[int]:
@@ -170,7 +231,7 @@ def _upsert(conn: Connection, scale_id: str, items: list[SalesItem], received: i
     ids = sorted({i.sale["sale_id"] for i in items})
     marks, id_marks = ", ".join("?" * len(seqs)), ", ".join("?" * len(ids))
     held_rows = conn.all(  # by seq, and by sale_id: a sale_id taken by another seq must not vanish silently
-        f"SELECT scale_id, seq, sale_id, signature, oseq FROM sales "
+        f"SELECT scale_id, seq, sale_id, signature, oseq, state_no FROM sales "
         f"WHERE (scale_id = ? AND seq IN ({marks})) OR sale_id IN ({id_marks})",
         (scale_id, *seqs, *ids),
     )
@@ -179,6 +240,7 @@ def _upsert(conn: Connection, scale_id: str, items: list[SalesItem], received: i
     new: dict[str, tuple[int, dict[str, Any]]] = {}  # sale_id -> newest (oseq, sale) of a sale not stored yet
     new_seqs: dict[int, str] = {}  # seq -> sale_id of those
     updates: list[tuple[int, dict[str, Any]]] = []
+    states: dict[str, tuple[int, dict[str, Any]]] = {}  # sale_id -> newest signed state of a held sale
     accepted: list[int] = []
     for item in items:
         sale = item.sale
@@ -198,7 +260,8 @@ def _upsert(conn: Connection, scale_id: str, items: list[SalesItem], received: i
             if held_new is not None and held_new[1]["signature"] != sale["signature"]:
                 result.bad.append(_conflict(item, f"sale {sale_id} appears twice with different content"))
                 continue
-            new[sale_id] = (item.oseq, sale)
+            if held_new is None or _newer(item.oseq, sale, *held_new):
+                new[sale_id] = (item.oseq, sale)
             new_seqs[seq] = sale_id
         elif held["sale_id"] != sale_id:
             result.bad.append(_conflict(item, f"seq {seq} of {scale_id} is already sale {held['sale_id']}"))
@@ -206,20 +269,34 @@ def _upsert(conn: Connection, scale_id: str, items: list[SalesItem], received: i
         elif held["signature"] != sale["signature"]:
             result.bad.append(_conflict(item, f"sale {sale_id} was stored with different signed content"))
             continue
-        elif item.oseq > held["oseq"]:
+        elif sale["state_signature"]:
+            stored_no = int(held["state_no"])
+            if sale["state_no"] > stored_no:
+                if sale_id not in states or sale["state_no"] > states[sale_id][1]["state_no"]:
+                    states[sale_id] = (item.oseq, sale)
+            elif sale["state_no"] < stored_no and item.oseq > held["oseq"]:
+                # A later message with an older state: no scale sends that; a replay does.
+                result.bad.append(_stale(item, stored_no))
+                continue
+            else:
+                result.unchanged += 1  # a resend of a state central holds or has passed
+        elif item.oseq > held["oseq"] and not held["state_no"]:
             updates.append((item.oseq, sale))
         else:
             result.unchanged += 1
         accepted.append(item.oseq)
     for sale_id, why in _trace_code_taken(conn, new).items():
         oseq, sale = new.pop(sale_id)
-        accepted.remove(oseq)
+        refused = {i.oseq for i in items if i.sale["sale_id"] == sale_id}  # the sale and its updates
+        accepted = [o for o in accepted if o not in refused]
         result.bad.append(_conflict(SalesItem(oseq, "sale", sale), why))
     if new:
         sale_rows = [_sale_row(s, oseq, received) for oseq, s in new.values()]
         line_rows = [row for _, s in new.values() for row in _line_rows(s)]
         conn.insert_many("sales", _SALE_COLUMNS, _SALE_PG_TYPES, sale_rows, _NOTHING)
         conn.insert_many("sale_lines", _LINE_COLUMNS, _LINE_PG_TYPES, line_rows, _NOTHING)
+        forward = [sale_id for sale_id, (_, s) in new.items() if s["refund_of"] is None]
+        enqueue_sales(conn, forward, received)  # the city platform hears of it (docs/city-platform.md)
         result.stored += len(new)
     if updates:
         conn.executemany(
@@ -230,6 +307,16 @@ def _upsert(conn: Connection, scale_id: str, items: list[SalesItem], received: i
             ],
         )
         result.updated += len(updates)
+    if states:
+        conn.executemany(
+            _UPDATE_STATE,
+            [
+                (*_payment(s), int(s["printed"]), max(o, int(existing[s["seq"]]["oseq"])), s["state_no"],
+                 s["sale_id"], s["state_no"])
+                for o, s in states.values()
+            ],
+        )  # fmt: skip
+        result.updated += len(states)
     return accepted
 
 
@@ -257,6 +344,25 @@ def _trace_code_taken(conn: Connection, new: dict[str, tuple[int, dict[str, Any]
     return taken
 
 
+def _newer(oseq: int, sale: dict[str, Any], held_oseq: int, held: dict[str, Any]) -> bool:
+    """Of two items of one new sale in a message, the one to store: the higher signed
+    state_no, else (unsigned) the later oseq."""
+    if sale["state_signature"] and held["state_signature"]:
+        return sale["state_no"] > held["state_no"]
+    return oseq > held_oseq
+
+
+def _stale(item: SalesItem, stored_no: int) -> BadItem:
+    sale = item.sale
+    return BadItem(
+        item.oseq,
+        "stale_state",
+        f"sale {sale['sale_id']}: state {sale['state_no']} is older than the state {stored_no} central holds; "
+        "a replayed payment/printed update is never applied",
+        sale,
+    )
+
+
 def _conflict(item: SalesItem, detail: str) -> BadItem:
     return BadItem(
         item.oseq, "conflict", detail + "; the scale's database may have been restored or cloned", item.sale
@@ -275,7 +381,7 @@ def _sale_row(sale: dict[str, Any], oseq: int, received: int) -> tuple[Any, ...]
     return (
         *[sale[name] for name in _SALE_ROW_FIELDS], local_date(sale["created_ms"]), sale["total_fen"],
         sale["rounding_fen"], *_payment(sale), int(sale["printed"]), sale["software_id"], sale["signature"],
-        sale["refund_of"], oseq, received,
+        sale["refund_of"], oseq, received, sale["state_no"] if sale["state_signature"] else 0,
     )  # fmt: skip
 
 
@@ -351,7 +457,7 @@ def record_bad_items(conn: Connection, topic: str, scale_id: str, bad: list[BadI
 def store_status(conn: Connection, scale_id: str, status: dict[str, Any]) -> None:
     """Upsert the heartbeat; the will (online false only) keeps the last known details."""
     cols = ("software_id", "backlog", "oldest_unacked_ms", "printer", "last_sale_ms", "last_event_id",
-            "last_event_hash", "sent_ms")  # fmt: skip
+            "last_event_hash", "sent_ms", "lock_state", "legal_changes")  # fmt: skip
     values = [status.get(c) for c in cols]
     keep = ", ".join(f"{c} = COALESCE(excluded.{c}, scale_status.{c})" for c in cols)
     with conn.transaction():

@@ -83,7 +83,8 @@ def spec() -> dict[str, Any]:
                 "matching sale lines",
             ),
             "/api/v1/fleet": _get(
-                "Per scale: online, last seen, backlog, software id, ack watermark, refused messages",
+                "Per scale: online, last seen, backlog, software id, lock state and event counter of the legal "
+                "parameters (lock_state, legal_changes), ack watermark, refused messages",
                 [_p("market", "query", "only this market")],
                 "the scales",
             ),

@@ -6,6 +6,7 @@ phone numbers are never selected here, so no page or API answer can leak them.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,11 +68,15 @@ def last_numbers(conn: Connection, scale_id: str) -> dict[str, Any]:
     return {"seq": int(seq), "local_date": day, "daily_seq": int(daily), "acked_through": int(acked)}
 
 
+STOPPED_REFUSAL_EVENT = "sale.refused_stopped_batch"  # a scale refused a line from a stopped batch
+
+
 def batch_flow(conn: Connection, batch_id: str) -> dict[str, Any] | None:
     """流向可追: the batch and every sale line (with its ticket) it went into."""
     batch = conn.one(
         "SELECT b.batch_id, b.merchant_id, mc.stall, mc.display_name AS merchant_name, mc.market_id, b.plu, "
-        "b.supplier, b.supplier_node, b.upstream_code, b.origin, b.certificate, b.arrival_date, b.active "
+        "b.supplier, b.supplier_node, b.upstream_code, b.origin, b.certificate, b.arrival_date, b.active, "
+        "b.weight_g, b.rapid_test, b.stop_reason, b.stopped_ms, b.source, b.scale_id, b.operator "
         "FROM batches b LEFT JOIN merchants mc ON mc.merchant_id = b.merchant_id WHERE b.batch_id = ?",
         (batch_id,),
     )
@@ -95,7 +100,17 @@ def batch_flow(conn: Connection, batch_id: str) -> dict[str, Any] | None:
         "pieces": sum(s["quantity"] for s in sales if s["pricing"] == "piece"),
         "amount_fen": sum(s["amount_fen"] for s in sales),
     }
-    return {"batch_id": batch_id, "batch": batch, "totals": totals, "sales": sales, "truncated": truncated}
+    refusals = [
+        {"scale_id": r["scale_id"], "event_id": r["event_id"], "created_ms": r["created_ms"],
+         **json.loads(r["data"])}
+        for r in conn.all(
+            "SELECT scale_id, event_id, created_ms, data FROM events WHERE kind = ? AND data LIKE ? "
+            f"ORDER BY created_ms LIMIT {MAX_ROWS}",
+            (STOPPED_REFUSAL_EVENT, f'%"batch_id":{json.dumps(batch_id, ensure_ascii=False)}%'),  # canonical JSON
+        )
+    ]  # fmt: skip
+    return {"batch_id": batch_id, "batch": batch, "totals": totals, "sales": sales, "truncated": truncated,
+            "stop_refusals": refusals}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,9 +162,11 @@ def search(conn: Connection, f: SearchFilter) -> list[dict[str, Any]]:
 
 
 def fleet(conn: Connection, market: str = "") -> list[dict[str, Any]]:
-    """Per scale: online, last seen, backlog, software id, ack watermark, refused messages."""
+    """Per scale: online, last seen, backlog, software id, lock state and event counter of the
+    legal parameters (docs/protection.md), ack watermark, refused messages."""
     rows = conn.all(
         "SELECT sc.scale_id, sc.market_id, sc.merchant_id, sc.scale_no, st.online, st.software_id, st.backlog, "
+        "st.lock_state, st.legal_changes, "
         "st.oldest_unacked_ms, st.printer, st.last_sale_ms, st.received_ms AS status_ms, "
         "sy.acked_through, sy.last_message_ms, "
         "(SELECT COUNT(*) FROM rejects r WHERE r.scale_id = sc.scale_id) AS rejects, "

@@ -246,7 +246,82 @@ MIGRATIONS: list[list[str]] = [
             updated_ms BIGINT NOT NULL,
             PRIMARY KEY (scale_id, version))""",
     ],
-    # 4: the market office's public contact, on the trace page's footer
+    # 4: national codes (docs/coding.md) and the city-platform forwarder's outbox (docs/city-platform.md)
+    [
+        # node_code stays the 6-digit trace prefix (the start of every trace code, unique);
+        # node_id is the national node id (9 digits; a legacy market keeps its 6)
+        "ALTER TABLE markets ADD COLUMN node_id TEXT NOT NULL DEFAULT ''",
+        "UPDATE markets SET node_id = node_code",
+        "CREATE UNIQUE INDEX markets_node_id ON markets (node_id) WHERE node_id <> ''",
+        # the national operator id (经营者编码): node id + 4 digits, given out by central
+        "ALTER TABLE merchants ADD COLUMN operator_id TEXT NOT NULL DEFAULT ''",
+        "CREATE UNIQUE INDEX merchants_operator_id ON merchants (operator_id) WHERE operator_id <> ''",
+        # goods-in details the city views carry; trace_batch_id is the 20/16-digit national batch id
+        "ALTER TABLE batches ADD COLUMN trace_batch_id TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE batches ADD COLUMN weight_g BIGINT NOT NULL DEFAULT 0",
+        "ALTER TABLE batches ADD COLUMN price_fen BIGINT NOT NULL DEFAULT 0",
+        "ALTER TABLE batches ADD COLUMN inspection_cert TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE batches ADD COLUMN origin_code TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE batches ADD COLUMN stop_reason TEXT NOT NULL DEFAULT ''",
+        "CREATE UNIQUE INDEX batches_trace_batch_id ON batches (trace_batch_id) WHERE trace_batch_id <> ''",
+        "CREATE TABLE code_counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL)",
+        # filled in the transaction that stores the sale / batch / stop-sale; record_key is what
+        # the upstream platform dedups on; state: pending -> sent | rejected (the platform refused it)
+        """CREATE TABLE forward_outbox (
+            id {id},
+            kind TEXT NOT NULL,
+            record_key TEXT NOT NULL UNIQUE,
+            ref TEXT NOT NULL,
+            body TEXT NOT NULL DEFAULT '',
+            state TEXT NOT NULL DEFAULT 'pending',
+            attempts BIGINT NOT NULL DEFAULT 0,
+            last_error TEXT NOT NULL DEFAULT '',
+            created_ms BIGINT NOT NULL,
+            sent_ms BIGINT)""",
+        "CREATE INDEX forward_outbox_state ON forward_outbox (state, id)",
+    ],
+    # 5: a vendor's day (issue 14): vendor prices within bounds, goods-in at the scale, stop-sale
+    [
+        # bounds for the vendor's own price; NULL: the edge default (guide price +-50 %)
+        "ALTER TABLE catalog ADD COLUMN price_min_fen BIGINT",
+        "ALTER TABLE catalog ADD COLUMN price_max_fen BIGINT",
+        # (weight_g and stop_reason came with migration 4)
+        "ALTER TABLE batches ADD COLUMN rapid_test TEXT NOT NULL DEFAULT ''",
+        # stop-sale (停售): why, when; a stopped batch stays in the scales' batches document
+        "ALTER TABLE batches ADD COLUMN stopped_ms BIGINT",
+        # 'office' (registered at central) or 'scale' (goods-in at a scale: which, who, its signature)
+        "ALTER TABLE batches ADD COLUMN source TEXT NOT NULL DEFAULT 'office'",
+        "ALTER TABLE batches ADD COLUMN scale_id TEXT",
+        "ALTER TABLE batches ADD COLUMN operator TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE batches ADD COLUMN signature TEXT NOT NULL DEFAULT ''",
+        # the vendor's current price per scale and PLU, from signed price.changed events
+        """CREATE TABLE vendor_prices (
+            scale_id TEXT NOT NULL,
+            plu TEXT NOT NULL,
+            market_id TEXT NOT NULL,
+            merchant_id TEXT NOT NULL,
+            name TEXT NOT NULL,
+            unit_price_fen BIGINT NOT NULL,
+            guide_fen BIGINT NOT NULL,
+            vendor_price INTEGER NOT NULL,
+            operator TEXT NOT NULL,
+            changed_ms BIGINT NOT NULL,
+            event_id BIGINT NOT NULL,
+            PRIMARY KEY (scale_id, plu))""",
+    ],
+    # 6: signed sale state (docs/sync.md, "Signed sale state")
+    [
+        # the state_no of the payment/printed state stored (0: as committed, or unsigned)
+        "ALTER TABLE sales ADD COLUMN state_no BIGINT NOT NULL DEFAULT 0",
+        # the lowest oseq that carried a signed state: from there on unsigned states are refused
+        "ALTER TABLE scale_sync ADD COLUMN signed_from_oseq BIGINT",
+    ],
+    # 7: protection of legal parameters (docs/protection.md): lock state and event counter per scale
+    [
+        "ALTER TABLE scale_status ADD COLUMN lock_state TEXT",
+        "ALTER TABLE scale_status ADD COLUMN legal_changes BIGINT",
+    ],
+    # 8: the market office's public contact, on the trace page's footer
     ["ALTER TABLE markets ADD COLUMN office_phone TEXT NOT NULL DEFAULT ''"],
     # append later migrations after this line
 ]

@@ -9,9 +9,11 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Sequence
 
+from simulator.cityplatform.cli import add_subcommand as add_cityplatform
 from simulator.fleet.cli import add_subcommand as add_fleet
 from simulator.payment.cli import add_subcommand as add_payment
 from simulator.printer.cli import add_subcommand as add_printer
+from simulator.scanner.cli import add_subcommand as add_scanner
 
 
 def add_scale(subcommands: argparse._SubParsersAction) -> None:
@@ -29,7 +31,14 @@ def add_scale(subcommands: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=console.run)
 
 
-SUBCOMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (add_scale, add_printer, add_fleet, add_payment)
+SUBCOMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
+    add_scale,
+    add_printer,
+    add_fleet,
+    add_payment,
+    add_cityplatform,
+    add_scanner,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

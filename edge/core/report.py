@@ -29,6 +29,15 @@ class PluTotal:
 
 
 @dataclass(frozen=True, slots=True)
+class OperatorTotal:
+    """What one signed-in operator sold that day (``Sale.operator``; "" = nobody signed in)."""
+
+    operator: str
+    sales: int  # sales rung up (refund records excluded)
+    taken_fen: int  # money taken on their sales, net of the refunds they made
+
+
+@dataclass(frozen=True, slots=True)
 class DailyReport:
     local_date: str  # YYYY-MM-DD, the date the sales were numbered under
     plus: tuple[PluTotal, ...] = ()  # ordered by PLU
@@ -41,3 +50,4 @@ class DailyReport:
     rounding_fen: int = 0  # 抹零 given on the day's sales
     total_fen: int = 0
     by_method: dict[str, int] = field(default_factory=dict)  # payment method -> fen taken (net of refunds)
+    by_operator: tuple[OperatorTotal, ...] = ()  # ordered by operator id; taken_fen sums to total_fen

@@ -64,7 +64,7 @@ def pack_sales(
     return SalesMessage(first, last, len(items), body)
 
 
-ACK_FIELDS = {"acked_through": "sales", "events_acked_through": "events"}
+ACK_FIELDS = {"acked_through": "sales", "events_acked_through": "events", "goodsin_acked_through": "goodsin"}
 
 
 def parse_any_ack(payload: bytes) -> tuple[str, int]:
@@ -137,6 +137,7 @@ def status(
     last_event_id: int,
     last_event_hash: str,
     sent_ms: int,
+    protection: dict[str, Any] | None = None,
     ask_numbering: bool = False,
 ) -> bytes:
     doc: dict[str, Any] = {
@@ -152,6 +153,8 @@ def status(
         "last_event_hash": last_event_hash,
         "sent_ms": sent_ms,
     }
+    if protection is not None:  # lock state and event counter (docs/protection.md)
+        doc["protection"] = protection
     if ask_numbering:
         doc["numbering"] = "ask"  # central answers on the ack topic: {"numbering": {...}}
     return json.dumps(doc, ensure_ascii=False).encode("utf-8")

@@ -65,7 +65,7 @@ def test_registration_rules_and_generated_acl(tmp_path: Path) -> None:
     migrate(db)  # idempotent
     with db.connection() as conn:
         admin.add_market(conn, "m1", "620102", "市场")
-        with pytest.raises(admin.AdminError, match="6 digits"):
+        with pytest.raises(admin.AdminError, match=r"9 digits \(legacy: 6\)"):
             admin.add_market(conn, "m2", "62", "市场")
         with pytest.raises(admin.AdminError, match="already registered"):
             admin.add_market(conn, "m1", "620103", "市场")

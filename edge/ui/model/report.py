@@ -12,13 +12,19 @@ _LABELS: dict[str, tuple[str, str]] = {
     "refunds": ("退款 {n} 笔  {amount} 元", "Refunds: {n}, {amount} CNY"),
     "rounding": ("抹零 {amount} 元", "Rounding: {amount} CNY"),
     "total": ("实收 {amount} 元", "Taken: {amount} CNY"),
+    "by_method": ("按收款方式", "By payment method"),
     "method": ("  {method}  {amount} 元", "  {method}  {amount} CNY"),
+    "by_operator": ("按售货人", "By operator"),
+    "operator": ("  {name}  {n} 笔  {amount} 元", "  {name}  {n} sales  {amount} CNY"),
+    "nobody": ("未登录", "not signed in"),
+    "by_plu": ("按商品", "By item"),
     "plu_weight": ("  {plu} {name}  {lines} 笔  {kg} kg  {amount} 元", "  {plu} {name}  {lines}x  {kg} kg  {amount}"),
     "plu_piece": ("  {plu} {name}  {lines} 笔  {qty} 件  {amount} 元", "  {plu} {name}  {lines}x  {qty} pcs  {amount}"),
 }
 
 
-def report_lines(report: DailyReport, lang: str, e_g: int = 1) -> list[str]:
+def report_lines(report: DailyReport, lang: str, e_g: int = 1, names: dict[str, str] | None = None) -> list[str]:
+    """The report's lines; ``names`` maps operator ids to real names (the shifts')."""
     def line(code: str, **values: object) -> str:
         return texts.pick(lang, _LABELS[code]).format(**values)
 
@@ -34,7 +40,20 @@ def report_lines(report: DailyReport, lang: str, e_g: int = 1) -> list[str]:
     if report.rounding_fen:
         out.append(line("rounding", amount=yuan(report.rounding_fen)))
     out.append(line("total", amount=yuan(report.total_fen)))
-    out.extend(line("method", method=method, amount=yuan(fen)) for method, fen in report.by_method.items())
+    if report.by_method:
+        out.append(line("by_method"))
+        out.extend(
+            line("method", method=texts.pick(lang, texts.METHOD_NAMES.get(method, (method, method))), amount=yuan(fen))
+            for method, fen in report.by_method.items()
+        )
+    if report.by_operator:
+        out.append(line("by_operator"))
+        for person in report.by_operator:
+            who = (names or {}).get(person.operator, "")
+            name = f"{who}（{person.operator}）" if who else person.operator or line("nobody")
+            out.append(line("operator", name=name, n=person.sales, amount=yuan(person.taken_fen)))
+    if report.plus:
+        out.append(line("by_plu"))
     for plu in report.plus:
         values = {"plu": plu.plu, "name": plu.name, "lines": plu.lines, "amount": yuan(plu.amount_fen)}
         if plu.net_g:

@@ -16,7 +16,7 @@ from edge.ui.kivy.merchant.spacing import gap_px
 
 class StatusBar(w.Box):
     def __init__(self, screen: MerchantScreen, **kwargs: Any) -> None:
-        super().__init__(orientation="horizontal", bg=w.PANEL, size_hint_y=0.075, **kwargs)
+        super().__init__(orientation="horizontal", bg=w.PANEL, size_hint_y=0.065, **kwargs)
         gap = gap_px(self)
         self.spacing = gap
         self.padding = (gap, gap)
@@ -49,7 +49,7 @@ class StatusBar(w.Box):
 
 class MessageBar(w.Box):
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(orientation="horizontal", bg=w.PANEL, size_hint_y=0.075, **kwargs)
+        super().__init__(orientation="horizontal", bg=w.PANEL, size_hint_y=0.07, **kwargs)
         gap = gap_px(self)
         self.padding = (gap * 2, gap // 2)
         self.label = w.FitLabel(text="", halign="left", color=w.INFO, wrap=True, fill=0.6)

@@ -30,7 +30,7 @@ class ReportView(w.Box):
         self.padding = (gap * 4, gap * 2)
         self.spacing = gap
         self.test_id = "report"
-        head = BoxLayout(orientation="horizontal", size_hint_y=0.12, spacing=gap)
+        head = BoxLayout(orientation="horizontal", size_hint_y=0.14, spacing=gap)
         head.add_widget(
             w.FitLabel(
                 text=f"{t('report_title', lang)}  {report.local_date}",
@@ -57,7 +57,7 @@ class ReportView(w.Box):
                 label.test_id = "report_total"
             summary.add_widget(label)
         self.add_widget(summary)
-        table = GridLayout(cols=4, size_hint_y=0.66, spacing=gap)
+        table = GridLayout(cols=4, size_hint_y=0.64, spacing=gap)
         table.add_widget(w.FitLabel(text=t("report_item", lang), halign="left", color=w.MUTED))
         table.add_widget(w.FitLabel(text=t("report_count", lang), color=w.MUTED))
         table.add_widget(w.FitLabel(text=t("report_weight", lang), color=w.MUTED))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
+from edge.core.protection import banner_texts
 from edge.core.records import Pricing, Sale
 from edge.core.tracecode import format_trace_code
 from edge.printer.ticket import trace_url
@@ -28,6 +29,8 @@ class CustomerDisplay(ModelBase):
             merchant_name=ident.merchant_name,
             lang=self._lang,
             weight_text=weight.weight_text,
+            range_no=weight.range_no,
+            lock_text=banner_texts(self._protection, self._lang)[1],
             stable=weight.stable,
             zero=weight.zero,
             net=weight.net,
@@ -74,7 +77,6 @@ class CustomerDisplay(ModelBase):
         pay = self._payment
         assert pay is not None
         sale = self._shown_sale
-        left = 0 if math.isinf(pay.deadline) else max(0, math.ceil(pay.deadline - self._clock()))
         method = self._pay_state[1] if self._pay_state and self._pay_state[1] else ""
         if not method and sale is not None:
             method = str(sale.payment.method)
@@ -86,7 +88,7 @@ class CustomerDisplay(ModelBase):
             total_text=texts.amount_text(sale.total_fen) if sale else merchant.total_text,
             qr_content=pay.qr_content,
             qr_amount_text=texts.amount_text(pay.amount_fen),
-            countdown_s=left,
+            countdown_s=self._countdown_s() or 0,
             pay_method=method if names else "",
             pay_method_name=texts.pick(self._lang, names) if names else "",
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
+from edge.core.protection import banner_texts
 from edge.ui.model import texts
 from edge.ui.model.merchant.base import (
     ModelBase,
@@ -86,6 +87,7 @@ class Snapshots(ModelBase):
             busy=self._busy,
             payment=self._payment_panel(),
             pay_methods=self.config.payment.methods if self._payments is not None else (),
+            lock_text=banner_texts(self._protection, self._lang)[0],
             paperless=self._paperless,
             paper_offer=self._paper_offer is not None,
         )
