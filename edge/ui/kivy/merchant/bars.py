@@ -20,20 +20,15 @@ class StatusBar(w.Box):
         gap = gap_px(self)
         self.spacing = gap
         self.padding = (gap, gap)
-        self.place = w.FitLabel(size_hint_x=0.18, halign="left", color=w.TEXT)
+        self.place = w.FitLabel(size_hint_x=0.26, halign="left", color=w.TEXT)
         self.link = w.FitLabel(size_hint_x=0.2, color=w.MUTED)
         self.printer = w.FitLabel(size_hint_x=0.2, color=w.MUTED)
         self.sync = w.FitLabel(size_hint_x=0.16, color=w.MUTED)
-        # 纸质小票 / 电子小票 for the next sale ([ticket].paperless is where it starts)
-        self.paperless = w.key(
-            t("paper_ticket"), lambda: screen.toggle_paperless(), action="paperless", color=w.KEY_FUNC,
-            size_hint_x=0.08,
-        )  # fmt: skip
         self.lang = w.key("EN", lambda: screen.toggle_lang(), action="lang", color=w.KEY_FUNC, size_hint_x=0.08)
         self.settings = w.key(
             t("settings"), screen.open_technician, action="settings", color=w.KEY_FUNC, size_hint_x=0.1
         )
-        for child in (self.place, self.link, self.printer, self.sync, self.paperless, self.lang, self.settings):
+        for child in (self.place, self.link, self.printer, self.sync, self.lang, self.settings):
             self.add_widget(child)
 
     def update(self, view: MerchantView, place: str) -> None:
@@ -41,8 +36,6 @@ class StatusBar(w.Box):
         self.link.text = view.link_text
         self.printer.text = view.printer_text
         self.sync.text = view.sync_text
-        self.paperless.text = t("e_ticket_key" if view.paperless else "paper_ticket", view.lang)
-        self.paperless.key_color = w.KEY_PAY if view.paperless else w.KEY_FUNC
         self.lang.text = t("lang", view.lang)
         self.settings.text = t("settings", view.lang)
 
