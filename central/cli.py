@@ -10,6 +10,7 @@ import argparse
 import json
 import logging
 import os
+import secrets
 import signal
 import sys
 from pathlib import Path
@@ -229,10 +230,55 @@ def _parser() -> argparse.ArgumentParser:
     pmr.add_argument("--market", default="")
     pmr.add_argument("--json", action="store_true")
 
+    _user_parser(sub, common)
+
     r = sub.add_parser("rejects", parents=[common], help="recently refused messages")
     r.add_argument("--scale")
     r.add_argument("--limit", type=int, default=20)
     return p
+
+
+def _user_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    u = sub.add_parser("user", help="console users: market office (one market), city regulator (all)")
+    actions = u.add_subparsers(dest="action", required=True)
+    password = argparse.ArgumentParser(add_help=False)
+    password.add_argument("--name", required=True, help="user name for the console login")
+    password.add_argument("--password-stdin", action="store_true", help="read the password from standard input "
+                          "(one line; for scripts) instead of asking twice")  # fmt: skip
+    ua = actions.add_parser("add", parents=[common, password], help="create a user (asks for the password)")
+    ua.add_argument("--role", required=True, choices=("office", "regulator"),
+                    help="office: its own market; regulator: all markets, read-only plus stop-sale")  # fmt: skip
+    ua.add_argument("--market", help="the market an office user works for (required for --role office)")
+    ua.add_argument("--display-name", default="", help="shown in the console (default: the user name)")
+    actions.add_parser("password", parents=[common, password], help="set a new password (logs the user out)")
+    actions.add_parser("list", parents=[common])
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():
+        raise admin.AdminError("no terminal to ask for the password on: pipe it in with --password-stdin")
+    import getpass
+
+    first = getpass.getpass("password / 密码: ")
+    if getpass.getpass("again / 再输入一次: ") != first:
+        raise admin.AdminError("the two passwords differ; nothing was changed")
+    return first
+
+
+def _user(conn: Any, args: argparse.Namespace) -> None:
+    from central.console import users
+
+    if args.action == "list":
+        _show(users.list_users(conn))
+    elif args.action == "add":
+        user = users.add_user(conn, args.name, _read_password(args), args.role, args.market, args.display_name)
+        where = f"market {user.market_id}" if user.market_id else "every market (read-only, stop-sale)"
+        print(f"user {user.username} ({user.role}, {where}) created; log in at http://HOST:PORT/console/")
+    else:
+        users.set_password(conn, args.name, _read_password(args))
+        print(f"password of {args.name} changed; its sessions were closed")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -408,6 +454,8 @@ def _run(args: argparse.Namespace) -> int:
 
             report = reconcile(conn, _day(args.date), args.market)
             print(json.dumps(report.to_dict(), ensure_ascii=False) if args.json else format_report(report))
+        elif cmd == "user":
+            _user(conn, args)
         elif cmd == "rejects":
             where, params = ("WHERE scale_id = ? ", (args.scale,)) if args.scale else ("", ())
             _show(conn.all(
@@ -537,7 +585,8 @@ def _serve(args: argparse.Namespace) -> int:
             sweeper.start()
     if args.http:
         publish_results = receiver.publish_payment if receiver else None
-        server = HttpServer(App(db, args.token, payments=payments, publish=publish_results), *args.http)
+        app = App(db, args.token, payments=payments, publish=publish_results, console=_console(args, key))
+        server = HttpServer(app, *args.http)
         server.start()
         print(f"central: http://{server.host}:{server.port}/", flush=True)
         if not args.token:
@@ -551,6 +600,21 @@ def _serve(args: argparse.Namespace) -> int:
         receiver.stop()
     db.close()
     return 0
+
+
+def _console(args: argparse.Namespace, key: CentralKey | None) -> Any:
+    """The console publishes catalog and batches (stop-sale) with central's key over its own MQTT login."""
+    from central.console.settings import ConsoleSettings
+
+    if not args.mqtt or key is None:
+        log.info("console: no --mqtt or no --key, so it cannot send catalogs or stop-sales to the scales")
+        return ConsoleSettings(key=key)
+    url = _mqtt(args)
+
+    def send(documents: list[publish.Document]) -> None:  # a client id of its own: two pushes at once both go
+        publish.send(url, documents, client_id=f"central-console-{os.getpid()}-{secrets.token_hex(3)}")
+
+    return ConsoleSettings(key=key, send=send)
 
 
 def _payments(db: Database, args: argparse.Namespace) -> tuple[Any, CentralKey | None]:

@@ -119,6 +119,8 @@ class SearchFilter:
     origin: str = ""
     supplier: str = ""
     market: str = ""
+    merchant: str = ""  # merchant id, stall or display name
+    batch: str = ""  # batch id, exact
     date_from: str = ""  # local date, inclusive
     date_to: str = ""
     limit: int = 100
@@ -131,7 +133,7 @@ def _like(text: str) -> str:
 
 
 def search(conn: Connection, f: SearchFilter) -> list[dict[str, Any]]:
-    """问题可查: sale lines by product, origin, supplier, market and local date range."""
+    """问题可查: sale lines by product, origin, supplier, market, merchant, batch and local date range."""
     where, params = [], []
     if f.product:
         where.append("(l.name LIKE ? ESCAPE '\\' OR l.plu = ? OR l.goods_code = ?)")
@@ -139,12 +141,24 @@ def search(conn: Connection, f: SearchFilter) -> list[dict[str, Any]]:
     if f.origin:
         where.append("(l.origin LIKE ? ESCAPE '\\' OR b.origin LIKE ? ESCAPE '\\')")
         params += [_like(f.origin), _like(f.origin)]
-    if f.supplier:
-        where.append("(b.supplier LIKE ? ESCAPE '\\' OR b.supplier_node = ?)")
+    if f.supplier:  # a semi-join on the supplier's batches: lines are filtered before the batch join
+        where.append(
+            "l.batch_id IN (SELECT batch_id FROM batches WHERE supplier LIKE ? ESCAPE '\\' OR supplier_node = ?)"
+        )
         params += [_like(f.supplier), f.supplier]
     if f.market:
         where.append("s.market_id = ?")
         params.append(f.market)
+    if f.merchant:  # the merchants first (a small table), then their sales by index
+        ids = [r["merchant_id"] for r in conn.all(
+            "SELECT merchant_id FROM merchants WHERE merchant_id = ? OR stall = ? OR display_name LIKE ? ESCAPE '\\' "
+            "ORDER BY merchant_id LIMIT 100", (f.merchant, f.merchant, _like(f.merchant)),
+        )]  # fmt: skip
+        where.append(f"s.merchant_id IN ({', '.join('?' * len(ids))})" if ids else "1 = 0")
+        params += ids
+    if f.batch:
+        where.append("l.batch_id = ?")
+        params.append(f.batch)
     if f.date_from:
         where.append("s.local_date >= ?")
         params.append(f.date_from)

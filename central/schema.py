@@ -321,7 +321,42 @@ MIGRATIONS: list[list[str]] = [
         "ALTER TABLE scale_status ADD COLUMN lock_state TEXT",
         "ALTER TABLE scale_status ADD COLUMN legal_changes BIGINT",
     ],
-    # 8: the market office's public contact, on the trace page's footer
+    # 8: the market office console (central/console): users, sessions, audit
+    [
+        # role office: one market (market_id); role regulator: every market, read-only plus stop-sale
+        """CREATE TABLE console_users (
+            username TEXT PRIMARY KEY,
+            role TEXT NOT NULL,
+            market_id TEXT REFERENCES markets(market_id),
+            password_hash TEXT NOT NULL,
+            display_name TEXT NOT NULL DEFAULT '',
+            disabled INTEGER NOT NULL DEFAULT 0,
+            created_ms BIGINT NOT NULL)""",
+        # the cookie holds a random token; only its SHA-256 is kept, so a leaked table opens no session
+        """CREATE TABLE console_sessions (
+            token_sha256 TEXT PRIMARY KEY,
+            username TEXT NOT NULL REFERENCES console_users(username),
+            csrf TEXT NOT NULL,
+            created_ms BIGINT NOT NULL,
+            expires_ms BIGINT NOT NULL)""",
+        "CREATE INDEX console_sessions_user ON console_sessions (username)",
+        # who did what in the console (stop-sale, registration, price changes, pushes)
+        """CREATE TABLE console_audit (
+            id {id},
+            username TEXT NOT NULL,
+            action TEXT NOT NULL,
+            target TEXT NOT NULL,
+            detail TEXT NOT NULL,
+            created_ms BIGINT NOT NULL)""",
+        "CREATE INDEX console_audit_target ON console_audit (target, created_ms)",
+        # the console's pages: a merchant's and a market's sales in time order, a merchant's batches
+        "CREATE INDEX sales_merchant_created ON sales (merchant_id, created_ms)",
+        "CREATE INDEX sales_market_created ON sales (market_id, created_ms)",
+        "CREATE INDEX batches_merchant ON batches (merchant_id, arrival_date)",
+        # the monthly report reads only these columns: an index-only scan (bench/bench_console.py)
+        "CREATE INDEX sales_market_day_totals ON sales (market_id, local_date, total_fen, refund_of)",
+    ],
+    # 9: the market office's public contact, on the trace page's footer
     ["ALTER TABLE markets ADD COLUMN office_phone TEXT NOT NULL DEFAULT ''"],
     # append later migrations after this line
 ]

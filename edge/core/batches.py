@@ -101,6 +101,20 @@ def batch_stopped(name: str, batch: Batch, offered: Batch | None, line_no: int |
     )
 
 
+def stopped_notice(name: str, batch: Batch, offered: Batch | None) -> Refusal:
+    """What the vendor sees the moment central stops the batch the selected item is bound to."""
+    reason = batch.stop_reason or "市场已停售"
+    origin = (offered.origin or "产地未填") if offered else ""
+    zh_next = f"，下一批次为 {offered.batch_id}（{origin}）" if offered else "，请登记新的进货批次"
+    en_next = f"; the next batch is {offered.batch_id}" if offered else "; register a new incoming batch"
+    return Refusal(
+        "batch_stopped_notice",
+        f"批次 {batch.batch_id}（{name}）已被市场停售：{reason}。不能再从该批次销售{zh_next}",
+        f"Batch {batch.batch_id} ({name}) has just been stopped by the market: {reason}. "
+        f"Nothing more may be sold from it{en_next}.",
+    )
+
+
 def stopped_check(current: Batch | None, active: Iterable[Batch], plu: Plu) -> tuple[Refusal, Batch | None] | None:
     """None while the line's batch (``current``, read fresh from the store) may be sold;
     else the refusal and the batch to offer next (oldest active one, or None)."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from edge.core.goodsin import GoodsIn, parse_kg
+from edge.core.goodsin import GoodsIn
 from edge.core.operators import Operator
 from edge.core.records import Batch, Plu
 from edge.core.refusals import Refusal, RefusedError
@@ -148,8 +148,6 @@ class StallCommands:
                 return
             values[_FORM_KEYS[key]] = value
         try:
-            if values.get("weight_kg"):
-                parse_kg(values["weight_kg"])
             result = self.stall.goods_in(GoodsIn(**values), args[0])
         except (RefusedError, ValueError) as exc:
             if isinstance(exc, RefusedError):
@@ -165,7 +163,6 @@ class StallCommands:
             self._refused(result)
 
     def _report(self, args: list[str], daily_report: Any) -> None:
-        names = self.stall.store.operator_names() | {op.operator_id: op.name for op in self.stall.signin.operators}
-        for text in report_lines(daily_report(), self.lang(), self.e_g, names):
+        for text in report_lines(daily_report(), self.lang(), self.e_g):
             self.console.say(text)
         self.console.say("ok: -")

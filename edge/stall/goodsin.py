@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
+from edge.checkout import MARKET_TZ
 from edge.core.goodsin import GoodsIn, goods_in_batch
 from edge.core.records import Batch
 from edge.core.refusals import Refusal, RefusedError
 from edge.device_key import DeviceKey
 from edge.store import Store
-
-MARKET_TZ = ZoneInfo("Asia/Shanghai")
 
 
 class GoodsInDesk:

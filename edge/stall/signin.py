@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
+from edge.config import ConfigError
 from edge.core.operators import SIGNIN_REQUIRED, Operator, sign_in
 from edge.core.refusals import Refusal
 from edge.store import Store
@@ -14,8 +15,9 @@ from edge.store import Store
 log = logging.getLogger(__name__)
 
 
-class OperatorsFileError(ValueError):
-    """The operators file cannot be used; the message names the file and the entry."""
+class OperatorsFileError(ConfigError):
+    """The operators file cannot be used; the message names the file and the entry (the
+    scale does not start: a wrong list would let the wrong people sell)."""
 
 
 def load_operators(path: Path | None) -> tuple[Operator, ...]:
@@ -25,7 +27,7 @@ def load_operators(path: Path | None) -> tuple[Operator, ...]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise OperatorsFileError(f"operators file {path} not found; see README, Sign-in") from None
+        raise OperatorsFileError(f"operators file {path} not found; see README, 'For vendors: sign-in'") from None
     except (OSError, ValueError) as exc:
         raise OperatorsFileError(f"operators file {path} is not readable JSON: {exc}") from None
     items = data.get("operators") if isinstance(data, dict) else data

@@ -7,8 +7,10 @@ otherwise an upstream voucher for the goods-in form (:attr:`Stall.voucher`).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from edge.checkout import Checkout, now_ms
@@ -47,7 +49,11 @@ class Stall:
         self.store = store
         self.clock_ms = clock_ms
         self.signin = SignIn(
-            store, load_operators(path), clock_ms, required=stall.signin_required, fallback=ident.operator
+            store,
+            operators_or_none(path, stall.signin_required),
+            clock_ms,
+            required=stall.signin_required,
+            fallback=ident.operator,
         )
         self.prices = VendorPrices(store, key, ident.scale_id, ident.merchant_id, clock_ms)
         self.desk = GoodsInDesk(
@@ -125,7 +131,7 @@ class Stall:
 
     def goods_in(self, form: GoodsIn, plu: str) -> Batch | Refusal:
         if not form.upstream_code.strip() and self.voucher is not None:
-            form = GoodsIn(**{**_fields(form), "upstream_code": self.voucher.code})
+            form = dataclasses.replace(form, upstream_code=self.voucher.code)
         result = self.desk.register(form, plu, self.signin.operator_id)
         if isinstance(result, Batch):
             self.voucher = None
@@ -145,5 +151,10 @@ class Stall:
         )  # fmt: skip
 
 
-def _fields(form: GoodsIn) -> dict[str, str]:
-    return {name: getattr(form, name) for name in form.__slots__}  # type: ignore[attr-defined]
+def operators_or_none(path: Path | None, required: bool) -> tuple[Operator, ...]:
+    """The operators file; a missing one only disables sign-in, unless sign-in is required
+    (then the scale must not start). A file that is there but wrong always stops it."""
+    if path is not None and not path.exists() and not required:
+        log.warning("operators file %s not found: nobody can sign in (sales carry [identity].operator)", path)
+        return ()
+    return load_operators(path)

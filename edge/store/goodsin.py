@@ -38,6 +38,4 @@ def unacked(db: Database, limit: int) -> list[tuple[int, dict[str, Any]]]:
 
 
 def ack_through(db: Database, seq: int, now_ms: int) -> int:
-    return db.execute(
-        "UPDATE goodsin SET acked_ms = ? WHERE seq <= ? AND acked_ms IS NULL", (now_ms, seq)
-    ).rowcount
+    return db.execute("UPDATE goodsin SET acked_ms = ? WHERE seq <= ? AND acked_ms IS NULL", (now_ms, seq)).rowcount

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
 from sqlite_utils import Database
 
 from edge.core.records import PaymentStatus
-from edge.core.report import DailyReport, OperatorTotal, PluTotal
+from edge.core.report import DailyReport, OperatorTotal, PluTotal, Shift
 
+MARKET_TZ = ZoneInfo("Asia/Shanghai")  # local dates are the market's (DESIGN.md, Units)
 # Money counts as taken once paid; a sale later refunded stays taken, its refund record pays back.
 _TAKEN = (str(PaymentStatus.PAID), str(PaymentStatus.REFUNDED))
 
@@ -39,6 +43,13 @@ def daily_report(db: Database, local_date: str) -> DailyReport:
             counts["unpaid"] += 1
             counts["unpaid_fen"] += total
 
+    names = {op: name for op, name in db.execute("SELECT operator, name FROM shifts ORDER BY shift_id")}
+    start = int(datetime.combine(date.fromisoformat(local_date), time(), MARKET_TZ).timestamp() * 1000)
+    shifts = db.execute(
+        "SELECT operator, name, started_ms, ended_ms FROM shifts WHERE started_ms >= ? AND started_ms < ? "
+        "ORDER BY shift_id",
+        (start, start + 86_400_000),
+    ).fetchall()
     plus: dict[str, list] = {}  # plu -> [name, lines, net_g, quantity, amount_fen]
     lines = db.execute(
         "SELECT l.plu, l.name, l.net_g, l.quantity, l.amount_fen FROM sale_lines l "
@@ -66,7 +77,8 @@ def daily_report(db: Database, local_date: str) -> DailyReport:
         rounding_fen=counts["rounding"],
         total_fen=counts["sales_fen"] - counts["unpaid_fen"] - counts["refunds_fen"],
         by_method=dict(sorted(by_method.items())),
-        by_operator=tuple(OperatorTotal(op, *by_operator[op]) for op in sorted(by_operator)),
+        by_operator=tuple(OperatorTotal(op, names.get(op, ""), *by_operator[op]) for op in sorted(by_operator)),
+        shifts=tuple(Shift(*row) for row in shifts),
     )
 
 

@@ -374,10 +374,6 @@ class Store:
         with self._write() as db:
             return vendor.end_shift(db, now_ms)
 
-    def operator_names(self) -> dict[str, str]:
-        with self._read() as db:
-            return vendor.operator_names(db)
-
     # --- numbering from central ---------------------------------------------------------
 
     def numbering_known(self) -> bool:

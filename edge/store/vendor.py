@@ -52,8 +52,3 @@ def end_shift(db: Database, now_ms: int) -> dict[str, Any] | None:
     db.execute("UPDATE shifts SET ended_ms = ? WHERE shift_id = ?", (now_ms, shift["shift_id"]))
     eventlog.append(db, "operator.signed_out", {"operator": shift["operator"], "shift": shift["shift_id"]}, now_ms)
     return shift
-
-
-def operator_names(db: Database) -> dict[str, str]:
-    """operator id -> real name, from every shift (the latest name wins)."""
-    return {op: name for op, name in db.execute("SELECT operator, name FROM shifts ORDER BY shift_id")}

@@ -78,6 +78,8 @@ def test_sign_in_price_goods_in_by_scan_and_report(stall_app, scanner, tmp_path)
     report = app.ask("report")
     assert "按收款方式" in report and "  现金  15.00 元" in report
     assert "按售货人" in report and "  李小红（L02）  1 笔  15.00 元" in report
+    shifts = report[report.index("班次") + 1 : report.index("班次") + 3]
+    assert shifts[0].startswith("  王建国  ") and shifts[1].startswith("  李小红  ") and shifts[1].endswith("在岗")
     app.ask("quit")
     app.proc.wait(15)
 

@@ -113,3 +113,24 @@ def test_a_stopped_batch_is_refused_with_the_reason_and_the_next_batch_offered()
     assert refusal.code == "batch_stopped" and "快检不合格（农药残留超标）" in refusal.zh and "b2" in refusal.zh
     refusal, offered = stopped_check(stopped, [], CABBAGE)
     assert offered is None and "请登记新的进货批次" in refusal.zh
+
+
+def test_the_operators_file(tmp_path) -> None:
+    from edge.stall.signin import OperatorsFileError, load_operators
+    from edge.stall.wiring import operators_or_none
+
+    good = tmp_path / "ops.json"
+    good.write_text('[{"id": "W01", "name": "王建国", "role": "merchant", "card": "861"}]', encoding="utf-8")
+    assert load_operators(good) == (Operator("W01", "王建国", "merchant", "", "861"),)
+    twice = tmp_path / "twice.json"
+    twice.write_text('[{"id": "W01", "name": "甲", "card": "1"}, {"id": "W01", "name": "乙", "card": "2"}]')
+    with pytest.raises(OperatorsFileError, match="appears twice"):
+        load_operators(twice)
+    broken = tmp_path / "broken.json"
+    broken.write_text("[{", encoding="utf-8")
+    with pytest.raises(OperatorsFileError, match="not readable JSON"):
+        operators_or_none(broken, required=False)  # there but wrong: the scale does not start
+    missing = tmp_path / "missing.json"
+    assert operators_or_none(missing, required=False) == ()  # sign-in off, selling goes on
+    with pytest.raises(OperatorsFileError, match="not found"):
+        operators_or_none(missing, required=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.modalview import ModalView
@@ -28,6 +29,7 @@ from edge.ui.kivy.merchant.payment import PaycodeEntry, PaymentKeys, PayRow
 from edge.ui.kivy.merchant.quantity import QuantityKeys, QuantityPad
 from edge.ui.kivy.merchant.report import ReportView
 from edge.ui.kivy.merchant.spacing import gap_px
+from edge.ui.kivy.merchant.stall import GoodsInForm, PriceForm, SignInForm, StallMenu
 from edge.ui.kivy.merchant.weighing import WeightBox
 
 LEFT_SHARES = (0.34, 0.125, 0.535)  # weight panel, batch (and quantity) row, catalog
@@ -89,6 +91,9 @@ class MerchantScreen(BoxLayout):
         self.lock_banner = LockBanner()  # legal parameters locked: why and what to do (no room when selling)
         for child in (self.status, self.lock_banner, body, self.message):
             self.add_widget(child)
+        stall = getattr(model, "stall", None)
+        if stall is not None:  # a serial scanner's voucher opens (or fills) the goods-in form
+            stall.subscribe_scans(lambda kind, value: Clock.schedule_once(lambda _dt: self._on_scan(kind, value)))
 
     # --- rendering --------------------------------------------------------------------------
 
@@ -257,6 +262,37 @@ class MerchantScreen(BoxLayout):
         if report is None:
             return
         self._popup(ReportView(report, self.lang, self.close_popup))
+
+    # --- the vendor's day: sign-in, prices, goods-in (edge.ui.kivy.merchant.stall) -------------
+
+    def open_stall(self) -> None:
+        self._popup(StallMenu(self, self.lang), size=(0.7, 0.5))
+
+    def open_signin(self) -> None:
+        self._popup(SignInForm(self, self.lang), size=(0.8, 0.85))
+
+    def open_price(self) -> None:
+        self._popup(PriceForm(self, self.lang), size=(0.7, 0.85))
+
+    def open_goodsin(self, voucher: str = "") -> None:
+        form = GoodsInForm(self, self.lang, voucher or self._scanned_voucher())
+        self._popup(form, size=(0.8, 0.9))
+        form.inputs["certificate" if form.inputs["code"].text else "code"].focus = True
+
+    def _on_scan(self, kind: str, value: Any) -> None:
+        code = getattr(value, "code", None) if kind == "voucher" else None
+        if code is None:
+            return
+        form = self.popup.children[0] if self.popup is not None and self.popup.children else None
+        if isinstance(form, GoodsInForm):
+            form.inputs["code"].text = code
+            form.inputs["certificate"].focus = True
+        elif self.popup is None:
+            self.open_goodsin(code)
+
+    def _scanned_voucher(self) -> str:
+        stall = getattr(self.model, "stall", None)
+        return stall.voucher.code if stall is not None and stall.voucher is not None else ""
 
     def show_batches(self, batches: Sequence[Batch] | None) -> None:
         if not batches:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from edge.core.batches import stopped_check
+from edge.core.batches import stopped_check, stopped_notice
 from edge.core.cart import Cart
 from edge.core.goodsin import GoodsIn
 from edge.core.operators import Operator
@@ -31,6 +31,12 @@ class StallTasks(ModelBase):
 
     def attach_stall(self, stall: Any) -> None:
         self._stall = stall
+        stall.subscribe_scans(self._on_scan)
+
+    def _on_scan(self, kind: str, value: Any) -> None:
+        """A scan from the serial scanner: a card signs in (say so); a bad voucher says why."""
+        if kind == "signin" or isinstance(value, Refusal):
+            self._answer(value, _signed_in)
 
     @property
     def stall(self) -> Any:
@@ -89,7 +95,7 @@ class StallTasks(ModelBase):
                 check = None
             if check is not None:  # keep it bound: the next 累计 from it is refused (and logged)
                 self._batch = fresh
-                self._refused(check[0])
+                self._refused(stopped_notice(self._item.name, fresh, check[1]))
                 return
         super()._pick_batch()
 
