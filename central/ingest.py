@@ -285,6 +285,11 @@ def _upsert(conn: Connection, scale_id: str, items: list[SalesItem], received: i
         else:
             result.unchanged += 1
         accepted.append(item.oseq)
+    for sale_id, why in _trace_code_taken(conn, new).items():
+        oseq, sale = new.pop(sale_id)
+        refused = {i.oseq for i in items if i.sale["sale_id"] == sale_id}  # the sale and its updates
+        accepted = [o for o in accepted if o not in refused]
+        result.bad.append(_conflict(SalesItem(oseq, "sale", sale), why))
     if new:
         sale_rows = [_sale_row(s, oseq, received) for oseq, s in new.values()]
         line_rows = [row for _, s in new.values() for row in _line_rows(s)]
@@ -313,6 +318,30 @@ def _upsert(conn: Connection, scale_id: str, items: list[SalesItem], received: i
         )  # fmt: skip
         result.updated += len(states)
     return accepted
+
+
+def _trace_code_taken(conn: Connection, new: dict[str, tuple[int, dict[str, Any]]]) -> dict[str, str]:
+    """New sales whose trace code another sale already has (stored, or earlier in this message).
+
+    A trace code is one sale's public address (the ticket's QR): a second sale under it
+    would show a customer someone else's ticket, so it is refused and kept in rejects.
+    """
+    if not new:
+        return {}
+    codes = sorted({s["trace_code"] for _, s in new.values()})
+    held = conn.all(
+        f"SELECT trace_code, sale_id, scale_id, seq FROM sales WHERE trace_code IN ({', '.join('?' * len(codes))})",
+        tuple(codes),
+    )
+    holders = {row["trace_code"]: f"sale {row['sale_id']} (seq {row['seq']} of {row['scale_id']})" for row in held}
+    taken: dict[str, str] = {}
+    for sale_id, (_, sale) in sorted(new.items(), key=lambda kv: kv[1][0]):
+        code = sale["trace_code"]
+        if code in holders:
+            taken[sale_id] = f"trace code {code} already belongs to {holders[code]}"
+        else:
+            holders[code] = f"sale {sale_id} (seq {sale['seq']}, same message)"
+    return taken
 
 
 def _newer(oseq: int, sale: dict[str, Any], held_oseq: int, held: dict[str, Any]) -> bool:

@@ -356,6 +356,8 @@ MIGRATIONS: list[list[str]] = [
         # the monthly report reads only these columns: an index-only scan (bench/bench_console.py)
         "CREATE INDEX sales_market_day_totals ON sales (market_id, local_date, total_fen, refund_of)",
     ],
+    # 9: the market office's public contact, on the trace page's footer
+    ["ALTER TABLE markets ADD COLUMN office_phone TEXT NOT NULL DEFAULT ''"],
     # append later migrations after this line
 ]
 

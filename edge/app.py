@@ -44,6 +44,8 @@ from edge.ui.model.merchant import MerchantModel
 from edge.ui.model.technician import TechnicianModel, note_software_id
 from edge.ui.model.views import CustomerView, MerchantView
 from edge.ui.pole_display import PoleDisplay
+from edge.voice.announce import Voice
+from edge.voice.player import announcer_from_config
 
 log = logging.getLogger("edge.app")
 
@@ -70,6 +72,8 @@ class ScaleApp:
         # QR payments go through central (sync); without a broker they fall back to cash/static at once.
         self.payments = PaymentService.from_config(config, self.store, self.model, printer=self.printer)
         self.model.attach_payments(self.payments)
+        self.voice = Voice(announcer_from_config(config))  # 语音播报; off or without espeak-ng: silent
+        self.model.attach_voice(self.voice)
         self.driver = runtime.scale_driver(config)
         self.driver.subscribe(self.model.on_reading)
         self.driver.subscribe_status(self._on_link_status)
@@ -124,6 +128,7 @@ class ScaleApp:
         if self.pole is not None:
             self.pole.stop()
         self.publisher.stop()
+        self.voice.stop()
         self.store.close()
         log.info("stopped")
 
@@ -241,6 +246,7 @@ HELP = """commands (one per line):
   wait [SECONDS]      wait until the weight can be sold (default 10 s)
   status [json]       weight, item, cart, printer, link, sync (json: both snapshots)
   reprint             reprint the last ticket               report    today's 日结
+  paperless           电子小票 for the next sale (again: paper)   eticket   the ticket that cannot print: 电子小票
   lang zh|en          message language
   put GRAMS | remove | unstable [SECONDS] | sim COMMAND    the simulated weighing module (scripts/run.sh)
   frames | events | software    technician: raw module frames, event log, software id
@@ -335,6 +341,8 @@ class Console:
             "tare": model.press_tare,
             "clear-tare": model.clear_tare,
             "reprint": model.reprint_last,
+            "paperless": model.toggle_paperless,
+            "eticket": model.paperless_instead,
         }
         if name in simple and not args:
             simple[name]()
