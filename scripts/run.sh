@@ -11,9 +11,12 @@
 #   scripts/run.sh --protocol yaohua-tf0 [--headless|--check]
 #                              the virtual weighing module speaks that protocol (default mt-sics;
 #                              any of: python -m simulator scale --help)
+#   scripts/run.sh --fresh     forget central's database too (see below)
 #
-# Everything lives in var/ (TRACE_VAR to move it) and starts fresh on every run (but the
-# gateway simulator's keys in var/paysim, made once).
+# Everything lives in var/ (TRACE_VAR to move it). Central's database stays from run to run,
+# so an old ticket's QR keeps showing its own sale; the scale starts fresh each run as the
+# stall's next scale number (620102-001, -002, ...), so no two runs' sales share a trace code.
+# The gateway simulator's keys in var/paysim are made once.
 # Ports: TRACE_HTTP_PORT (8080), TRACE_BROKER_PORT (18830), TRACE_PRINTER_PORT (9100), TRACE_PAY_PORT (8090).
 # TRACE_SCANNER_PORT: a serial barcode scanner's port for the scale app ([stall].scanner_port).
 set -euo pipefail
@@ -22,14 +25,16 @@ cd "$root"
 mode=window
 [ -n "${DISPLAY:-}" ] || mode=headless
 protocol=mt-sics
+fresh=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --headless) mode=headless ;;
         --check) mode=check ;;
+        --fresh) fresh=1 ;;
         --protocol) [ $# -ge 2 ] || { echo "run: --protocol needs a name, e.g. --protocol yaohua-tf0" >&2; exit 2; }
             protocol="$2"; shift ;;
         --protocol=*) protocol="${1#--protocol=}" ;;
-        *) echo "usage: scripts/run.sh [--headless|--check] [--protocol NAME]" >&2; exit 2 ;;
+        *) echo "usage: scripts/run.sh [--headless|--check] [--protocol NAME] [--fresh]" >&2; exit 2 ;;
     esac
     shift
 done
@@ -41,8 +46,16 @@ http_port="${TRACE_HTTP_PORT:-8080}"
 broker_port="${TRACE_BROKER_PORT:-18830}"
 printer_port="${TRACE_PRINTER_PORT:-9100}"
 pay_port="${TRACE_PAY_PORT:-8090}"
-rm -rf "$var/central" "$var/broker" "$var/run" "$var/tickets" "$var/edge.db"* "$var/device_key.pem"
+# central's state from the last run: its MQTT login and the last scale number used
+state="$var/central/run-state.env"
+last_scale_no=0
+if [ "$fresh" = 0 ] && [ -f "$state" ]; then . "$state"; fi
+[ "$last_scale_no" -lt 999 ] || last_scale_no=0  # 999 runs: start over
+[ "$last_scale_no" -gt 0 ] || rm -rf "$var/central"
+rm -rf "$var/broker" "$var/run" "$var/tickets" "$var/edge.db"* "$var/device_key.pem"
 mkdir -p "$var/central" "$var/broker" "$var/run" "$var/tickets"
+scale_no=$((last_scale_no + 1))
+scale_id="$(printf '620102-%03d' "$scale_no")"
 
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
@@ -76,22 +89,30 @@ sed -e "s#\"\\.\\./var/#\"$var/#g" \
     -e "s#tcp:127.0.0.1:9100#tcp:127.0.0.1:$printer_port#" \
     -e "s#http://127.0.0.1:8080#http://127.0.0.1:$http_port#" \
     -e "s#^protocol = \"mt-sics\"#protocol = \"$protocol\"#" \
+    -e "s#^scale_no = 1 #scale_no = $scale_no #" -e "s#\"620102-001\"#\"$scale_id\"#" \
     examples/edge.toml >"$var/edge.toml"
 if [ -n "${TRACE_SCANNER_PORT:-}" ]; then  # a serial scanner (e.g. python -m simulator scanner) for goods-in and cards
     sed -i "s|^# scanner_port = .*|scanner_port = \"$TRACE_SCANNER_PORT\"|" "$var/edge.toml"
 fi
 scale_key="$("$py" -m edge key --config "$var/edge.toml" --json | "$py" -c 'import json,sys; print(json.load(sys.stdin)["public_key"])')"
 
-step "central: market, merchant, scale and catalog registered"
-central init >/dev/null
-central market add --id lz-zhangye-rd --node 620102 --name "兰州市城关区张掖路农贸市场" --city 兰州 >/dev/null
-central merchant add --id M0001 --market lz-zhangye-rd --stall A-12 --display-name 老王蔬菜 \
-    --real-name 王大伟 --id-number 620102198001011234 --phone 13900000000 >/dev/null
-scale_pw="$(central scale add --id 620102-001 --market lz-zhangye-rd --no 1 --public-key "$scale_key" \
+if [ "$scale_no" = 1 ]; then
+    step "central: market, merchant and catalog registered"
+    central init >/dev/null
+    central market add --id lz-zhangye-rd --node 620102 --name "兰州市城关区张掖路农贸市场" --city 兰州 >/dev/null
+    central merchant add --id M0001 --market lz-zhangye-rd --stall A-12 --display-name 老王蔬菜 \
+        --real-name 王大伟 --id-number 620102198001011234 --phone 13900000000 >/dev/null
+    central_pw="$(central mqtt-user add | sed -n 's/.*MQTT password: \([^ ]*\).*/\1/p')"
+    central catalog import --market lz-zhangye-rd --file examples/catalog.json >/dev/null
+    central batch import --merchant M0001 --file examples/catalog.json >/dev/null
+else
+    step "central: kept from the last run (scale numbers 1-$last_scale_no used; --fresh forgets it)"
+    central init >/dev/null  # migrations, should this checkout be newer
+fi
+step "central: scale $scale_id registered"
+scale_pw="$(central scale add --id "$scale_id" --market lz-zhangye-rd --no "$scale_no" --public-key "$scale_key" \
     --merchant M0001 | sed -n 's/.*MQTT password: \([^ ]*\).*/\1/p')"
-central_pw="$(central mqtt-user add | sed -n 's/.*MQTT password: \([^ ]*\).*/\1/p')"
-central catalog import --market lz-zhangye-rd --file examples/catalog.json >/dev/null
-central batch import --merchant M0001 --file examples/catalog.json >/dev/null
+(umask 077; printf 'last_scale_no=%q\ncentral_pw=%q\n' "$scale_no" "$central_pw" >"$state")
 central_key="$(central key | tail -n1 | awk '{print $NF}')"
 [ -n "$scale_pw" ] && [ -n "$central_pw" ] || { echo "run: central did not issue MQTT passwords" >&2; exit 1; }
 cat >>"$var/edge.toml" <<EOF
@@ -123,7 +144,7 @@ background central "$py" -m central serve --mqtt "$mqtt" --http "127.0.0.1:$http
     --key "$CENTRAL_KEY" --public-url "http://127.0.0.1:$http_port"
 wait_port "$http_port" central
 central publish catalog --market lz-zhangye-rd --mqtt "$mqtt" >/dev/null
-central publish batches --scale 620102-001 --mqtt "$mqtt" >/dev/null
+central publish batches --scale "$scale_id" --mqtt "$mqtt" >/dev/null
 
 step "simulated hardware"
 # its control socket: the headless console's put/remove/unstable drive the platter (the demo stops then)

@@ -71,3 +71,33 @@ def test_a_sale_goes_from_the_scale_to_the_trace_page(tmp_path: Path) -> None:
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
+
+
+def _check_run(env: dict[str, str], *flags: str) -> str:
+    """One ``run.sh --check``: the trace code of its test sale."""
+    done = subprocess.run(
+        [str(ROOT / "scripts" / "run.sh"), "--check", *flags], cwd=ROOT, env=env, capture_output=True, text=True,
+        stdin=subprocess.DEVNULL, timeout=240,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    match = re.search(r"trace page: \S+/t/(\d{20})", done.stdout)
+    assert match, done.stdout[-3000:]
+    return match.group(1)
+
+
+def test_a_second_run_never_reuses_a_trace_code_and_keeps_the_old_tickets_sale(tmp_path: Path) -> None:
+    from central.db import Database
+
+    env = {
+        **os.environ, "TRACE_VAR": str(tmp_path / "var"), "TRACE_HTTP_PORT": str(free_port()),
+        "TRACE_BROKER_PORT": str(free_port()), "TRACE_PRINTER_PORT": str(free_port()),
+        "TRACE_PAY_PORT": str(free_port()),
+    }  # fmt: skip
+    first, second = _check_run(env), _check_run(env)
+    assert first[6:9] == "001" and second[6:9] == "002"  # the stall's next scale number
+    db = Database(f"sqlite:///{tmp_path / 'var' / 'central' / 'central.db'}")
+    with db.connection() as conn:
+        rows = conn.all("SELECT trace_code, scale_id FROM sales ORDER BY created_ms")
+    assert [(r["trace_code"], r["scale_id"]) for r in rows] == [(first, "620102-001"), (second, "620102-002")]
+    # --fresh forgets central: numbering starts at scale 001 again, in a new database
+    assert _check_run(env, "--fresh")[6:9] == "001"
