@@ -51,11 +51,7 @@ def test_locked_scale_refuses_until_sealed(tmp_path) -> None:  # type: ignore[no
         assert sold[-1].startswith("ok: 已结算 4.92 元"), sold
         assert app.stop() == 0
     finally:
-        if app.proc.poll() is None:
-            app.proc.kill()
-            app.proc.wait(5)
-            app.server.stop()
-            app.link.stop()
+        app.kill()
     with Store.open(tmp_path / "edge.db") as store:
         kinds = [e.kind for e in store.events()]
         assert kinds[0] == protection.SETTING_CHANGED and protection.SEALED in kinds
