@@ -159,11 +159,11 @@ def _parser() -> argparse.ArgumentParser:
     bs.add_argument("--reason", required=True, help="shown to the vendor, e.g. 快检不合格（农药残留超标）")
     bl = b.add_parser("list", parents=[common], help="batches, incl. goods-in at the scales and stop-sales")
     bl.add_argument("--merchant", default="")
-    bl.add_argument("--json", action="store_true")
+    bl.add_argument("--json", action="store_true", help="one JSON array (default: a table)")
     pr = sub.add_parser("prices", parents=[common], help="vendors' own prices per scale (vs. the guide price)")
     pr.add_argument("--market", default="")
     pr.add_argument("--scale", default="")
-    pr.add_argument("--json", action="store_true")
+    pr.add_argument("--json", action="store_true", help="one JSON array (default: a table)")
 
     fo = sub.add_parser("forward", parents=[common], help="forward goods-in, sales and stop-sales to the city platform")
     fo.add_argument("--upstream", help="the platform's URL documents are POSTed to (env CENTRAL_UPSTREAM)",
@@ -416,18 +416,21 @@ def _run(args: argparse.Namespace) -> int:
             print(f"batch {done.batch_id} stopped ({done.reason}); sent to {len(done.documents)} scale(s) of "
                   f"merchant {done.merchant_id}")  # fmt: skip
         elif cmd == "batch" and action == "list":
+            from central.listing import BATCH_COLUMNS, NO_BATCHES, table
+
             where, params = ("WHERE merchant_id = ? ", (args.merchant,)) if args.merchant else ("", ())
             rows = conn.all(
                 "SELECT batch_id, merchant_id, plu, upstream_code, certificate, origin, supplier, weight_g, "
                 "rapid_test, arrival_date, active, source, scale_id, operator, stop_reason "
                 f"FROM batches {where}ORDER BY batch_id", params,
             )  # fmt: skip
-            print(json.dumps(rows, ensure_ascii=False)) if args.json else _show(rows)
+            print(json.dumps(rows, ensure_ascii=False) if args.json else table(rows, BATCH_COLUMNS, NO_BATCHES))
         elif cmd == "prices":
+            from central.listing import NO_PRICES, PRICE_COLUMNS, table
             from central.prices import vendor_prices
 
             rows = vendor_prices(conn, args.market, args.scale)
-            print(json.dumps(rows, ensure_ascii=False)) if args.json else _show(rows)
+            print(json.dumps(rows, ensure_ascii=False) if args.json else table(rows, PRICE_COLUMNS, NO_PRICES))
         elif cmd == "forward":
             return _forward(db, conn, args)
         elif cmd == "batch":

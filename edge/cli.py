@@ -149,6 +149,8 @@ def _sell_from_scale(config: EdgeConfig, store: Store, args: argparse.Namespace)
         watcher = runtime.WeightWatcher(driver, runtime.weighing_state(config, store))
         with driver:
             sellable = watcher.wait_sellable(args.wait)
+            if driver.port_busy:  # the running app holds the port: reading it too would disturb it
+                raise ScaleUnavailable(driver.port_busy)
             if isinstance(sellable, Refusal) and driver.latest is None:
                 raise ScaleUnavailable(f"{driver.status.text(args.lang)} ({config.scale.port})")
     cart = Cart()

@@ -124,6 +124,11 @@ class WeightWatcher:
         self.state = state
         self._lock = threading.Condition()
         driver.subscribe(self._on_reading)
+        driver.subscribe_status(self._on_status)
+
+    def _on_status(self, _status: object) -> None:
+        with self._lock:
+            self._lock.notify_all()  # a port held by another process ends the wait at once
 
     def _on_reading(self, reading: Reading) -> None:
         with self._lock:
@@ -131,12 +136,13 @@ class WeightWatcher:
             self._lock.notify_all()
 
     def wait_sellable(self, timeout_s: float) -> SellableWeight | Refusal:
-        """The first sellable weight within the timeout, else the latest reason why not."""
+        """The first sellable weight within the timeout, else the latest reason why not
+        (at once when another process holds the port: ``driver.port_busy`` says so)."""
         deadline = time.monotonic() + timeout_s
         with self._lock:
             while True:
                 result = self.state.sellable()
                 left = deadline - time.monotonic()
-                if isinstance(result, SellableWeight) or left <= 0:
+                if isinstance(result, SellableWeight) or left <= 0 or self.driver.port_busy:
                     return result
                 self._lock.wait(left)

@@ -1,8 +1,10 @@
 """Load a catalog and batch list from a JSON file (a scale without central, or the demo).
 
 The file is ``{"version": N, "plus": [...], "batches": [...]}`` with PLUs and batches in
-their record JSON shape. It is applied only when newer than what the store holds, so
-a catalog pushed by central later is never overwritten by the file.
+their record JSON shape. It is applied only when its version is newer than the last seed
+applied, and only for what central has not sent: the seed keeps its own version counter, so
+central's first catalog or batches document (version 1) is newer than any seed and applied,
+and a catalog pushed by central is never overwritten by the file.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ class SeedError(ValueError):
 
 
 def load_seed(store: Store, path: Path) -> bool:
-    """Apply the file if its version is newer; True when something was applied."""
+    """Apply the file if its version is newer than the last seed; True when it was."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         version = data["version"]
@@ -29,9 +31,6 @@ def load_seed(store: Store, path: Path) -> bool:
         raise SeedError(f"catalog seed file {path} not found; fix [catalog].seed_file in edge.toml") from None
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise SeedError(f"catalog seed file {path} is not valid: {exc}") from exc
-    if not isinstance(version, int) or version <= store.catalog_version():
-        return False
-    store.replace_catalog(plus, version)
-    if version > store.batches_version():
-        store.replace_batches(batches, version)
-    return True
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise SeedError(f"catalog seed file {path} is not valid: version must be a whole number, got {version!r}")
+    return store.apply_seed(plus, batches, version)

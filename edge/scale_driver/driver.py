@@ -20,7 +20,7 @@ from enum import StrEnum
 
 from edge.core.reading import CommandReply, Reading
 from edge.scale_driver.protocols import ProtocolSpec, SerialSettings, get_protocol
-from edge.scale_driver.transport import SerialTransport, TransportError
+from edge.scale_driver.transport import PortBusyError, SerialTransport, TransportError
 
 
 class LinkState(StrEnum):
@@ -96,6 +96,7 @@ class ScaleDriver:
         self.reconnect_max_s = reconnect_max_s
         self.latest: Reading | None = None
         self.status = LinkStatus(LinkState.STOPPED)
+        self.port_busy = ""  # why the last open failed when another process holds the port, else ""
         self.raw_frames: deque[bytes] = deque(maxlen=raw_history)  # technician's live view
         self._reading_subscribers: list[Callable[[Reading], None]] = []
         self._status_subscribers: list[Callable[[LinkStatus], None]] = []
@@ -173,11 +174,13 @@ class ScaleDriver:
                 try:
                     self.transport.open()
                 except TransportError as exc:
+                    self.port_busy = str(exc) if isinstance(exc, PortBusyError) else ""
                     self._set_status(LinkState.DISCONNECTED, str(exc))
                     self._stop.wait(backoff)
                     backoff = min(backoff * 2, self.reconnect_max_s)
                     continue
                 backoff = self.reconnect_min_s
+                self.port_busy = ""
                 self.parser = self.spec.new_parser()  # a fresh frame hunt after reconnecting
                 self._set_status(LinkState.CONNECTING, self.transport.port)
                 self._serve()

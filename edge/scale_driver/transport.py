@@ -7,6 +7,7 @@ same driver talks to a real RS-232 adapter, a pty from the simulator, or a TCP b
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import termios
 
@@ -21,8 +22,26 @@ class TransportError(Exception):
     """The port could not be opened or broke; the message says what to check."""
 
 
+class PortBusyError(TransportError):
+    """Another process holds the port (most often the running scale app)."""
+
+
+def _busy_message(port: str) -> str:
+    return (
+        f"称重串口 {port} 已被其他程序占用（多半是正在运行的秤软件）/ weighing-module port {port} "
+        "is held by another program, most likely the running scale app. Sell from the app "
+        "(its screen or headless console), or stop the app before using this command."
+    )
+
+
 class SerialTransport:
-    """One open port. Not thread-safe: the driver's reader thread owns it."""
+    """One open port. Not thread-safe: the driver's reader thread owns it.
+
+    A device path is opened with pyserial's ``exclusive=True`` (an advisory ``flock`` taken
+    before any setting changes), so a second process of ours (``edge sell``, ``edge probe``,
+    ``edge doctor``) is refused with :class:`PortBusyError` instead of sharing the bytes
+    with the running app and making it report 称重模块已断开.
+    """
 
     def __init__(self, port: str, settings: SerialSettings, read_timeout_s: float = 0.05) -> None:
         self.port = port
@@ -45,14 +64,24 @@ class SerialTransport:
                 if not os.path.realpath(self.port).startswith("/dev/pts/"):
                     raise
                 self._serial = self._open(SerialSettings(s.baud))
-        except (serial.SerialException, OSError, ValueError, termios.error) as exc:
+        except serial.SerialException as exc:
             self._serial = None
-            raise TransportError(
-                f"cannot open weighing-module port {self.port}: {exc}. "
-                "Check the cable/USB adapter is plugged in and the port name in the configuration."
-            ) from exc
+            if exc.errno in (errno.EAGAIN, errno.EWOULDBLOCK):  # the flock of exclusive=True
+                raise PortBusyError(_busy_message(self.port)) from exc
+            raise self._open_error(exc) from exc
+        except (OSError, ValueError, termios.error) as exc:
+            self._serial = None
+            raise self._open_error(exc) from exc
+
+    def _open_error(self, exc: Exception) -> TransportError:
+        return TransportError(
+            f"cannot open weighing-module port {self.port}: {exc}. "
+            "Check the cable/USB adapter is plugged in and the port name in the configuration."
+        )
 
     def _open(self, s: SerialSettings) -> serial.SerialBase:
+        # a URL (socket://, rfc2217://) names no local device to lock
+        exclusive = {} if "://" in self.port else {"exclusive": True}
         return serial.serial_for_url(
             self.port,
             baudrate=s.baud,
@@ -61,6 +90,7 @@ class SerialTransport:
             stopbits=s.stopbits,
             timeout=self.read_timeout_s,
             write_timeout=1.0,
+            **exclusive,
         )
 
     def close(self) -> None:

@@ -23,6 +23,9 @@ _UPSERT_BATCH = (
 )
 
 
+SEED = "seed"  # the seed file's own version counter (apply_seed)
+
+
 def version(db: Database, name: str) -> int:
     row = db.execute("SELECT version FROM data_versions WHERE name = ?", (name,)).fetchone()
     return 0 if row is None else int(row[0])
@@ -49,6 +52,10 @@ def _no_duplicates(keys: Sequence[str], what: str) -> None:
 def replace_catalog(db: Database, plus: Sequence[Plu], offered: int) -> None:
     _no_duplicates([p.plu for p in plus], "PLU")
     _take_version(db, "catalog", offered)
+    _write_catalog(db, plus)
+
+
+def _write_catalog(db: Database, plus: Sequence[Plu]) -> None:
     db.execute("DELETE FROM catalog")
     db["catalog"].insert_all([plu_row(p, n) for n, p in enumerate(plus)])
 
@@ -72,12 +79,36 @@ def replace_batches(db: Database, batches: Sequence[Batch], offered: int) -> Non
     Batches registered locally and not in the list are left as they are."""
     _no_duplicates([b.batch_id for b in batches], "batch_id")
     _take_version(db, "batches", offered)
+    _write_batches(db, batches)
+
+
+def _write_batches(db: Database, batches: Sequence[Batch]) -> None:
     if batches:
         db["batches"].upsert_all([batch_row(b, "central") for b in batches], pk="batch_id")
     listed = {b.batch_id for b in batches}
     held = [r[0] for r in db.execute("SELECT batch_id FROM batches WHERE source = 'central' AND active = 1")]
     gone = [(batch_id,) for batch_id in held if batch_id not in listed]
     db.conn.executemany("UPDATE batches SET active = 0 WHERE batch_id = ?", gone)
+
+
+def apply_seed(db: Database, plus: Sequence[Plu], batches: Sequence[Batch], offered: int) -> bool:
+    """The seed file's catalog and batches (a scale without central, the demo), when its
+    version is newer than the last seed applied; True when it was.
+
+    The seed keeps its own version (``seed``) and leaves central's counters at 0, so
+    central's first document (version 1) is always newer than the seed and applied; and a
+    catalog or batch list central has sent is never overwritten by the file.
+    """
+    _no_duplicates([p.plu for p in plus], "PLU")
+    _no_duplicates([b.batch_id for b in batches], "batch_id")
+    if isinstance(offered, bool) or not isinstance(offered, int) or offered <= version(db, SEED):
+        return False
+    _take_version(db, SEED, offered)
+    if version(db, "catalog") == 0:
+        _write_catalog(db, plus)
+    if version(db, "batches") == 0:
+        _write_batches(db, batches)
+    return True
 
 
 def active_batches(db: Database, plu: str | None = None) -> list[Batch]:

@@ -319,6 +319,12 @@ class Store:
         with self._write() as db:
             catalog_.replace_batches(db, batches, version)
 
+    def apply_seed(self, plus: Sequence[Plu], batches: Sequence[Batch], version: int) -> bool:
+        """The seed file's data in one transaction, for what central has not sent yet
+        (its own version counter: central's first document is still newer); True when applied."""
+        with self._write() as db:
+            return catalog_.apply_seed(db, plus, batches, version)
+
     def batches_version(self) -> int:
         with self._read() as db:
             return catalog_.version(db, "batches")

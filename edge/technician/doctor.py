@@ -106,7 +106,9 @@ def check_scale(config: EdgeConfig) -> Finding:
     driver.subscribe(lambda _r: arrived.set())
     with driver:
         arrived.wait(SCALE_WAIT_S)
-        reading, status = driver.latest, driver.status
+        reading, status, busy = driver.latest, driver.status, driver.port_busy
+    if busy:  # the running app holds the port: it works, and the doctor must not disturb it
+        return Finding("scale", "fail", busy, "停止秤软件后再检查 / stop the app, then check again")
     if reading is not None:
         weight = f"{format_kg(reading.net_g, s.e_g)} kg" if reading.has_weight else "no weight (overload/underload)"
         stable = "稳定 stable" if reading.stable else "不稳定 moving"

@@ -124,3 +124,43 @@ def _docs(client: ScaleClient) -> dict[str, dict]:  # type: ignore[type-arg]
     with client.lock:
         docs = [json.loads(p) for t, p in client.received if not t.endswith("/ack")]
     return {d["schema"]: d for d in docs}
+
+
+def test_batch_list_and_prices_are_tables_for_people_and_json_on_request(tmp_path: Path) -> None:
+    from central.keys import load_public_key
+    from central.prices import apply_price_events
+    from tests.integration.central_support import MARKET, register
+    from tests.unit.test_central_vendor_day import price_event
+
+    empty = {**os.environ, "CENTRAL_DB": f"sqlite:///{tmp_path / 'empty.db'}"}
+    _central("init", env=empty)
+    assert _central("batch", "list", env=empty).strip() == "没有批次 / no batches"
+    assert _central("prices", env=empty).strip() == "没有商户自定价 / no vendor prices"
+    assert json.loads(_central("batch", "list", "--json", env=empty)) == []
+
+    setup = register(f"sqlite:///{tmp_path / 'central.db'}", tmp_path)
+    env = {**os.environ, "CENTRAL_DB": f"sqlite:///{tmp_path / 'central.db'}"}
+    header, *rows = _central("batch", "list", env=env).splitlines()
+    assert header.startswith("批次号 batch") and "产地 origin" in header and "状态 state" in header
+    assert len(rows) == len(BATCHES) and not any(row.startswith("{") for row in rows)
+    first = BATCHES[0]
+    assert first.batch_id in rows[0] and first.origin in rows[0] and "在售 on sale" in rows[0]
+    # the columns line up under the headers although the cells mix Chinese and ASCII
+    from edge.printer.textwidth import display_width
+
+    assert {display_width(line[: line.index("在售")]) for line in rows} == {
+        display_width(header[: header.index("状态")])
+    }
+    machine = json.loads(_central("batch", "list", "--json", env=env))
+    assert [b["batch_id"] for b in machine] == sorted(b.batch_id for b in BATCHES)
+
+    scale = setup.scales[0]
+    event = price_event(setup, None, {"unit_price_fen": 450, "changed_ms": 1_796_310_746_000})
+    with setup.db.connection() as conn:
+        assert (
+            apply_price_events(conn, scale.scale_id, MARKET, [event], load_public_key(scale.key.public_key_b64())) == []
+        )
+    header, row = _central("prices", env=env).splitlines()
+    assert header.startswith("秤 scale") and "指导价 guide" in header
+    assert scale.scale_id in row and "白菜" in row and "¥4.50" in row and "¥3.98" in row and "是 yes" in row
+    assert json.loads(_central("prices", "--json", env=env))[0]["unit_price_fen"] == 450

@@ -141,6 +141,21 @@ def test_a_printer_held_by_the_running_app_says_so(rig: Rig) -> None:
     assert "stop the app, then check again" in finding.fix and finding.fix.startswith("打印机无应答")
 
 
+def test_a_scale_port_held_by_the_running_app_says_so(rig: Rig) -> None:
+    """The app locks the module's port (flock): the doctor says who holds it, not "cannot open"."""
+    from edge.scale_driver.protocols.base import SerialSettings
+    from edge.scale_driver.transport import SerialTransport
+
+    held = SerialTransport(rig.link.path, SerialSettings(9600))  # the running app's driver
+    held.open()
+    try:
+        finding = rig.only("scale")
+    finally:
+        held.close()
+    assert finding.status == "fail" and "已被其他程序占用" in finding.seen and "running scale app" in finding.seen
+    assert finding.fix == "停止秤软件后再检查 / stop the app, then check again"
+
+
 def test_printer_port_closed(rig: Rig) -> None:
     rig.settings["printer"]["connection"] = f"tcp:127.0.0.1:{free_port()}"
     finding = rig.only("printer")

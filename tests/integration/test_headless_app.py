@@ -115,6 +115,14 @@ class HeadlessScale:
     def snapshot(self) -> dict:
         return json.loads(self.ask("status json")[-1])
 
+    def kill(self) -> None:
+        """After a failed test: the app, printer and module gone, whatever state they were in."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(5)
+            self.server.stop()
+            self.link.stop()
+
     def stop(self) -> int:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
@@ -129,11 +137,7 @@ class HeadlessScale:
 def app(tmp_path) -> Iterator[HeadlessScale]:
     scale = HeadlessScale(tmp_path)
     yield scale
-    if scale.proc.poll() is None:
-        scale.proc.kill()
-        scale.proc.wait(5)
-        scale.server.stop()
-        scale.link.stop()
+    scale.kill()
 
 
 def wait_for(cond, timeout_s: float = 10.0) -> None:

@@ -1,5 +1,5 @@
 """A scale whose legal parameters changed while it was off starts locked: the headless console
-shows the extended display (`info`), refuses the checkout with the bilingual reason, and
+shows the extended display (`info`), refuses 累计 (`add`) and the checkout with the bilingual reason, and
 sells again once `python -m edge seal` (another process, the same SQLite file) is done."""
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ def test_locked_scale_refuses_until_sealed(tmp_path) -> None:  # type: ignore[no
         app.scale.put(1235)
         assert app.ask("wait 10")[-1] == "ok: 1.235 kg stable"
         app.ask("plu 1001")
+        not_added = app.ask("add")  # 累计 is refused at once, not only at checkout
+        assert not_added[-1] == "error: 计量参数已更改，暂停销售：请技术人员完成铅封程序", not_added
         refused = app.ask("checkout cash")
         assert refused[-1] == "error: 计量参数已更改，暂停销售：请技术人员完成铅封程序", refused
 
@@ -49,11 +51,7 @@ def test_locked_scale_refuses_until_sealed(tmp_path) -> None:  # type: ignore[no
         assert sold[-1].startswith("ok: 已结算 4.92 元"), sold
         assert app.stop() == 0
     finally:
-        if app.proc.poll() is None:
-            app.proc.kill()
-            app.proc.wait(5)
-            app.server.stop()
-            app.link.stop()
+        app.kill()
     with Store.open(tmp_path / "edge.db") as store:
         kinds = [e.kind for e in store.events()]
         assert kinds[0] == protection.SETTING_CHANGED and protection.SEALED in kinds

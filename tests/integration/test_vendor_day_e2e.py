@@ -73,13 +73,15 @@ def test_goods_in_by_scan_sale_bound_stop_sale_refused_then_next_batch(system, s
     text = config.read_text(encoding="utf-8")
     config.write_text(text.replace("signin_required = false", f'signin_required = true\nscanner_port = "{scanner[1]}"'),
                       encoding="utf-8")  # fmt: skip
-    # the office's morning publish (version 1, the same as the scale's seed catalog: nothing new)
+    # the office's morning publish: version 1, like the scale's seed file, and still applied
     published = central_cli("publish", "batches", "--merchant", "M0001", "--db", system.db_url,
                             "--mqtt", system.central_mqtt, "--key", str(system.key_path))  # fmt: skip
     assert published.returncode == 0, published.stderr
     app = Console(config, tmp_path)
     try:
         wait_for(lambda: "已联网" in app.snapshot()["merchant"]["sync_text"], 30, "the scale online")
+        # the seed file's version 1 did not make it "already applied" (the scale says so in its log)
+        wait_for(lambda: any("applied batches version 1" in line for line in app.stderr), 20, "the first batches")
         app.ask("plu 1001")
         assert "请先登录" in app.ask("checkout cash")[-1]  # sign-in required: nobody sells anonymously
         app.ask("cancel")

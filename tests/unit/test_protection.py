@@ -285,3 +285,24 @@ def test_a_seal_by_another_process_is_seen_by_the_running_app(tmp_path: Path) ->
         app.append_event(protection.SETTING_CHANGED, {"key": "scale.max_g", "old": 15000, "new": 6000}, 3)
         state = cli.protection()
         assert state.locked and state.legal_changes == 2 and state.pending == ("scale.max_g",)
+
+
+def test_add_is_refused_while_locked_and_cancel_still_works(rig: Rig) -> None:
+    """累计 on a locked scale says why at once (the checkout's refusal), not only at checkout."""
+    rig.power_on()
+    rig.weigh(1235)
+    rig.model.select_plu("1001")
+    rig.model.add_line()  # added before the lock
+    assert len(rig.merchant.cart) == 1
+    rig.store.append_event(protection.REMOTE_LOCKED, {"reason": "投诉调查", "version": 1}, 1)
+    rig.model.select_plu("1001")
+    rig.model.add_line()
+    m = rig.merchant
+    assert len(m.cart) == 1 and m.message_kind == "error"
+    assert "远程锁定" in m.message and "投诉调查" in m.message
+    rig.model.cancel_sale()  # the vendor can still empty the cart
+    assert rig.merchant.cart == () and rig.merchant.message_kind == "info"
+    rig.store.append_event(protection.REMOTE_UNLOCKED, {"reason": "结束", "version": 2}, 2)
+    rig.model.select_plu("1001")
+    rig.model.add_line()
+    assert len(rig.merchant.cart) == 1 and rig.merchant.message_kind != "error"

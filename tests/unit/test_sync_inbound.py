@@ -149,6 +149,25 @@ def test_batches_for_this_scale_only(store: Store, handler: InboundHandler) -> N
     assert {b.batch_id for b in store.active_batches()} == {b.batch_id for b in BATCHES}
 
 
+def test_centrals_first_documents_apply_over_the_seed_file(store: Store, handler: InboundHandler) -> None:
+    """The demo/seed file has version 1, the same as central's first catalog and batches:
+    the office's first documents must still reach the scale, and the file never undoes them."""
+    from edge.seed import load_seed
+
+    seed = Path(__file__).resolve().parents[2] / "examples" / "catalog.json"
+    assert json.loads(seed.read_text(encoding="utf-8"))["version"] == 1
+    assert load_seed(store, seed) and store.active_batches()  # the seed's batches are on sale
+    office = batches_doc(1)
+    office["body"]["batches"] = office["body"]["batches"][:1]  # the office lists one batch only
+    assert handler.handle("batches", TOPIC["batches"], signed(office)).outcome is Outcome.APPLIED
+    assert [b.batch_id for b in store.active_batches()] == [BATCHES[0].batch_id]
+    assert handler.handle("catalog", TOPIC["catalog"], signed(catalog_doc(1, price=420))).outcome is Outcome.APPLIED
+    assert store.catalog()[0].unit_price_fen == 420
+    assert not load_seed(store, seed)  # the next start: the same seed is not applied again
+    assert [b.batch_id for b in store.active_batches()] == [BATCHES[0].batch_id]
+    assert store.catalog()[0].unit_price_fen == 420 and refusals(store) == []
+
+
 def test_remote_config_applied_within_allowed_keys(store: Store, handler: InboundHandler) -> None:
     body = {"ticket": {"trace_base_url": "https://trace.lz.example.cn"}, "identity": {"stall": "B-02"}}
     doc = {"schema": "config/1", "market_id": MARKET, "scale_id": SCALE, "version": 1, "issued_ms": 1, "body": body}

@@ -64,9 +64,13 @@ class CartTasks(ModelBase):
         self._say("quantity_set", n=self._quantity, name=item.name, amount=amount)
 
     def add_line(self) -> None:
-        """累计: the selected item at the current sellable weight (or quantity) into the cart."""
+        """累计: the selected item at the current sellable weight (or quantity) into the cart.
+
+        Refused while the scale is locked (JJG 1204 protection, docs/protection.md) with the
+        checkout's own refusal, so no line piles up that only checkout would refuse; voiding
+        and 取消 still work."""
         with self._lock:
-            if not self._busy_refused():
+            if not self._busy_refused() and not self._lock_refused():
                 try:
                     self._cart = self._with_current(self._cart)
                 except (RefusedError, StoreError) as exc:
@@ -82,6 +86,13 @@ class CartTasks(ModelBase):
                     )
                     self._clear_item()
             self._publish()
+
+    def _lock_refused(self) -> bool:
+        self._refresh_protection()  # a lock from another process (seal, central) counts at once
+        refusal = self._protection.refusal()
+        if refusal is not None:
+            self._refused(refusal)
+        return refusal is not None
 
     def void_line(self, i: int) -> None:
         with self._lock:
