@@ -130,6 +130,23 @@ class Connection:
         suffix = " FOR UPDATE" if self.dialect == POSTGRES else ""
         return self.scalar(f"SELECT acked_through FROM scale_sync WHERE scale_id = ?{suffix}", (scale_id,))
 
+    def lock_scale_syncs(self, scale_ids: Sequence[str]) -> dict[str, int]:
+        """``lock_scale_sync`` for many scales in one statement, locked in scale-id order (two
+        transactions locking overlapping sets then cannot deadlock); scale_id -> acked_through."""
+        among, params = self.in_list("scale_id", sorted(scale_ids))
+        suffix = " FOR UPDATE" if self.dialect == POSTGRES else ""
+        rows = self.all(
+            f"SELECT scale_id, acked_through FROM scale_sync WHERE {among} ORDER BY scale_id{suffix}", params
+        )
+        return {row["scale_id"]: int(row["acked_through"]) for row in rows}
+
+    def in_list(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
+        """``column IN (...)`` and its parameters: one array parameter on PostgreSQL (one
+        statement text however many values, so the server plans it once), ``?`` each on SQLite."""
+        if self.dialect == POSTGRES:
+            return f"{column} = ANY(?)", [list(values)]
+        return f"{column} IN ({', '.join('?' * len(values))})", list(values)
+
     def close(self) -> None:
         self.raw.close()
 

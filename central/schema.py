@@ -10,13 +10,16 @@ not race each other through the migrations.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from central.db import POSTGRES, Connection, Database
+from central.partitions import partition_sales
 
 _ID = {"sqlite": "INTEGER PRIMARY KEY AUTOINCREMENT", "postgresql": "BIGSERIAL PRIMARY KEY"}
 _MIGRATION_LOCK = 0x7472_6163  # "trac": any fixed number shared by every central process
 
-MIGRATIONS: list[list[str]] = [
+# a step is SQL for both dialects, or a function of the connection for what differs
+MIGRATIONS: list[list[str | Callable[[Connection], None]]] = [
     # 1: registration, sales, sync state, status, events, rejects, publishing
     [
         """CREATE TABLE markets (
@@ -280,6 +283,9 @@ MIGRATIONS: list[list[str]] = [
             sent_ms BIGINT)""",
         "CREATE INDEX forward_outbox_state ON forward_outbox (state, id)",
     ],
+    # 5: PostgreSQL: sales and sale_lines partitioned by local month, existing rows moved
+    # (central/partitions.py); SQLite keeps its tables
+    [partition_sales],
     # append later migrations after this line
 ]
 
@@ -305,5 +311,8 @@ def migrate(db: Database) -> int:
 
 def _apply(conn: Connection, version: int) -> None:
     for statement in MIGRATIONS[version - 1]:
-        conn.execute(statement.replace("{id}", _ID[conn.dialect]))
+        if callable(statement):
+            statement(conn)
+        else:
+            conn.execute(statement.replace("{id}", _ID[conn.dialect]))
     conn.execute("INSERT INTO schema_version (version, applied_ms) VALUES (?, ?)", (version, int(time.time() * 1000)))
