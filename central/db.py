@@ -95,6 +95,21 @@ class Connection:
             [list(column) for column in zip(*rows, strict=True)],
         )
 
+    def copy_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """Insert rows known to be new (a duplicate key is an error, and the transaction rolls
+        back). PostgreSQL: ``COPY ... FROM STDIN``, which psycopg feeds in C: about three times
+        the rows per second of the ``unnest`` insert on the test machine (it cannot say
+        ``ON CONFLICT``, hence "known to be new"). SQLite: ``executemany``."""
+        if not rows:
+            return
+        names = ", ".join(columns)
+        if self.dialect == SQLITE:
+            self.raw.executemany(f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(columns))})", rows)
+            return
+        with self.raw.cursor() as cur, cur.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
     def one(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
         rows = self.all(sql, params)
         return rows[0] if rows else None

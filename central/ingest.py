@@ -113,12 +113,6 @@ _LINE_COLUMNS = (
     "sale_id", "line_no", "plu", "goods_code", "name", "pricing", "net_g", "tare_g", "quantity",
     "unit_price_fen", "amount_fen", "batch_id", "origin",
 )  # fmt: skip
-_SALE_PG_TYPES = (
-    "text", "text", "bigint", "text", "text", "text", "text", "text", "bigint", "text", "bigint", "bigint", "text",
-    "text", "text", "integer", "text", "text", "text", "bigint", "bigint",
-)  # fmt: skip
-_LINE_PG_TYPES = ("text", "integer", "text", "text", "text", "text", "bigint", "bigint", "bigint", "bigint", "bigint",
-                  "text", "text")  # fmt: skip
 _NOTHING = "ON CONFLICT DO NOTHING"  # a resend, or another receiver was first
 _UPDATE_PAYMENT = (
     "UPDATE sales SET payment_method = ?, payment_status = ?, provider_ref = ?, printed = ?, oseq = ? "
@@ -163,7 +157,8 @@ def store_sales_group(conn: Connection, batches: list[SalesBatch]) -> list[Sales
     return [r for r in results if r is not None]
 
 
-_HELD_COLUMNS = "scale_id, seq, sale_id, signature, oseq"
+_HELD = ("scale_id", "seq", "sale_id", "signature", "oseq")  # what a verdict needs of a stored sale
+_HELD_COLUMNS = ", ".join(_HELD)
 
 
 class _Group:
@@ -197,13 +192,15 @@ class _Group:
         if self.new:
             sale_rows = [_sale_row(s, oseq, self.received) for oseq, s in self.new.values()]
             line_rows = [row for _, s in self.new.values() for row in _line_rows(s)]
-            line_columns, line_types = _LINE_COLUMNS, _LINE_PG_TYPES
+            line_columns = _LINE_COLUMNS
             if conn.dialect == POSTGRES:  # partitioned by month: each line carries its sale's local date
                 dates = {row[0]: row[9] for row in sale_rows}
                 line_rows = [(*row, dates[row[0]]) for row in line_rows]
-                line_columns, line_types = (*line_columns, "local_date"), (*line_types, "text")
-            conn.insert_many("sales", _SALE_COLUMNS, _SALE_PG_TYPES, sale_rows, _NOTHING)
-            conn.insert_many("sale_lines", line_columns, line_types, line_rows, _NOTHING)
+                line_columns = (*line_columns, "local_date")
+            # new for sure: both keys were looked up above under the scales' locks (a sale_id
+            # racing in from another scale's transaction fails the group; the resend is a conflict)
+            conn.copy_rows("sales", _SALE_COLUMNS, sale_rows)
+            conn.copy_rows("sale_lines", line_columns, line_rows)
             forward = [sale_id for sale_id, (_, s) in self.new.items() if s["refund_of"] is None]
             enqueue_sales(conn, forward, self.received)  # the city platform hears of it (docs/city-platform.md)
         conn.executemany(
@@ -235,10 +232,12 @@ def _held_sales(conn: Connection, batches: list[SalesBatch]) -> list[dict[str, A
     if not keys:
         return []
     if conn.dialect == POSTGRES:
+        # two index lookups joined by UNION: an OR of the two would scan every partition
         return conn.all(
-            f"SELECT {_HELD_COLUMNS} FROM sales WHERE (scale_id, seq) IN "
-            "(SELECT * FROM unnest(?::text[], ?::bigint[])) OR sale_id = ANY(?::text[])",
-            ([k[0] for k in keys], [k[1] for k in keys], sorted({k[2] for k in keys})),
+            f"SELECT {_HELD_COLUMNS} FROM sales WHERE sale_id = ANY(?::text[]) UNION "
+            f"SELECT {', '.join('s.' + c for c in _HELD)} FROM sales s "
+            "JOIN unnest(?::text[], ?::bigint[]) AS k(scale_id, seq) ON s.scale_id = k.scale_id AND s.seq = k.seq",
+            (sorted({k[2] for k in keys}), [k[0] for k in keys], [k[1] for k in keys]),
         )
     rows: list[dict[str, Any]] = []
     for scale_id in sorted({k[0] for k in keys}):

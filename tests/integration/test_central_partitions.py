@@ -12,9 +12,7 @@ from central import queries, schema
 from central.db import Database
 from central.ingest import (
     _LINE_COLUMNS,
-    _LINE_PG_TYPES,
     _SALE_COLUMNS,
-    _SALE_PG_TYPES,
     _line_rows,
     _sale_row,
     check_signatures,
@@ -52,9 +50,9 @@ def test_migration_partitions_existing_sales_by_month(tmp_path: Path, pg_url: st
     old = [scale.sale(1), scale.sale(2), _at(scale, 3, JAN_2025), _at(scale, 4, MAR_2025), _at(scale, 5, YEAR_1990)]
     with setup.db.connection() as conn, conn.transaction():  # stored the way the old ingest did
         rows = [_sale_row(s.to_dict(), n, now_ms()) for n, s in enumerate(old, start=1)]
-        conn.insert_many("sales", _SALE_COLUMNS, _SALE_PG_TYPES, rows)
+        conn.copy_rows("sales", _SALE_COLUMNS, rows)
         lines = [row for s in old for row in _line_rows(s.to_dict())]
-        conn.insert_many("sale_lines", _LINE_COLUMNS, _LINE_PG_TYPES, lines)
+        conn.copy_rows("sale_lines", _LINE_COLUMNS, lines)
         conn.execute("INSERT INTO scale_sync (scale_id, acked_through) VALUES (?, 5)", (scale.scale_id,))
     monkeypatch.setattr(schema, "MIGRATIONS", full)
     assert schema.migrate(setup.db) == len(full)
