@@ -53,6 +53,7 @@ def _row(case: str, report: FleetReport) -> dict[str, Any]:
         "duplicated": report.duplicates,
         "backlog": report.backlog,
         "connect_s": report.connect_s,
+        "cpu_us_per_sale": ", ".join(f"{k} {v:,.0f}" for k, v in report.cpu_us_per_sale().items()),
         "target": f"p99 <= {TARGET_P99_MS} ms, none lost",
         "result": "pass" if ok else "short",
     }
@@ -135,7 +136,7 @@ def figures(rows: list[dict[str, Any]]) -> list:
 
 
 COLUMNS = ("case", "central", "scales", "offered_per_s", "stored_per_s", "p50_ms", "p99_ms", "ack_p99_ms",
-           "lost", "duplicated", "backlog", "target", "result")  # fmt: skip
+           "lost", "duplicated", "backlog", "cpu_us_per_sale", "target", "result")  # fmt: skip
 
 
 def main() -> None:
