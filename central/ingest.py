@@ -226,18 +226,28 @@ def _held_sales(conn: Connection, batches: list[SalesBatch]) -> list[dict[str, A
     """The stored sales any item of the group names, by (scale_id, seq) or by sale_id
     (a sale_id taken by another seq must not vanish silently). One statement on PostgreSQL;
     SQLite is in-process and asks per batch (its parameter count stays small)."""
-    keys = [
-        (b.scale_id, i.sale["seq"], i.sale["sale_id"]) for b in batches for i in b.items if isinstance(i, SalesItem)
-    ]
+    items = [(b.scale_id, i.sale) for b in batches for i in b.items if isinstance(i, SalesItem)]
+    keys = [(scale_id, sale["seq"], sale["sale_id"]) for scale_id, sale in items]
     if not keys:
         return []
     if conn.dialect == POSTGRES:
-        # two index lookups joined by UNION: an OR of the two would scan every partition
+        # two index lookups joined by UNION (an OR of the two scans every partition), each a
+        # join with the keys as a set, on whole unique keys: the planner then knows each key
+        # matches one row. A sale's local_date follows from its signed created_ms, so the same
+        # sale_id is looked for where it must be (a partition has no index on sale_id alone, and
+        # `sale_id = ANY(...)` on a month not analysed yet was planned as a sequential scan)
+        held = ", ".join("s." + c for c in _HELD)
         return conn.all(
-            f"SELECT {_HELD_COLUMNS} FROM sales WHERE sale_id = ANY(?::text[]) UNION "
-            f"SELECT {', '.join('s.' + c for c in _HELD)} FROM sales s "
+            f"SELECT {held} FROM sales s JOIN unnest(?::text[], ?::text[]) AS i(sale_id, local_date) "
+            "ON s.sale_id = i.sale_id AND s.local_date = i.local_date UNION "
+            f"SELECT {held} FROM sales s "
             "JOIN unnest(?::text[], ?::bigint[]) AS k(scale_id, seq) ON s.scale_id = k.scale_id AND s.seq = k.seq",
-            (sorted({k[2] for k in keys}), [k[0] for k in keys], [k[1] for k in keys]),
+            (
+                [k[2] for k in keys],
+                [local_date(sale["created_ms"]) for _, sale in items],
+                [k[0] for k in keys],
+                [k[1] for k in keys],
+            ),
         )
     rows: list[dict[str, Any]] = []
     for scale_id in sorted({k[0] for k in keys}):
