@@ -7,7 +7,10 @@ sales/1 message as the edge sends them, and published by K scale clients at once
 their own logins through the broker configuration central generates. The clock runs
 from the first publish until every scale has received the ack covering its last oseq,
 so the rate counts only sales that are committed in central's database and acked.
-Prints a markdown table with the target (>= 5,000 sales/s end to end per receiver);
+Prints a markdown table with the target (>= 5,000 sales/s end to end per receiver; issue
+17: two PostgreSQL receivers >= 1.6x one), the CPU each part spent per sale (receiver
+processes, broker, PostgreSQL backends; /proc) and how busy the whole machine was, which
+tells a second receiver without a free core from one held back by the database;
 ``run()`` returns the rows as dicts.
 """
 
