@@ -9,6 +9,7 @@ setup(
     python_requires=">=3.11",
     packages=find_packages(include=["edge", "edge.*", "simulator", "simulator.*", "central", "central.*"]),
     include_package_data=True,
+    package_data={"central.console": ["templates/*.html", "static/*"]},  # the console's pages, CSS and script
     install_requires=[
         "pyserial>=3.5",
         "sqlite-utils>=3.36",
@@ -21,7 +22,17 @@ setup(
     ],
     extras_require={
         "ui": ["kivy[base]>=2.3"],
-        "central": ["psycopg[binary]>=3.1", "pynacl>=1.5", "orjson>=3.9", "httpx>=0.27"],  # httpx: the city forwarder
+        "central": [
+            "psycopg[binary]>=3.1",
+            "pynacl>=1.5",
+            "orjson>=3.9",
+            "fastapi>=0.110",  # central's HTTP side (central/web), OpenAPI generated from the routes
+            "uvicorn>=0.30",  # serves it (h11 protocol)
+            "jinja2>=3.1",  # the console's templates
+            "python-multipart>=0.0.9",  # the console's forms
+            "openpyxl>=3.1",  # the console's Excel export
+            "httpx>=0.27",  # the city-platform forwarder's client
+        ],
         "dev": [
             "pytest>=8",
             "pytest-timeout>=2.3",

@@ -8,6 +8,11 @@ for every customer snapshot the model's publish time and the customer's frame ti
 (``time.monotonic_ns``: one clock for all processes of the machine).
 
     python bench/bench_ui.py            # starts its own Xvfb unless DISPLAY is set
+    python bench/bench_ui.py --baseline REV   # taps of the 3-line cart on build REV too (default below)
+
+Taps: a vendor's 3-line cart (白菜 weighed, 3 boxes of 鸡蛋, 黄瓜 found by the pinyin
+initials ``hg``) then 现金, counted by ``bench/ui_taps_driver.py`` on this tree and on a
+baseline build (``git archive`` of REV into a temporary folder, run the same way).
 
 The anchor is a bare Kivy window (one Label) started the same way: what Kivy, SDL2 and
 Mesa cost before any of our code runs.
@@ -43,6 +48,8 @@ TARGET_COLD_S = 3.0
 TARGET_FPS = 20.0
 TARGET_LAG_P99_MS = 50.0
 TARGET_RSS_MB = 150.0
+# The build before issue 14's selling work (no quantity keys on the touchscreen): "today's build".
+BASELINE_REV = "92217d7"
 
 ANCHOR = """
 import os, sys, time
@@ -263,13 +270,41 @@ def measure(env: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def run() -> list[dict[str, Any]]:
+def _taps(env: dict[str, str], tree: Path) -> dict[str, Any]:
+    """Run bench/ui_taps_driver.py on ``tree``'s app; its result (taps, cart, total)."""
+    with tempfile.TemporaryDirectory(prefix="ts-taps-") as tmp:
+        out = Path(tmp) / "out"
+        done = subprocess.run(
+            [sys.executable, str(ROOT / "bench" / "ui_taps_driver.py"), "--tree", str(tree), "--out", str(out),
+             "--size", SIZE],
+            env={**env, "PYTHONPATH": str(tree)}, cwd=tree, capture_output=True, text=True, timeout=300,
+        )
+        path = out / "result.json"
+        result = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {"error": done.stderr[-2000:]}
+    if result.get("error"):
+        raise RuntimeError(f"the taps driver failed on {tree}: {result['error']}")
+    return result
+
+
+def tap_counts(env: dict[str, str], baseline: str) -> tuple[dict[str, Any], dict[str, Any] | None, str]:
+    """(this tree, the baseline build or None, why the baseline is missing)."""
+    mine = _taps(env, ROOT)
+    with tempfile.TemporaryDirectory(prefix="ts-baseline-") as tmp:
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", baseline], capture_output=True, timeout=60)
+        if archive.returncode != 0:
+            return mine, None, f"baseline {baseline} not found: {archive.stderr.decode(errors='replace').strip()}"
+        subprocess.run(["tar", "-x", "-C", tmp], input=archive.stdout, check=True, timeout=60)
+        return mine, _taps(env, Path(tmp)), ""
+
+
+def run(baseline: str = BASELINE_REV) -> list[dict[str, Any]]:
     xvfb, display = _start_xvfb()
     home = tempfile.mkdtemp(prefix="ts-kivy-")
     env = {**os.environ, "DISPLAY": display, "KIVY_NO_ARGS": "1", "KIVY_NO_CONSOLELOG": "1", "KIVY_HOME": home}
     try:
         anchor, anchor_rss = anchor_cold_start(env)
         m = measure(env)
+        mine, base, missing = tap_counts(env, baseline)
     finally:
         if xvfb is not None:
             xvfb.terminate()
@@ -294,6 +329,17 @@ def run() -> list[dict[str, Any]]:
          "anchor": f"private {m['uss_customer_mb']:.0f} MB; bare Kivy window {anchor_rss:.0f} MB",
          "target": f"<= {TARGET_RSS_MB:g} MB", "ok": m["rss_customer_mb"] <= TARGET_RSS_MB},
     ]
+    lines = len(mine["cart"])
+    if base is not None:
+        same = base["total_text"] == mine["total_text"]
+        anchor_text = (f"build {baseline}: {base['cart_taps']} taps ({len(base['cart'])} lines), "
+                       f"{len(base['taps'])} with 现金; same total {base['total_text']}: {same}")
+        ok = same and mine["cart_taps"] < base["cart_taps"]
+    else:
+        anchor_text, ok = missing, False
+    rows.append({"figure": "taps for a 3-line cart (weighed 白菜, 3 × 鸡蛋, 黄瓜 by pinyin hg)",
+                 "value": f"{mine['cart_taps']} taps ({lines} lines), {len(mine['taps'])} with 现金",
+                 "anchor": anchor_text, "target": "fewer than the baseline build", "ok": ok})
     return rows
 
 
@@ -305,7 +351,11 @@ def figures(rows: list[dict[str, Any]]) -> list:
 
 
 def main() -> None:
-    rows = run()
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--baseline", default=BASELINE_REV, help=f"git revision for the taps (default {BASELINE_REV})")
+    rows = run(parser.parse_args().baseline)
     print("| figure | measured | anchor | target | result |")
     print("| --- | ---: | --- | --- | --- |")
     for row in rows:

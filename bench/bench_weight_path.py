@@ -21,7 +21,7 @@ from edge.core.reading import Reading
 from edge.scale_driver.driver import LinkState, ScaleDriver
 from simulator.scale import PtyLink, VirtualScale
 
-STREAMING = ("toledo-continuous", "binary-ff", "ascii-stgs")
+STREAMING = ("toledo-continuous", "binary-ff", "ascii-stgs", "yaohua-tf0", "yaohua-a12e", "aclas-os2x")
 TARGET_P99_MS = 1.0
 TARGET_RECONNECT_S = 2.0
 

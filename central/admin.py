@@ -56,7 +56,13 @@ def _insert(conn: Connection, what: str, sql: str, params: tuple[Any, ...]) -> N
 
 
 def add_market(
-    conn: Connection, market_id: str, node: str, name: str, city: str = "", *, trace_prefix: str = "",
+    conn: Connection,
+    market_id: str,
+    node: str,
+    name: str,
+    city: str = "",
+    *,
+    trace_prefix: str = "",
     rules: CodingRules | None = None,
 ) -> None:
     """Register a market under its national node id (9 digits, or a legacy 6).
@@ -78,8 +84,7 @@ def add_market(
         raise AdminError("a market needs a name (shown on the trace page)")
     _insert(
         conn,
-        f"market {market_id}, node {node} or trace prefix {prefix} (another market in the county: give "
-        "--trace-prefix)",
+        f"market {market_id}, node {node} or trace prefix {prefix} (another market in the county: give --trace-prefix)",
         "INSERT INTO markets (market_id, node_code, node_id, name, city, created_ms) VALUES (?, ?, ?, ?, ?, ?)",
         (market_id, prefix, node, name.strip(), city.strip(), now_ms()),
     )
@@ -245,20 +250,22 @@ def set_catalog(conn: Connection, market_id: str, plus: Iterable[dict[str, Any]]
             conn.execute("DELETE FROM catalog WHERE market_id = ?", (market_id,))
         conn.executemany(
             "INSERT INTO catalog (market_id, plu, name, goods_code, pricing, unit_price_fen, category, hotkey, "
-            "name_en) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (market_id, plu) DO UPDATE SET "
+            "name_en, price_min_fen, price_max_fen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (market_id, plu) DO UPDATE SET "
             "name = excluded.name, goods_code = excluded.goods_code, pricing = excluded.pricing, "
             "unit_price_fen = excluded.unit_price_fen, category = excluded.category, hotkey = excluded.hotkey, "
-            "name_en = excluded.name_en",
+            "name_en = excluded.name_en, price_min_fen = excluded.price_min_fen, "
+            "price_max_fen = excluded.price_max_fen",
             [(market_id, p.plu, p.name, p.goods_code, p.pricing.value, p.unit_price_fen, p.category, p.hotkey,
-              p.name_en) for p in items],
+              p.name_en, p.price_min_fen, p.price_max_fen) for p in items],
         )  # fmt: skip
     return len(items)
 
 
 def catalog(conn: Connection, market_id: str) -> list[Plu]:
     rows = conn.all(
-        "SELECT plu, name, goods_code, pricing, unit_price_fen, category, hotkey, name_en FROM catalog "
-        "WHERE market_id = ? ORDER BY plu",
+        "SELECT plu, name, goods_code, pricing, unit_price_fen, category, hotkey, name_en, price_min_fen, "
+        "price_max_fen FROM catalog WHERE market_id = ? ORDER BY plu",
         (market_id,),
     )
     return [Plu.from_dict(row) for row in rows]
@@ -266,6 +273,15 @@ def catalog(conn: Connection, market_id: str) -> list[Plu]:
 
 _GOODS_IN_TEXT = ("inspection_cert", "origin_code", "trace_batch_id")  # goods-in extras beside edge's Batch
 _GOODS_IN_COUNTS = ("weight_g", "price_fen")
+
+
+def catalog_entry(plu: Plu) -> dict[str, Any]:
+    """A catalog document entry: the PLU, its price bounds only where central set them."""
+    entry = plu.to_dict()
+    for key in ("price_min_fen", "price_max_fen"):
+        if entry[key] is None:
+            del entry[key]  # older scales refuse nothing they do not know; null is simply left out
+    return entry
 
 
 def add_batch(conn: Connection, merchant_id: str, batch: dict[str, Any]) -> Batch:
@@ -296,22 +312,7 @@ def add_batch(conn: Connection, merchant_id: str, batch: dict[str, Any]) -> Batc
         raise AdminError(f"batch {item.batch_id} belongs to merchant {owner}; batch ids are unique per city")
     try:
         with conn.transaction():
-            conn.execute(
-                "INSERT INTO batches (batch_id, merchant_id, plu, supplier, supplier_node, upstream_code, origin, "
-                "certificate, arrival_date, active, created_ms, weight_g, price_fen, inspection_cert, origin_code) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (batch_id) DO UPDATE SET plu = excluded.plu, supplier = excluded.supplier, "
-                "supplier_node = excluded.supplier_node, upstream_code = excluded.upstream_code, "
-                "origin = excluded.origin, certificate = excluded.certificate, "
-                "arrival_date = excluded.arrival_date, active = excluded.active, weight_g = excluded.weight_g, "
-                "price_fen = excluded.price_fen, inspection_cert = excluded.inspection_cert, "
-                "origin_code = excluded.origin_code",
-                (item.batch_id, merchant_id, item.plu, item.supplier, item.supplier_node, item.upstream_code,
-                 item.origin, item.certificate, item.arrival_date, int(item.active), now_ms(), extras["weight_g"],
-                 extras["price_fen"], extras["inspection_cert"], extras["origin_code"]),
-            )  # fmt: skip
-            assign_trace_batch_id(conn, item.batch_id, extras["trace_batch_id"])
-            enqueue_goods_in(conn, item.batch_id)
+            upsert_batch(conn, merchant_id, item, extras)
     except ValueError as exc:  # a given trace_batch_id of the wrong shape
         raise AdminError(f"batch refused: {exc}") from None
     except Exception as exc:
@@ -321,18 +322,63 @@ def add_batch(conn: Connection, merchant_id: str, batch: dict[str, Any]) -> Batc
     return item
 
 
-def stop_sale(conn: Connection, batch_id: str, reason: str) -> None:
+def upsert_batch(
+    conn: Connection, merchant_id: str, item: Batch, goods_in: dict[str, Any] | None = None, **scale_side: Any
+) -> None:
+    """Insert or update one batch row inside the caller's transaction, give it its national
+    batch id and queue its goods-in view for the city platform.
+
+    ``goods_in``: the office's extras (see :func:`add_batch`); ``scale_side`` (source,
+    scale_id, operator, signature) for goods-in at a scale. A stop-sale is never undone by
+    an update.
+    """
+    extras = {key: "" for key in _GOODS_IN_TEXT} | {"price_fen": 0} | (goods_in or {})
+    side = {"source": "office", "scale_id": None, "operator": "", "signature": ""} | scale_side
+    weight_g = item.weight_g or int(extras.get("weight_g", 0))
+    conn.execute(
+        "INSERT INTO batches (batch_id, merchant_id, plu, supplier, supplier_node, upstream_code, origin, "
+        "certificate, arrival_date, active, created_ms, weight_g, price_fen, inspection_cert, origin_code, "
+        "rapid_test, source, scale_id, operator, signature) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (batch_id) DO UPDATE SET plu = excluded.plu, supplier = excluded.supplier, "
+        "supplier_node = excluded.supplier_node, upstream_code = excluded.upstream_code, "
+        "origin = excluded.origin, certificate = excluded.certificate, arrival_date = excluded.arrival_date, "
+        "active = CASE WHEN batches.stop_reason = '' THEN excluded.active ELSE 0 END, "
+        "weight_g = excluded.weight_g, price_fen = excluded.price_fen, inspection_cert = excluded.inspection_cert, "
+        "origin_code = excluded.origin_code, rapid_test = excluded.rapid_test",
+        (item.batch_id, merchant_id, item.plu, item.supplier, item.supplier_node, item.upstream_code,
+         item.origin, item.certificate, item.arrival_date, int(item.active), now_ms(), weight_g,
+         extras["price_fen"], extras["inspection_cert"], extras["origin_code"], item.rapid_test,
+         side["source"], side["scale_id"], side["operator"], side["signature"]),
+    )  # fmt: skip
+    assign_trace_batch_id(conn, item.batch_id, extras["trace_batch_id"])
+    enqueue_goods_in(conn, item.batch_id)
+
+
+MAX_STOP_REASON = 200
+
+
+def stop_sale(conn: Connection, batch_id: str, reason: str) -> tuple[str, str, int]:
     """Stop the sale of a batch (停售: a failed test, a recall): it goes off the scales' active
     batches, and the stop-sale view for the city platform is queued in the same transaction.
-    Publish the merchant's batches next so the scales refuse it."""
-    if not reason.strip():
-        raise AdminError("a stop-sale needs a reason (e.g. 农残快检不合格), shown to the vendor and the city")
-    _require(conn, "batches", "batch_id", batch_id, "batch")
+    Returns (merchant_id, reason, stopped_ms); publish the merchant's batches next so the
+    scales refuse it (:func:`central.stopsale.stop_sale` does both)."""
+    reason = " ".join(reason.split())
+    if not reason:
+        raise AdminError("give the reason for the stop-sale (shown to the vendor and the city), e.g. 农残快检不合格")
+    if len(reason) > MAX_STOP_REASON:
+        raise AdminError(f"the reason is too long ({len(reason)} characters, at most {MAX_STOP_REASON})")
+    merchant_id = conn.scalar("SELECT merchant_id FROM batches WHERE batch_id = ?", (batch_id,))
+    if merchant_id is None:
+        raise AdminError(f"batch {batch_id!r} is not known at central; check the id with `central batch list`")
+    stopped = now_ms()
     with conn.transaction():
         conn.execute(
-            "UPDATE batches SET active = 0, stop_reason = ? WHERE batch_id = ?", (reason.strip(), batch_id)
+            "UPDATE batches SET active = 0, stop_reason = ?, stopped_ms = ? WHERE batch_id = ?",
+            (reason, stopped, batch_id),
         )
-        enqueue_stop_sale(conn, batch_id, reason.strip(), now_ms())
+        enqueue_stop_sale(conn, batch_id, reason, stopped)
+    return merchant_id, reason, stopped
 
 
 def set_batch_active(conn: Connection, batch_id: str, active: bool) -> None:
@@ -341,10 +387,16 @@ def set_batch_active(conn: Connection, batch_id: str, active: bool) -> None:
         conn.execute("UPDATE batches SET active = ? WHERE batch_id = ?", (int(active), batch_id))
 
 
+STOPPED_SHOWN_MS = 30 * 86_400_000  # a stopped batch stays in the scales' document this long
+
+
 def active_batches(conn: Connection, merchant_id: str) -> list[Batch]:
+    """The merchant's batches for the scales' document: the active ones, and those stopped
+    in the last 30 days (with the reason, so the scale can say why it refuses them)."""
     rows = conn.all(
-        "SELECT batch_id, plu, supplier, supplier_node, upstream_code, origin, certificate, arrival_date, active "
-        "FROM batches WHERE merchant_id = ? AND active = 1 ORDER BY batch_id",
-        (merchant_id,),
+        "SELECT batch_id, plu, supplier, supplier_node, upstream_code, origin, certificate, arrival_date, active, "
+        "weight_g, rapid_test, stop_reason FROM batches WHERE merchant_id = ? "
+        "AND (active = 1 OR (stop_reason <> '' AND stopped_ms >= ?)) ORDER BY batch_id",
+        (merchant_id, now_ms() - STOPPED_SHOWN_MS),
     )
     return [Batch.from_dict({**row, "active": bool(row["active"])}) for row in rows]

@@ -81,13 +81,15 @@ def get_search(conn: Connection, query: Query) -> Answer:
         origin=_arg(query, "origin"),
         supplier=_arg(query, "supplier"),
         market=_arg(query, "market"),
+        merchant=_arg(query, "merchant"),
+        batch=_arg(query, "batch"),
         date_from=_date(query, "from"),
         date_to=_date(query, "to"),
         limit=_int(query, "limit", 100, 1, MAX_ROWS),
         offset=_int(query, "offset", 0, 0, 10**9),
     )
-    if not any((f.product, f.origin, f.supplier, f.market, f.date_from, f.date_to)):
-        raise BadRequest("give at least one of product, origin, supplier, market, from, to")
+    if not any((f.product, f.origin, f.supplier, f.market, f.merchant, f.batch, f.date_from, f.date_to)):
+        raise BadRequest("give at least one of product, origin, supplier, market, merchant, batch, from, to")
     rows = search(conn, f)
     return 200, {"count": len(rows), "limit": f.limit, "offset": f.offset, "lines": rows}
 
@@ -102,3 +104,10 @@ def get_daily(conn: Connection, query: Query) -> Answer:
     if not market or not day:
         raise BadRequest("daily totals need market=MARKET_ID and date=YYYY-MM-DD")
     return 200, daily(conn, market, day)
+
+
+def get_prices(conn: Connection, query: Query) -> Answer:
+    from central.prices import vendor_prices
+
+    rows = vendor_prices(conn, _arg(query, "market"), _arg(query, "scale"))
+    return 200, {"count": len(rows), "prices": rows}

@@ -10,12 +10,13 @@ import argparse
 import json
 import logging
 import os
+import secrets
 import signal
 import sys
 from pathlib import Path
 from typing import Any
 
-from central import admin, publish
+from central import admin, publish, queries
 from central.db import Database, DatabaseError
 from central.http import App, HttpServer
 from central.keys import CentralKey, CentralKeyError
@@ -118,6 +119,15 @@ def _parser() -> argparse.ArgumentParser:
     scp = sc.add_parser("password", parents=[common], help="new MQTT password (printed once)")
     scp.add_argument("--id", required=True)
     sc.add_parser("list", parents=[common])
+    for verb, what in (("lock", "stop selling on a scale now (signed command; logged on the scale)"),
+                       ("unlock", "lift central's remote lock (a pending technician seal still applies)")):
+        scl = sc.add_parser(verb, parents=[common, mqtt, key], help=what)
+        scl.add_argument("--scale", required=True)
+        scl.add_argument("--reason", required=True, help="logged on the scale, shown to the vendor")
+        scl.add_argument("--by", default=os.environ.get("USER", "central"), help="who (default $USER)")
+
+    fl = sub.add_parser("fleet", parents=[common], help="per scale: online, backlog, software id, lock state")
+    fl.add_argument("--market", default="")
 
     mu = sub.add_parser("mqtt-user", help="central's own broker login").add_subparsers(dest="action", required=True)
     mua = mu.add_parser("add", parents=[common], help="create; prints the password once")
@@ -142,9 +152,16 @@ def _parser() -> argparse.ArgumentParser:
     bi.add_argument("--file", required=True, type=Path)
     bd = b.add_parser("deactivate", parents=[common])
     bd.add_argument("--batch-id", required=True)
-    bst = b.add_parser("stop", parents=[common], help="stop-sale (停售) a batch: off the scales, told to the city")
-    bst.add_argument("--batch-id", required=True)
-    bst.add_argument("--reason", required=True, help="why, e.g. 农残快检不合格")
+    bs = b.add_parser("stop-sale", parents=[common, mqtt, key], help="停售: mark a batch unfit; the scales refuse it")
+    bs.add_argument("--batch", required=True)
+    bs.add_argument("--reason", required=True, help="shown to the vendor, e.g. 快检不合格（农药残留超标）")
+    bl = b.add_parser("list", parents=[common], help="batches, incl. goods-in at the scales and stop-sales")
+    bl.add_argument("--merchant", default="")
+    bl.add_argument("--json", action="store_true")
+    pr = sub.add_parser("prices", parents=[common], help="vendors' own prices per scale (vs. the guide price)")
+    pr.add_argument("--market", default="")
+    pr.add_argument("--scale", default="")
+    pr.add_argument("--json", action="store_true")
 
     fo = sub.add_parser("forward", parents=[common], help="forward goods-in, sales and stop-sales to the city platform")
     fo.add_argument("--upstream", help="the platform's URL documents are POSTed to (env CENTRAL_UPSTREAM)",
@@ -211,10 +228,55 @@ def _parser() -> argparse.ArgumentParser:
     pmr.add_argument("--market", default="")
     pmr.add_argument("--json", action="store_true")
 
+    _user_parser(sub, common)
+
     r = sub.add_parser("rejects", parents=[common], help="recently refused messages")
     r.add_argument("--scale")
     r.add_argument("--limit", type=int, default=20)
     return p
+
+
+def _user_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    u = sub.add_parser("user", help="console users: market office (one market), city regulator (all)")
+    actions = u.add_subparsers(dest="action", required=True)
+    password = argparse.ArgumentParser(add_help=False)
+    password.add_argument("--name", required=True, help="user name for the console login")
+    password.add_argument("--password-stdin", action="store_true", help="read the password from standard input "
+                          "(one line; for scripts) instead of asking twice")  # fmt: skip
+    ua = actions.add_parser("add", parents=[common, password], help="create a user (asks for the password)")
+    ua.add_argument("--role", required=True, choices=("office", "regulator"),
+                    help="office: its own market; regulator: all markets, read-only plus stop-sale")  # fmt: skip
+    ua.add_argument("--market", help="the market an office user works for (required for --role office)")
+    ua.add_argument("--display-name", default="", help="shown in the console (default: the user name)")
+    actions.add_parser("password", parents=[common, password], help="set a new password (logs the user out)")
+    actions.add_parser("list", parents=[common])
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():
+        raise admin.AdminError("no terminal to ask for the password on: pipe it in with --password-stdin")
+    import getpass
+
+    first = getpass.getpass("password / 密码: ")
+    if getpass.getpass("again / 再输入一次: ") != first:
+        raise admin.AdminError("the two passwords differ; nothing was changed")
+    return first
+
+
+def _user(conn: Any, args: argparse.Namespace) -> None:
+    from central.console import users
+
+    if args.action == "list":
+        _show(users.list_users(conn))
+    elif args.action == "add":
+        user = users.add_user(conn, args.name, _read_password(args), args.role, args.market, args.display_name)
+        where = f"market {user.market_id}" if user.market_id else "every market (read-only, stop-sale)"
+        print(f"user {user.username} ({user.role}, {where}) created; log in at http://HOST:PORT/console/")
+    else:
+        users.set_password(conn, args.name, _read_password(args))
+        print(f"password of {args.name} changed; its sessions were closed")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -279,8 +341,11 @@ def _run(args: argparse.Namespace) -> int:
             n = admin.set_market_node(conn, args.id, args.node)
             print(f"market {args.id}: node {args.node}; {n} merchants got new operator ids")
         elif cmd == "market":
-            _show(conn.all("SELECT market_id, node_id, node_code AS trace_prefix, name, city FROM markets "
-                           "ORDER BY market_id"))
+            _show(
+                conn.all(
+                    "SELECT market_id, node_id, node_code AS trace_prefix, name, city FROM markets ORDER BY market_id"
+                )
+            )
         elif cmd == "merchant" and action == "add":
             admin.add_merchant(conn, args.id, args.market, stall=args.stall, display_name=args.display_name,
                                real_name=args.real_name, id_number=args.id_number, phone=args.phone,
@@ -288,8 +353,12 @@ def _run(args: argparse.Namespace) -> int:
             print(f"merchant {args.id} registered (stall {args.stall})")
         elif cmd == "merchant":
             private = ", real_name, id_number, phone" if args.private else ""
-            _show(conn.all(f"SELECT merchant_id, market_id, operator_id, stall, display_name{private} FROM merchants "
-                           "ORDER BY 1"))
+            _show(
+                conn.all(
+                    f"SELECT merchant_id, market_id, operator_id, stall, display_name{private} FROM merchants "
+                    "ORDER BY 1"
+                )
+            )
         elif cmd == "scale" and action == "add" and args.bundle:
             _scale_bundle(conn, args)
         elif cmd == "scale" and action == "add":
@@ -301,6 +370,13 @@ def _run(args: argparse.Namespace) -> int:
         elif cmd == "scale" and action == "key":
             admin.set_scale_key(conn, args.id, args.public_key)
             print(f"scale {args.id}: new public key stored")
+        elif cmd == "scale" and action in publish.COMMAND_ACTIONS:
+            key = CentralKey.load_or_create(args.key)
+            doc = publish.command_document(conn, key, args.scale, action, args.reason, args.by)
+            publish.send(_mqtt(args), [doc])
+            print(f"{action} sent to {args.scale}: {doc.topic} version {doc.doc['version']}")
+        elif cmd == "fleet":
+            _show(queries.fleet(conn, args.market))
         elif cmd == "scale" and action == "password":
             _print_credentials(admin.reset_password(conn, args.id), "scale")
         elif cmd == "scale":
@@ -323,9 +399,25 @@ def _run(args: argparse.Namespace) -> int:
             for item in items:
                 admin.add_batch(conn, args.merchant, item)
             print(f"{len(items)} batches stored for {args.merchant}")
-        elif cmd == "batch" and action == "stop":
-            admin.stop_sale(conn, args.batch_id, args.reason)
-            print(f"batch {args.batch_id} stopped: {args.reason}; publish the merchant's batches to reach the scales")
+        elif cmd == "batch" and action == "stop-sale":
+            from central.stopsale import stop_sale_and_send
+
+            done = stop_sale_and_send(conn, CentralKey.load_or_create(args.key), _mqtt(args), args.batch, args.reason)
+            print(f"batch {done.batch_id} stopped ({done.reason}); sent to {len(done.documents)} scale(s) of "
+                  f"merchant {done.merchant_id}")  # fmt: skip
+        elif cmd == "batch" and action == "list":
+            where, params = ("WHERE merchant_id = ? ", (args.merchant,)) if args.merchant else ("", ())
+            rows = conn.all(
+                "SELECT batch_id, merchant_id, plu, upstream_code, certificate, origin, supplier, weight_g, "
+                "rapid_test, arrival_date, active, source, scale_id, operator, stop_reason "
+                f"FROM batches {where}ORDER BY batch_id", params,
+            )  # fmt: skip
+            print(json.dumps(rows, ensure_ascii=False)) if args.json else _show(rows)
+        elif cmd == "prices":
+            from central.prices import vendor_prices
+
+            rows = vendor_prices(conn, args.market, args.scale)
+            print(json.dumps(rows, ensure_ascii=False)) if args.json else _show(rows)
         elif cmd == "forward":
             return _forward(db, conn, args)
         elif cmd == "batch":
@@ -355,6 +447,8 @@ def _run(args: argparse.Namespace) -> int:
 
             report = reconcile(conn, _day(args.date), args.market)
             print(json.dumps(report.to_dict(), ensure_ascii=False) if args.json else format_report(report))
+        elif cmd == "user":
+            _user(conn, args)
         elif cmd == "rejects":
             where, params = ("WHERE scale_id = ? ", (args.scale,)) if args.scale else ("", ())
             _show(conn.all(
@@ -489,7 +583,8 @@ def _serve(args: argparse.Namespace) -> int:
             pool.start()
     if args.http and not args.receiver_only:
         publish_results = receiver.publish_payment if receiver else None
-        server = HttpServer(App(db, args.token, payments=payments, publish=publish_results), *args.http)
+        app = App(db, args.token, payments=payments, publish=publish_results, console=_console(args, key))
+        server = HttpServer(app, *args.http)
         server.start()
         print(f"central: http://{server.host}:{server.port}/", flush=True)
         if not args.token:
@@ -505,6 +600,21 @@ def _serve(args: argparse.Namespace) -> int:
         receiver.stop()
     db.close()
     return 0
+
+
+def _console(args: argparse.Namespace, key: CentralKey | None) -> Any:
+    """The console publishes catalog and batches (stop-sale) with central's key over its own MQTT login."""
+    from central.console.settings import ConsoleSettings
+
+    if not args.mqtt or key is None:
+        log.info("console: no --mqtt or no --key, so it cannot send catalogs or stop-sales to the scales")
+        return ConsoleSettings(key=key)
+    url = _mqtt(args)
+
+    def send(documents: list[publish.Document]) -> None:  # a client id of its own: two pushes at once both go
+        publish.send(url, documents, client_id=f"central-console-{os.getpid()}-{secrets.token_hex(3)}")
+
+    return ConsoleSettings(key=key, send=send)
 
 
 def _payments(db: Database, args: argparse.Namespace) -> tuple[Any, CentralKey | None]:

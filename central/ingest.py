@@ -4,8 +4,9 @@ Everything here runs on one DB connection inside one transaction per message and
 nothing of MQTT, so the receiver, the tests and the bench share it.
 
 Sales are upserted on ``sale_id`` and ``(scale_id, seq)``: a resent sale changes
-nothing; a later oseq of the same sale (``sale_update``) replaces payment and printed
-only. The scale's watermark row is locked first (``SELECT ... FOR UPDATE`` on
+nothing; a later signed state of the same sale (higher ``state_no``) replaces payment and
+printed only, and an unsigned, foreign-signed or older state is refused and kept in
+``rejects`` (docs/sync.md, "Signed sale state"). The scale's watermark row is locked first (``SELECT ... FOR UPDATE`` on
 PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite), so receivers working on the same scale in
 parallel take turns and the watermark only ever moves up over oseqs really committed.
 """
@@ -28,7 +29,7 @@ from central.localtime import local_date, now_ms
 from central.partitions import ensure_months
 from central.validate import BadItem, Rejected, SalesBatch, SalesItem, Topic, brief
 from edge.core.eventlog import EventEntry, canonical_json, verify_chain
-from edge.core.records import signed_body, signing_bytes
+from edge.core.records import signed_body, signing_bytes, state_bytes
 
 log = logging.getLogger(__name__)
 MAX_REJECT_PAYLOAD = 64 * 1024  # enough to investigate; a huge junk message is not kept whole
@@ -66,17 +67,38 @@ def check_signatures(batch: SalesBatch, key: DevicePublicKey) -> SalesBatch:
     """
     items = list(batch.items)
     for index, item in enumerate(batch.items):
-        if isinstance(item, SalesItem) and not verify_sale(key, item.sale):
-            sale = item.sale
-            items[index] = BadItem(
-                item.oseq,
-                "bad_signature",
-                f"sale {sale['sale_id']} (seq {sale['seq']}) does not verify with scale "
-                f"{batch.scale_id}'s registered key: forged, altered, or the scale's key changed (re-register "
-                "its public key)",
-                sale,
-            )
+        if not isinstance(item, SalesItem):
+            continue
+        sale = item.sale
+        # A signed state covers the sale's body (by hash) and its signature: one check for both.
+        if sale["state_signature"] and verify_state(key, sale):
+            continue
+        genuine = verify_sale(key, sale)  # tells a forged sale from a forged state
+        if genuine and not sale["state_signature"]:
+            continue  # a scale from before signed states
+        which = f"state {sale['state_no']} of sale" if genuine else "sale"
+        items[index] = BadItem(
+            item.oseq,
+            "bad_state_signature" if genuine else "bad_signature",
+            f"{which} {sale['sale_id']} (seq {sale['seq']}) does not verify with scale {batch.scale_id}'s "
+            "registered key: forged, altered, or the scale's key changed (re-register its public key)",
+            sale,
+        )
     return SalesBatch(batch.scale_id, batch.first, batch.last, items)
+
+
+def _orjson_sorted(value: Any) -> bytes:
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+
+
+def verify_state(key: DevicePublicKey, sale: dict[str, Any]) -> bool:
+    """Does the sale's ``state_signature`` verify over ``state_bytes`` (its payment, printed and
+    state_no, bound to the body's hash and the sale signature)? orjson first, as for sales."""
+    fast = state_bytes(sale, _orjson_sorted)
+    if verify_signature(key, sale["state_signature"], fast):
+        return True
+    exact = state_bytes(sale)
+    return exact != fast and verify_signature(key, sale["state_signature"], exact)
 
 
 def verify_sale(key: DevicePublicKey, sale: dict[str, Any]) -> bool:
@@ -107,16 +129,20 @@ class SalesResult:
 _SALE_COLUMNS = (
     "sale_id", "scale_id", "seq", "trace_code", "market_id", "merchant_id", "stall", "operator", "created_ms",
     "local_date", "total_fen", "rounding_fen", "payment_method", "payment_status", "provider_ref", "printed",
-    "software_id", "signature", "refund_of", "oseq", "received_ms",
+    "software_id", "signature", "refund_of", "oseq", "received_ms", "state_no",
 )  # fmt: skip
 _LINE_COLUMNS = (
     "sale_id", "line_no", "plu", "goods_code", "name", "pricing", "net_g", "tare_g", "quantity",
     "unit_price_fen", "amount_fen", "batch_id", "origin",
 )  # fmt: skip
 _NOTHING = "ON CONFLICT DO NOTHING"  # a resend, or another receiver was first
-_UPDATE_PAYMENT = (
+_UPDATE_PAYMENT = (  # an unsigned state from a scale before signed states: newest oseq wins
     "UPDATE sales SET payment_method = ?, payment_status = ?, provider_ref = ?, printed = ?, oseq = ? "
-    "WHERE sale_id = ? AND oseq < ?"
+    "WHERE sale_id = ? AND oseq < ? AND state_no = 0"
+)
+_UPDATE_STATE = (  # a signed state: the higher state_no wins, whatever order they arrive in
+    "UPDATE sales SET payment_method = ?, payment_status = ?, provider_ref = ?, printed = ?, oseq = ?, "
+    "state_no = ? WHERE sale_id = ? AND state_no < ?"
 )
 
 
@@ -162,7 +188,7 @@ def store_sales_group(conn: Connection, batches: list[SalesBatch]) -> list[Sales
     return [r for r in results if r is not None]
 
 
-_HELD = ("scale_id", "seq", "sale_id", "signature", "oseq")  # what a verdict needs of a stored sale
+_HELD = ("scale_id", "seq", "sale_id", "signature", "oseq", "state_no")  # what a verdict needs of a stored sale
 _HELD_COLUMNS = ", ".join(_HELD)
 
 
@@ -176,19 +202,27 @@ class _Group:
         among, params = conn.in_list("scale_id", sorted(marks))
         for row in conn.all(f"SELECT scale_id, first_oseq, last_oseq FROM oseq_runs WHERE {among}", params):
             self.stored_runs[row["scale_id"]].append((int(row["first_oseq"]), int(row["last_oseq"])))
+        # the oseq from which each scale signs its states (None: it never has), and the ones moved now
+        self.signed_from: dict[str, int | None] = {
+            row["scale_id"]: None if row["signed_from_oseq"] is None else int(row["signed_from_oseq"])
+            for row in conn.all(f"SELECT scale_id, signed_from_oseq FROM scale_sync WHERE {among}", params)
+        }
+        self.signed_moved: set[str] = set()
         self.by_seq: dict[tuple[str, int], dict[str, Any]] = {}
         self.by_id: dict[str, dict[str, Any]] = {}
         for row in _held_sales(conn, batches):
             self.by_seq[(row["scale_id"], row["seq"])] = row
             self.by_id[row["sale_id"]] = row
         self.new: dict[str, tuple[int, dict[str, Any]]] = {}  # sale_id -> newest (oseq, sale) not stored yet
-        self.updates: dict[str, tuple[int, dict[str, Any]]] = {}  # sale_id -> newest later state of a held sale
+        self.updates: dict[str, tuple[int, dict[str, Any]]] = {}  # sale_id -> newest unsigned state of a held sale
+        self.states: dict[str, tuple[int, dict[str, Any]]] = {}  # sale_id -> (oseq, newest signed state) of one
 
     def store(self, batch: SalesBatch) -> SalesResult:
         scale_id = batch.scale_id
         watermark = self.marks[scale_id]
         result = SalesResult(watermark, bad=[i for i in batch.items if isinstance(i, BadItem)])
-        accepted = _upsert(self, scale_id, [i for i in batch.items if isinstance(i, SalesItem)], result)
+        good = _signed_states_only(self, scale_id, [i for i in batch.items if isinstance(i, SalesItem)], result)
+        accepted = _upsert(self, scale_id, good, result)
         result.acked_through = self.marks[scale_id] = _advance(self, scale_id, watermark, accepted)
         return result
 
@@ -211,6 +245,15 @@ class _Group:
         conn.executemany(
             _UPDATE_PAYMENT,
             [(*_payment(s), int(s["printed"]), o, s["sale_id"], o) for o, s in self.updates.values()],
+        )
+        conn.executemany(  # after the unsigned ones: a signed state always wins over them
+            _UPDATE_STATE,
+            [(*_payment(s), int(s["printed"]), o, s["state_no"], s["sale_id"], s["state_no"])
+             for o, s in self.states.values()],
+        )  # fmt: skip
+        conn.executemany(
+            "UPDATE scale_sync SET signed_from_oseq = ? WHERE scale_id = ?",
+            [(self.signed_from[scale_id], scale_id) for scale_id in sorted(self.signed_moved)],
         )
         fresh, spent = [], []
         for scale_id, mark in self.marks.items():
@@ -266,6 +309,39 @@ def _held_sales(conn: Connection, batches: list[SalesBatch]) -> list[dict[str, A
     return rows
 
 
+def _signed_states_only(group: _Group, scale_id: str, items: list[SalesItem], result: SalesResult) -> list[SalesItem]:
+    """Once a scale has sent a signed state, refuse its unsigned ones from that oseq on.
+
+    Scales from before signed states keep working (their states are unsigned, newest oseq
+    wins, as before); the switch is per scale and one-way, at the first signed oseq, so
+    unsigned rows queued before the scale's upgrade (lower oseqs) still get through.
+    """
+    signed = [i.oseq for i in items if i.sale["state_signature"]]
+    known = group.signed_from.get(scale_id)
+    since = min([*signed, *([known] if known is not None else [])], default=None)
+    if since is None:
+        return items
+    if known is None or since < known:
+        group.signed_from[scale_id] = since
+        group.signed_moved.add(scale_id)
+    kept = []
+    for item in items:
+        if item.sale["state_signature"] or item.oseq < since:
+            kept.append(item)
+            continue
+        sale = item.sale
+        result.bad.append(
+            BadItem(
+                item.oseq,
+                "unsigned_state",
+                f"sale {sale['sale_id']}: payment/printed state without a device signature, but scale {scale_id} "
+                f"signs its states since oseq {since}: a replayed or forged update",
+                sale,
+            )
+        )
+    return kept
+
+
 def _upsert(group: _Group, scale_id: str, items: list[SalesItem], result: SalesResult) -> list[int]:
     """Decide each item: a new sale, a later payment state, a resend or a conflict; return the
     oseqs accepted. Nothing is written here: ``_Group.write`` inserts the new sales (and
@@ -285,7 +361,7 @@ def _upsert(group: _Group, scale_id: str, items: list[SalesItem], result: SalesR
                 result.bad.append(_conflict(item, f"sale_id {sale_id} {said}"))
                 continue
             held = {"scale_id": scale_id, "seq": seq, "sale_id": sale_id, "signature": sale["signature"],
-                    "oseq": item.oseq, "by": result}  # fmt: skip
+                    "oseq": item.oseq, "state_no": _state_no(sale), "by": result, "sale": sale}  # fmt: skip
             group.by_seq[(scale_id, seq)] = group.by_id[sale_id] = held
             group.new[sale_id] = (item.oseq, sale)
             result.stored += 1
@@ -299,15 +375,53 @@ def _upsert(group: _Group, scale_id: str, items: list[SalesItem], result: SalesR
             )
             result.bad.append(_conflict(item, f"sale {sale_id} {what}"))
             continue
-        elif item.oseq > held["oseq"]:
+        elif held.get("by") is not None:  # first seen in this group: keep the newer of the two
+            if _newer(item.oseq, sale, held["oseq"], held["sale"]):
+                held.update(oseq=item.oseq, state_no=_state_no(sale), sale=sale)
+                group.new[sale_id] = (item.oseq, sale)
+                result.updated += held["by"] is not result
+            elif held["by"] is not result:
+                result.unchanged += 1
+        elif sale["state_signature"]:
+            stored_no = int(held["state_no"])
+            if sale["state_no"] > stored_no:
+                oseq = max(item.oseq, int(held["oseq"]))
+                held.update(oseq=oseq, state_no=sale["state_no"])
+                group.states[sale_id] = (oseq, sale)
+                result.updated += 1
+            elif sale["state_no"] < stored_no and item.oseq > held["oseq"]:
+                # A later message with an older state: no scale sends that; a replay does.
+                result.bad.append(_stale(item, stored_no))
+                continue
+            else:
+                result.unchanged += 1  # a resend of a state central holds or has passed
+        elif item.oseq > held["oseq"] and not held["state_no"]:
             held["oseq"] = item.oseq
-            not_stored_yet = held.get("by") is not None
-            (group.new if not_stored_yet else group.updates)[sale_id] = (item.oseq, sale)
-            result.updated += held.get("by") is not result
-        elif held.get("by") is not result:
+            group.updates[sale_id] = (item.oseq, sale)
+            result.updated += 1
+        else:
             result.unchanged += 1
         accepted.append(item.oseq)
     return accepted
+
+
+def _newer(oseq: int, sale: dict[str, Any], held_oseq: int, held: dict[str, Any]) -> bool:
+    """Of two items of one new sale in a message, the one to store: the higher signed
+    state_no, else (unsigned) the later oseq."""
+    if sale["state_signature"] and held["state_signature"]:
+        return sale["state_no"] > held["state_no"]
+    return oseq > held_oseq
+
+
+def _stale(item: SalesItem, stored_no: int) -> BadItem:
+    sale = item.sale
+    return BadItem(
+        item.oseq,
+        "stale_state",
+        f"sale {sale['sale_id']}: state {sale['state_no']} is older than the state {stored_no} central holds; "
+        "a replayed payment/printed update is never applied",
+        sale,
+    )
 
 
 def _conflict(item: SalesItem, detail: str) -> BadItem:
@@ -326,8 +440,13 @@ def _sale_row(sale: dict[str, Any], oseq: int, received: int) -> tuple[Any, ...]
     return (
         *[sale[name] for name in _SALE_ROW_FIELDS], local_date(sale["created_ms"]), sale["total_fen"],
         sale["rounding_fen"], *_payment(sale), int(sale["printed"]), sale["software_id"], sale["signature"],
-        sale["refund_of"], oseq, received,
+        sale["refund_of"], oseq, received, _state_no(sale),
     )  # fmt: skip
+
+
+def _state_no(sale: dict[str, Any]) -> int:
+    """The state_no central keeps: a signed state's number, 0 for an unsigned one."""
+    return int(sale["state_no"]) if sale["state_signature"] else 0
 
 
 _LINE_ROW_FIELDS = _LINE_COLUMNS[2:]  # plu .. origin, as in the JSON shape
@@ -398,7 +517,7 @@ def record_bad_items(conn: Connection, topic: str, scale_id: str, bad: list[BadI
 def store_status(conn: Connection, scale_id: str, status: dict[str, Any]) -> None:
     """Upsert the heartbeat; the will (online false only) keeps the last known details."""
     cols = ("software_id", "backlog", "oldest_unacked_ms", "printer", "last_sale_ms", "last_event_id",
-            "last_event_hash", "sent_ms")  # fmt: skip
+            "last_event_hash", "sent_ms", "lock_state", "legal_changes")  # fmt: skip
     values = [status.get(c) for c in cols]
     keep = ", ".join(f"{c} = COALESCE(excluded.{c}, scale_status.{c})" for c in cols)
     with conn.transaction():

@@ -15,8 +15,8 @@ from central.admin import CENTRAL_ROLE, SCALE_ROLE
 from central.db import Connection
 from central.mqtt import PREFIX
 
-SCALE_WRITES = ("sales", "status", "events", "payment")
-SCALE_READS = ("ack", "batches", "config", "payment", "firmware")
+SCALE_WRITES = ("sales", "status", "events", "payment", "goodsin")
+SCALE_READS = ("ack", "batches", "config", "payment", "firmware", "command")
 MAX_PACKET_BYTES = 4 * 1024 * 1024  # above central's 1 MiB limit, so oversized junk is seen and recorded
 
 

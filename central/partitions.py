@@ -37,16 +37,6 @@ _MONTH = re.compile(r"(20\d\d)-(0[1-9]|1[0-2])")
 _known: set[tuple[str, int, str, str]] = set()  # (host, port, database) + month this process has made
 _known_lock = threading.Lock()
 
-# What the console and the API ask (central/queries.py): a ticket by trace code, a market's
-# day, a merchant's sales over time, a batch's sales (问题可查), a sale's lines by sale_id
-# (the primary key's first column).
-INDEXES = (
-    "CREATE INDEX sales_trace_code ON sales (trace_code)",
-    "CREATE INDEX sales_market_date ON sales (market_id, local_date)",
-    "CREATE INDEX sales_merchant_time ON sales (merchant_id, created_ms)",
-    "CREATE INDEX sale_lines_batch ON sale_lines (batch_id)",
-)
-
 
 def partition_sales(conn: Connection) -> None:
     """The migration: turn the plain sales tables into month-partitioned ones, existing rows
@@ -54,6 +44,14 @@ def partition_sales(conn: Connection) -> None:
     if conn.dialect != POSTGRES:
         return
     conn.execute("LOCK TABLE sales, sale_lines IN ACCESS EXCLUSIVE MODE")
+    # Every index earlier migrations made for the console and the API (by trace code, a
+    # market's day, a merchant's or market's sales over time, a batch's lines, the monthly
+    # totals) is made again on the partitioned tables, under its own name.
+    indexes = conn.all(
+        "SELECT i.tablename, i.indexname, i.indexdef FROM pg_indexes i "
+        "JOIN pg_index x ON x.indexrelid = i.indexname::regclass "
+        "WHERE i.tablename IN ('sales', 'sale_lines') AND i.schemaname = current_schema() AND NOT x.indisunique"
+    )
     conn.execute("ALTER TABLE sales RENAME TO sales_unpartitioned")
     conn.execute("ALTER TABLE sale_lines RENAME TO sale_lines_unpartitioned")
     # LIKE: the same columns as before (and any a later migration added), new keys
@@ -79,8 +77,9 @@ def partition_sales(conn: Connection) -> None:
     )
     conn.execute("DROP TABLE sale_lines_unpartitioned")
     conn.execute("DROP TABLE sales_unpartitioned")
-    for statement in INDEXES:  # after the copy: one sort per index instead of row-by-row growth
-        conn.execute(statement)
+    for index in indexes:  # after the copy: one sort per index instead of row-by-row growth
+        columns = index["indexdef"].split(" USING ", 1)[1]  # "btree (trace_code)"
+        conn.execute(f"CREATE INDEX {index['indexname']} ON {index['tablename']} USING {columns}")
 
 
 def ensure_months(conn: Connection, dates: Iterable[str]) -> None:

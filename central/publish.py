@@ -1,4 +1,5 @@
-"""Signed documents down to the scales (docs/sync.md, "Down, signed"): catalog and batches.
+"""Signed documents down to the scales (docs/sync.md, "Down, signed"): catalog, batches and
+the lock/unlock command (docs/protection.md).
 
 Each topic's version counts up in ``published`` inside the same transaction that builds
 the document, so two offices publishing at once still give the scales increasing
@@ -12,7 +13,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from central.admin import AdminError, active_batches, catalog
+from central.admin import AdminError, active_batches, catalog, catalog_entry
 from central.db import POSTGRES, Connection
 from central.keys import CentralKey
 from central.localtime import now_ms
@@ -52,7 +53,7 @@ def catalog_document(conn: Connection, key: CentralKey, market_id: str) -> Docum
         plus = catalog(conn, market_id)
         if not plus:
             raise AdminError(f"market {market_id} has no catalog yet; import one with `central catalog import`")
-        body = {"plus": [p.to_dict() for p in plus]}
+        body = {"plus": [catalog_entry(p) for p in plus]}
         doc = key.sign_document(
             {"schema": "catalog/1", "market_id": market_id, "version": _next_version(conn, topic),
              "issued_ms": now_ms(), "body": body}
@@ -91,6 +92,30 @@ def batches_documents(
             _record(conn, topic, doc)
         out.append(Document(topic, doc))
     return out
+
+
+COMMAND_ACTIONS = ("lock", "unlock")
+
+
+def command_document(conn: Connection, key: CentralKey, scale_id: str, action: str, reason: str, by: str) -> Document:
+    """Lock or unlock one scale remotely (JJG 1204-2025 protection). The version counts up
+    per scale, so the scale refuses a replayed older command; the signature, a forged one."""
+    if action not in COMMAND_ACTIONS:
+        raise AdminError(f"unknown command {action!r}: use lock or unlock")
+    if not reason.strip():
+        raise AdminError("a lock or unlock needs --reason: the scale logs it and shows it to the vendor")
+    row = conn.one("SELECT market_id FROM scales WHERE scale_id = ?", (scale_id,))
+    if row is None:
+        raise AdminError(f"scale {scale_id!r} is not registered")
+    topic = f"{PREFIX}/{row['market_id']}/{scale_id}/command"
+    with conn.transaction():
+        doc = key.sign_document(
+            {"schema": "command/1", "market_id": row["market_id"], "scale_id": scale_id,
+             "version": _next_version(conn, topic), "issued_ms": now_ms(),
+             "body": {"action": action, "reason": reason.strip(), "by": by}}
+        )  # fmt: skip
+        _record(conn, topic, doc)
+    return Document(topic, doc)
 
 
 def send(

@@ -6,6 +6,7 @@ phone numbers are never selected here, so no page or API answer can leak them.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,11 +48,15 @@ def sale_by_code(conn: Connection, code: str, *, internal: bool = False) -> dict
     return sale
 
 
+STOPPED_REFUSAL_EVENT = "sale.refused_stopped_batch"  # a scale refused a line from a stopped batch
+
+
 def batch_flow(conn: Connection, batch_id: str) -> dict[str, Any] | None:
     """流向可追: the batch and every sale line (with its ticket) it went into."""
     batch = conn.one(
         "SELECT b.batch_id, b.merchant_id, mc.stall, mc.display_name AS merchant_name, mc.market_id, b.plu, "
-        "b.supplier, b.supplier_node, b.upstream_code, b.origin, b.certificate, b.arrival_date, b.active "
+        "b.supplier, b.supplier_node, b.upstream_code, b.origin, b.certificate, b.arrival_date, b.active, "
+        "b.weight_g, b.rapid_test, b.stop_reason, b.stopped_ms, b.source, b.scale_id, b.operator "
         "FROM batches b LEFT JOIN merchants mc ON mc.merchant_id = b.merchant_id WHERE b.batch_id = ?",
         (batch_id,),
     )
@@ -75,7 +80,17 @@ def batch_flow(conn: Connection, batch_id: str) -> dict[str, Any] | None:
         "pieces": sum(s["quantity"] for s in sales if s["pricing"] == "piece"),
         "amount_fen": sum(s["amount_fen"] for s in sales),
     }
-    return {"batch_id": batch_id, "batch": batch, "totals": totals, "sales": sales, "truncated": truncated}
+    refusals = [
+        {"scale_id": r["scale_id"], "event_id": r["event_id"], "created_ms": r["created_ms"],
+         **json.loads(r["data"])}
+        for r in conn.all(
+            "SELECT scale_id, event_id, created_ms, data FROM events WHERE kind = ? AND data LIKE ? "
+            f"ORDER BY created_ms LIMIT {MAX_ROWS}",
+            (STOPPED_REFUSAL_EVENT, f'%"batch_id":{json.dumps(batch_id, ensure_ascii=False)}%'),  # canonical JSON
+        )
+    ]  # fmt: skip
+    return {"batch_id": batch_id, "batch": batch, "totals": totals, "sales": sales, "truncated": truncated,
+            "stop_refusals": refusals}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +99,8 @@ class SearchFilter:
     origin: str = ""
     supplier: str = ""
     market: str = ""
+    merchant: str = ""  # merchant id, stall or display name
+    batch: str = ""  # batch id, exact
     date_from: str = ""  # local date, inclusive
     date_to: str = ""
     limit: int = 100
@@ -96,7 +113,7 @@ def _like(text: str) -> str:
 
 
 def search(conn: Connection, f: SearchFilter) -> list[dict[str, Any]]:
-    """问题可查: sale lines by product, origin, supplier, market and local date range."""
+    """问题可查: sale lines by product, origin, supplier, market, merchant, batch and local date range."""
     where, params = [], []
     if f.product:
         where.append("(l.name LIKE ? ESCAPE '\\' OR l.plu = ? OR l.goods_code = ?)")
@@ -104,12 +121,24 @@ def search(conn: Connection, f: SearchFilter) -> list[dict[str, Any]]:
     if f.origin:
         where.append("(l.origin LIKE ? ESCAPE '\\' OR b.origin LIKE ? ESCAPE '\\')")
         params += [_like(f.origin), _like(f.origin)]
-    if f.supplier:
-        where.append("(b.supplier LIKE ? ESCAPE '\\' OR b.supplier_node = ?)")
+    if f.supplier:  # a semi-join on the supplier's batches: lines are filtered before the batch join
+        where.append(
+            "l.batch_id IN (SELECT batch_id FROM batches WHERE supplier LIKE ? ESCAPE '\\' OR supplier_node = ?)"
+        )
         params += [_like(f.supplier), f.supplier]
     if f.market:
         where.append("s.market_id = ?")
         params.append(f.market)
+    if f.merchant:  # the merchants first (a small table), then their sales by index
+        ids = [r["merchant_id"] for r in conn.all(
+            "SELECT merchant_id FROM merchants WHERE merchant_id = ? OR stall = ? OR display_name LIKE ? ESCAPE '\\' "
+            "ORDER BY merchant_id LIMIT 100", (f.merchant, f.merchant, _like(f.merchant)),
+        )]  # fmt: skip
+        where.append(f"s.merchant_id IN ({', '.join('?' * len(ids))})" if ids else "1 = 0")
+        params += ids
+    if f.batch:
+        where.append("l.batch_id = ?")
+        params.append(f.batch)
     if f.date_from:
         where.append("s.local_date >= ?")
         params.append(f.date_from)
@@ -127,9 +156,11 @@ def search(conn: Connection, f: SearchFilter) -> list[dict[str, Any]]:
 
 
 def fleet(conn: Connection, market: str = "") -> list[dict[str, Any]]:
-    """Per scale: online, last seen, backlog, software id, ack watermark, refused messages."""
+    """Per scale: online, last seen, backlog, software id, lock state and event counter of the
+    legal parameters (docs/protection.md), ack watermark, refused messages."""
     rows = conn.all(
         "SELECT sc.scale_id, sc.market_id, sc.merchant_id, sc.scale_no, st.online, st.software_id, st.backlog, "
+        "st.lock_state, st.legal_changes, "
         "st.oldest_unacked_ms, st.printer, st.last_sale_ms, st.received_ms AS status_ms, "
         "sy.acked_through, sy.last_message_ms, "
         "(SELECT COUNT(*) FROM rejects r WHERE r.scale_id = sc.scale_id) AS rejects, "

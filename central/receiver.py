@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import paho.mqtt.client as paho
 
 from central.db import Database
+from central.goodsin import parse_goodsin, store_goodsin
 from central.ingest import (
     SalesResult,
     ScaleInfo,
@@ -37,6 +38,7 @@ from central.ingest import (
 from central.keys import CentralKey
 from central.mqtt import PREFIX, MqttUrl
 from central.payment.service import Outgoing, PaymentService
+from central.prices import apply_price_events
 from central.validate import (
     BadItem,
     Rejected,
@@ -146,6 +148,7 @@ class Receiver:
             [
                 (f"$share/{SHARE_GROUP}/{PREFIX}/+/+/sales", 1),
                 (f"$share/{SHARE_GROUP}/{PREFIX}/+/+/events", 1),
+                (f"$share/{SHARE_GROUP}/{PREFIX}/+/+/goodsin", 1),
                 # not shared: retained heartbeats/wills reach every receiver on connect; upserts are idempotent
                 (f"{PREFIX}/+/+/status", 1),
                 *([(f"$share/{SHARE_GROUP}/{PREFIX}/+/+/payment", 1)] if self.payments is not None else []),
@@ -244,16 +247,35 @@ class Receiver:
                 self.publish_payment(self.payments.handle_message(topic_name, payload))
             elif topic.kind == "events":
                 entries = parse_events(doc, topic)
-                self._scale(topic)
+                scale = self._scale(topic)
                 with self.db.connection() as conn:
                     result = store_events(conn, topic.scale_id, entries)
+                    bad_prices = apply_price_events(conn, topic.scale_id, topic.market_id, entries, scale.key)
                 self._ack_events(topic, result.held)
+                if bad_prices:
+                    raise Rejected("bad_signature", f"price.changed events {bad_prices} do not verify")
                 if result.broken_at is not None:
                     raise Rejected("event_chain", f"event {result.broken_at} does not extend the stored chain")
+            elif topic.kind == "goodsin":
+                self._goodsin(topic, doc, payload)
             else:
                 raise Rejected("bad_topic", f"central does not take {topic.kind!r} messages")
         except Rejected as exc:
             self._reject(topic_name, scale_hint, exc, payload)
+
+    def _goodsin(self, topic: Topic, doc: dict, payload: bytes) -> None:
+        """Batches registered at a scale: store the good ones, keep the bad ones, ack the message."""
+        items = parse_goodsin(doc, topic)
+        scale = self._scale(topic)
+        with self.db.connection() as conn:
+            result = store_goodsin(conn, topic, items, scale.key)
+            for reason, detail in result.bad:
+                record_reject(conn, topic_name(topic, "goodsin"), topic.scale_id, reason, detail, payload)
+        self.stats.add(rejected=len(result.bad))
+        if result.stored:
+            log.info("scale %s registered batches %s", topic.scale_id, ", ".join(result.stored))
+        ack = canonical_json({"goodsin_acked_through": result.acked_through})
+        self._client.publish(topic_name(topic, "ack"), ack, qos=1)
 
     def _reject(self, topic_name: str, scale_hint: str | None, exc: Rejected, payload: bytes) -> None:
         self.stats.add(rejected=1)

@@ -283,7 +283,83 @@ MIGRATIONS: list[list[str | Callable[[Connection], None]]] = [
             sent_ms BIGINT)""",
         "CREATE INDEX forward_outbox_state ON forward_outbox (state, id)",
     ],
-    # 5: PostgreSQL: sales and sale_lines partitioned by local month, existing rows moved
+    # 5: a vendor's day (issue 14): vendor prices within bounds, goods-in at the scale, stop-sale
+    [
+        # bounds for the vendor's own price; NULL: the edge default (guide price +-50 %)
+        "ALTER TABLE catalog ADD COLUMN price_min_fen BIGINT",
+        "ALTER TABLE catalog ADD COLUMN price_max_fen BIGINT",
+        # (weight_g and stop_reason came with migration 4)
+        "ALTER TABLE batches ADD COLUMN rapid_test TEXT NOT NULL DEFAULT ''",
+        # stop-sale (停售): why, when; a stopped batch stays in the scales' batches document
+        "ALTER TABLE batches ADD COLUMN stopped_ms BIGINT",
+        # 'office' (registered at central) or 'scale' (goods-in at a scale: which, who, its signature)
+        "ALTER TABLE batches ADD COLUMN source TEXT NOT NULL DEFAULT 'office'",
+        "ALTER TABLE batches ADD COLUMN scale_id TEXT",
+        "ALTER TABLE batches ADD COLUMN operator TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE batches ADD COLUMN signature TEXT NOT NULL DEFAULT ''",
+        # the vendor's current price per scale and PLU, from signed price.changed events
+        """CREATE TABLE vendor_prices (
+            scale_id TEXT NOT NULL,
+            plu TEXT NOT NULL,
+            market_id TEXT NOT NULL,
+            merchant_id TEXT NOT NULL,
+            name TEXT NOT NULL,
+            unit_price_fen BIGINT NOT NULL,
+            guide_fen BIGINT NOT NULL,
+            vendor_price INTEGER NOT NULL,
+            operator TEXT NOT NULL,
+            changed_ms BIGINT NOT NULL,
+            event_id BIGINT NOT NULL,
+            PRIMARY KEY (scale_id, plu))""",
+    ],
+    # 6: signed sale state (docs/sync.md, "Signed sale state")
+    [
+        # the state_no of the payment/printed state stored (0: as committed, or unsigned)
+        "ALTER TABLE sales ADD COLUMN state_no BIGINT NOT NULL DEFAULT 0",
+        # the lowest oseq that carried a signed state: from there on unsigned states are refused
+        "ALTER TABLE scale_sync ADD COLUMN signed_from_oseq BIGINT",
+    ],
+    # 7: protection of legal parameters (docs/protection.md): lock state and event counter per scale
+    [
+        "ALTER TABLE scale_status ADD COLUMN lock_state TEXT",
+        "ALTER TABLE scale_status ADD COLUMN legal_changes BIGINT",
+    ],
+    # 8: the market office console (central/console): users, sessions, audit
+    [
+        # role office: one market (market_id); role regulator: every market, read-only plus stop-sale
+        """CREATE TABLE console_users (
+            username TEXT PRIMARY KEY,
+            role TEXT NOT NULL,
+            market_id TEXT REFERENCES markets(market_id),
+            password_hash TEXT NOT NULL,
+            display_name TEXT NOT NULL DEFAULT '',
+            disabled INTEGER NOT NULL DEFAULT 0,
+            created_ms BIGINT NOT NULL)""",
+        # the cookie holds a random token; only its SHA-256 is kept, so a leaked table opens no session
+        """CREATE TABLE console_sessions (
+            token_sha256 TEXT PRIMARY KEY,
+            username TEXT NOT NULL REFERENCES console_users(username),
+            csrf TEXT NOT NULL,
+            created_ms BIGINT NOT NULL,
+            expires_ms BIGINT NOT NULL)""",
+        "CREATE INDEX console_sessions_user ON console_sessions (username)",
+        # who did what in the console (stop-sale, registration, price changes, pushes)
+        """CREATE TABLE console_audit (
+            id {id},
+            username TEXT NOT NULL,
+            action TEXT NOT NULL,
+            target TEXT NOT NULL,
+            detail TEXT NOT NULL,
+            created_ms BIGINT NOT NULL)""",
+        "CREATE INDEX console_audit_target ON console_audit (target, created_ms)",
+        # the console's pages: a merchant's and a market's sales in time order, a merchant's batches
+        "CREATE INDEX sales_merchant_created ON sales (merchant_id, created_ms)",
+        "CREATE INDEX sales_market_created ON sales (market_id, created_ms)",
+        "CREATE INDEX batches_merchant ON batches (merchant_id, arrival_date)",
+        # the monthly report reads only these columns: an index-only scan (bench/bench_console.py)
+        "CREATE INDEX sales_market_day_totals ON sales (market_id, local_date, total_fen, refund_of)",
+    ],
+    # 9: PostgreSQL: sales and sale_lines partitioned by local month, existing rows moved
     # (central/partitions.py); SQLite keeps its tables
     [partition_sales],
     # append later migrations after this line

@@ -162,6 +162,7 @@ _SALE_TYPES: tuple[tuple[str, frozenset[type]], ...] = (
     ("merchant_id", _STR), ("stall", _STR), ("operator", _STR), ("created_ms", _INT), ("lines", frozenset({list})),
     ("total_fen", _INT), ("rounding_fen", _INT), ("payment", frozenset({dict})), ("printed", frozenset({bool})),
     ("software_id", _STR), ("signature", _STR), ("refund_of", frozenset({str, type(None)})),
+    ("state_no", _INT), ("state_signature", _STR),
 )  # fmt: skip
 _LINE_TYPES: tuple[tuple[str, frozenset[type]], ...] = tuple(
     (f.name, _INT if f.type == "int" else _STR) for f in fields(SaleLine)
@@ -215,6 +216,8 @@ def check_sale(data: object) -> dict[str, Any]:
             raise Rejected("bad_sale", f"{where}: payment {name} {payment[name]!r} is not one of {sorted(values)}")
     if not data["sale_id"] or data["seq"] < 1:
         raise Rejected("bad_sale", f"{where}: needs a sale_id and seq >= 1")
+    if data.get("state_no", 0) < 0:
+        raise Rejected("bad_sale", f"{where}: state_no must be >= 0")
     code = data["trace_code"]
     if not (len(code) == TRACE_CODE_LENGTH and code.isascii() and code.isdigit() and luhn_is_valid(code)):
         try:  # the slow path only to say exactly what is wrong
@@ -250,7 +253,27 @@ def parse_status(doc: dict[str, Any], topic: Topic) -> dict[str, Any]:
         if value is not None and not isinstance(value, str):
             raise Rejected("bad_schema", f"status {name} must be text or null, got {brief(value)}")
         out[name] = value
+    out.update(_status_protection(doc.get("protection")))
     return out
+
+
+LOCK_STATES = frozenset({"unlocked", "locked-by-change", "locked-remotely"})
+
+
+def _status_protection(value: Any) -> dict[str, Any]:
+    """``protection`` of a heartbeat (absent from older scales and from the will: nulls)."""
+    if value is None:
+        return {"lock_state": None, "legal_changes": None}
+    if not isinstance(value, dict):
+        raise Rejected("bad_schema", f"status protection must be an object, got {brief(value)}")
+    state, counter = value.get("state"), value.get("legal_changes")
+    if state not in LOCK_STATES:
+        raise Rejected(
+            "bad_schema", f"status protection.state must be one of {sorted(LOCK_STATES)}, got {brief(state)}"
+        )
+    if not _is_int(counter) or counter < 0:
+        raise Rejected("bad_schema", f"status protection.legal_changes must be a count, got {brief(counter)}")
+    return {"lock_state": state, "legal_changes": counter}
 
 
 def parse_events(doc: dict[str, Any], topic: Topic) -> list[EventEntry]:

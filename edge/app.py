@@ -24,19 +24,22 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from edge import runtime
+from edge import runtime, scale_sim
 from edge.checkout import now_ms
 from edge.config import EdgeConfig, load_config
+from edge.console_notes import Announcer
 from edge.core.payment import QR_METHODS
 from edge.core.stopflag import StopFlag
 from edge.install.sd_notify import SdNotifier
 from edge.payment.service import PaymentService
 from edge.printer.status import PrinterStatus
 from edge.scale_driver.driver import LinkStatus
+from edge.stall.console import HELP as STALL_HELP
+from edge.stall.console import StallCommands
+from edge.stall.wiring import Stall
 from edge.store import StoreError
 from edge.ui.customer_link import CustomerPublisher
 from edge.ui.model.merchant import MerchantModel
-from edge.ui.model.report import report_lines
 from edge.ui.model.technician import TechnicianModel, note_software_id
 from edge.ui.model.views import CustomerView, MerchantView
 from edge.ui.pole_display import PoleDisplay
@@ -69,6 +72,9 @@ class ScaleApp:
         self.driver = runtime.scale_driver(config)
         self.driver.subscribe(self.model.on_reading)
         self.driver.subscribe_status(self._on_link_status)
+        self.stall = Stall(config, self.store, runtime.device_key(config), self.model.committer,
+                           on_catalog_changed=self.model.reload_catalog)  # fmt: skip
+        self.model.attach_stall(self.stall)
         self.technician = TechnicianModel(
             config_path, config, self.store, driver=self.driver, printer=self.printer, lang=lang
         )
@@ -91,6 +97,7 @@ class ScaleApp:
             log.info("pole display on %s (%s)", self.config.display.pole_port, self.config.display.pole_protocol)
         self.printer.start()
         log.info("print worker started (%s)", self.config.printer.connection)
+        self.stall.start()
         self.sync = self._start_sync()
         self.payments.start()
         self.driver.start()
@@ -108,6 +115,7 @@ class ScaleApp:
         if self._ticker is not None:
             self._ticker.join(5)
         self.driver.stop()
+        self.stall.stop()
         self.payments.stop()
         if self.sync is not None:
             self.sync.stop()
@@ -165,6 +173,7 @@ class ScaleApp:
             log.exception("sync not started; selling goes on, sales stay in the outbox")
             return None
         self.model.on_commit(lambda _sale: service.wake())
+        self.stall.desk.on_registered = lambda _batch: service.wake()
         log.info("sync to %s started", self.config.sync.broker_url)
         return service
 
@@ -210,7 +219,7 @@ def _pole_display(config: EdgeConfig) -> PoleDisplay | None:
 HELP = """commands (one per line):
   plu CODE            choose an item by PLU number         key N     the item on hotkey N
   search TEXT         search by name, pinyin or PLU         pick I    choose search result I (1-based)
-  qty N               pieces of a piece-priced item         batch ID  bind the item to batch ID
+  qty N               pieces of a piece-priced item (1-999) batch ID  bind the item to batch ID
   batches             the item's active batches
   add                 累计: the item at the stable weight into the cart
   void I              remove cart line I (1-based)          cancel    drop the whole sale
@@ -224,9 +233,16 @@ HELP = """commands (one per line):
   status [json]       weight, item, cart, printer, link, sync (json: both snapshots)
   reprint             reprint the last ticket               report    today's 日结
   lang zh|en          message language
+  put GRAMS | remove | unstable [SECONDS] | sim COMMAND    the simulated weighing module (scripts/run.sh)
   frames | events | software    technician: raw module frames, event log, software id
+  info | legal        法制信息: software id, event counter, lock state (JJG 1204-2025 extended display)
+{stall}
   help | quit
-Every answer ends with a line starting "ok:" or "error:" (status json: one JSON line)."""
+Every answer ends with a line starting "ok:" or "error:" (status json: one JSON line).
+Between answers the scale says what happened by itself in lines starting "note:"
+(a payment arrived, a ticket printed, the printer is out of paper, ...).""".replace(
+    "{stall}", STALL_HELP
+)
 
 
 def _json(view: object) -> str:
@@ -241,10 +257,16 @@ class Console:
         self.model = app.model
         self.out = out
         self.stop = stop
+        self._out_lock = threading.Lock()  # answers and notes (another thread) stay whole lines
+        self.notes = Announcer(app.model, app.printer, self.say)
+        self.scale_sim = scale_sim.control_path()
+        self.stall = StallCommands(app.stall, self, lambda: self.model.lang, app.config.scale.e_g)
+        app.stall.subscribe_scans(self.stall.announce_scan)
 
     def say(self, text: str) -> None:
-        self.out.write(text + "\n")
-        self.out.flush()
+        with self._out_lock:
+            self.out.write(text + "\n")
+            self.out.flush()
 
     def _result(self) -> None:
         merchant, _ = self.model.snapshot()
@@ -270,19 +292,26 @@ class Console:
             lines.append(f"  {w.blocked_text}")
         if m.item is not None:
             i = m.item
-            lines.append(f"item: {i.plu} {i.name} {i.unit_price_text} amount {i.amount_text or '-'} batch {i.batch_id}")
-        lines.extend(f"  {line.index + 1}. {line.name} {line.detail} = {line.amount_text}" for line in m.cart)
+            qty = f" qty {i.quantity}" if i.pricing == "piece" else ""
+            lines.append(
+                f"item: {i.plu} {i.name} {i.unit_price_text}{qty} amount {i.amount_text or '-'} batch {i.batch_id}"
+            )
+        shown = m.payment.lines if m.payment is not None else m.cart  # while paying: the sale being paid
+        lines.extend(f"  {line.index + 1}. {line.name} {line.detail} = {line.amount_text}" for line in shown)
         lines.append(f"total: {m.total_text}" + (f" (rounding {m.rounding_text})" if m.rounding_text else ""))
         lines.append(f"printer: {m.printer_text or '-'} | scale: {m.link_text or '-'} | sync: {m.sync_text}")
         lines.append(f"customer screen: {c.mode}" + (f" qr {c.qr_content} ¥{c.qr_amount_text}" if c.qr_content else ""))
         if m.payment is not None:  # a QR payment under way: its stage and what the vendor may do
             lines.append(f"payment: {m.payment.stage} {m.payment.method} {m.payment.amount_text} "
-                         f"[{' '.join(m.payment.actions)}]")
+                         f"[{' '.join(m.payment.actions)}]"
+                         + (f" {m.payment.countdown_s} s left" if m.payment.countdown_s is not None else ""))
         return lines
 
     def execute(self, line: str) -> None:
         words = line.split()
         if not words:
+            return
+        if self.stall.handle(line, self.model.daily_report):
             return
         name, args = words[0].lower(), words[1:]
         arg = " ".join(args)
@@ -361,10 +390,6 @@ class Console:
                 for text in self._status():
                     self.say(text)
                 self.say("ok: -")
-        elif name == "report" and not args:
-            for text in report_lines(model.daily_report(), model.lang, self.app.config.scale.e_g):
-                self.say(text)
-            self.say("ok: -")
         elif name == "lang" and len(args) == 1:
             model.set_lang(args[0])
             self._result()
@@ -382,6 +407,16 @@ class Console:
 
             ident = software_id()
             self.say(f"ok: {ident.version} sha256 {ident.sha256}")
+        elif name in scale_sim.FORWARDED or (name == "sim" and args):
+            self.say(scale_sim.send(self.scale_sim, arg if name == "sim" else line))
+        elif name in ("info", "legal") and not args:
+            from edge.core.protection import legal_lines
+            from edge.software_id import software_id
+
+            state = self.app.store.protection()
+            for text in legal_lines(str(software_id()), state, model.lang):
+                self.say(f"  {text}")
+            self.say(f"{'error' if state.locked else 'ok'}: {state.state.value}")
         elif name == "help":
             self.say(HELP)
             self.say("ok: -")
@@ -422,9 +457,11 @@ class Console:
         self.say(f"error: {merchant.weight.blocked_text or 'no sellable weight'}")
 
     def serve(self, stdin: TextIO) -> None:
+        self.notes.start()
         for line in stdin:
             try:
-                self.execute(line)
+                with self.notes.quiet():
+                    self.execute(line)
             except Exception as exc:  # a console typo must never stop the scale
                 log.exception("command %r failed", line.strip())
                 self.say(f"error: {exc}")

@@ -6,6 +6,7 @@ ticket is printed or payment QR shown (DESIGN.md, Edge storage).
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -15,6 +16,7 @@ from edge.config import EdgeConfig
 from edge.core.cart import Cart, SaleIdentity, build_refund
 from edge.core.ids import sale_uuid
 from edge.core.records import Payment, Sale
+from edge.core.refusals import Refusal, RefusedError
 from edge.core.tracecode import make_trace_code
 from edge.device_key import DeviceKey
 from edge.software_id import software_id
@@ -42,6 +44,12 @@ class Checkout:
         self.clock_ms = clock_ms
         ident = config.identity
         self.identity = SaleIdentity(ident.market_id, ident.scale_id, ident.merchant_id, ident.stall, ident.operator)
+        # edge.stall: nobody signed in, a line from a stopped batch: the refusal, else None
+        self.may_sell: Callable[[Cart], Refusal | None] = lambda _cart: None
+
+    def set_operator(self, operator: str) -> None:
+        """Who sells from now on (the signed-in operator's id): ``Sale.operator`` of the next sales."""
+        self.identity = dataclasses.replace(self.identity, operator=operator)
 
     def _commit(self, make: Callable[[str, int, str, int], Sale], *, refund: bool) -> Sale:
         """Let the store allocate the numbers; make the trace code from them, then sign."""
@@ -57,7 +65,11 @@ class Checkout:
         return commit(day.isoformat(), build)
 
     def commit(self, cart: Cart, payment: Payment | None = None) -> Sale:
-        """Commit the cart; raises RefusedError (cart empty, numbers used up) or StoreError."""
+        """Commit the cart; raises RefusedError (cart empty, numbers used up, nobody signed in, a line
+        from a stopped batch) or StoreError."""
+        refusal = self.may_sell(cart)
+        if refusal is not None:
+            raise RefusedError(refusal)
 
         def make(sale_id: str, seq: int, code: str, created: int) -> Sale:
             return cart.checkout(

@@ -109,6 +109,13 @@ def cmd_scale_probe(args: argparse.Namespace) -> int:
         print(json.dumps(dataclasses.asdict(result)))
     else:
         print(f"# found {result.protocol} at {result.baud} baud ({result.frames} frames); put this in edge.toml:")
+        if result.last_reading:
+            print(f"# last reading: {result.last_reading} -- check it against a known test weight")
+        if result.alternatives:
+            print(
+                f"# warning: {', '.join(result.alternatives)} read this stream equally well; put a load "
+                "(e.g. 1.235 kg) on the platter and probe again to tell them apart"
+            )
         print(result.to_toml(), end="")
     return 0
 
@@ -180,6 +187,10 @@ def cmd_sell(args: argparse.Namespace) -> int:
         return _fail(str(exc), 2)
     try:
         try:
+            from edge.checkout import now_ms
+            from edge.ui.model.technician import note_software_id
+
+            note_software_id(store, now_ms())  # new software since the last run locks selling (JJG 1204-2025)
             sale = _sell_from_scale(config, store, args)
         except ScaleUnavailable as exc:
             return _fail(str(exc), 3)
@@ -304,7 +315,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     read = scale.add_parser("read", help="print live readings")
     read.add_argument("--port", required=True, help="serial port or pyserial URL (socket://host:port)")
-    read.add_argument("--protocol", required=True, choices=sorted(PROTOCOLS))
+    read.add_argument(
+        "--protocol",
+        required=True,
+        choices=sorted(PROTOCOLS),
+        metavar="PROTOCOL",
+        help="the module's wire protocol: " + "; ".join(f"{name} = {spec.title}" for name, spec in PROTOCOLS.items()),
+    )
     read.add_argument("--baud", type=int, help="override the protocol's default baud rate")
     read.add_argument("--count", type=int, default=0, help="stop after N readings (default: run until Ctrl-C)")
     read.add_argument("--json", action="store_true", help="one JSON object per line")
@@ -313,7 +330,9 @@ def build_parser() -> argparse.ArgumentParser:
     read.add_argument("--silence", type=float, default=1.0, help="seconds without data before 'no data'")
     read.set_defaults(handler=cmd_scale_read)
 
-    prb = scale.add_parser("probe", help="detect protocol and baud rate")
+    prb = scale.add_parser(
+        "probe", help="detect protocol and baud rate (every protocol of 'scale read'); prints the [scale] section"
+    )
     prb.add_argument("--port", required=True)
     prb.add_argument("--baud", type=int, action="append", help="baud rate to try (repeatable)")
     prb.add_argument("--json", action="store_true")
@@ -357,7 +376,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_install_parsers(sub)
     add_update_parser(sub)
+
+    pin = sub.add_parser("pin-hash", help="the pin_hash of a PIN for the operators file (sign-in)")
+    pin.add_argument("pin", nargs="?", help="4-8 digits (asked for when left out)")
+    pin.set_defaults(handler=cmd_pin_hash)
     return parser
+
+
+def cmd_pin_hash(args: argparse.Namespace) -> int:
+    import getpass
+
+    from edge.core.operators import hash_pin
+
+    try:
+        print(hash_pin(args.pin if args.pin is not None else getpass.getpass("PIN: ")))
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

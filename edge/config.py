@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from edge.core import emvco
+from edge.core.metrology import RANGE_MODES, ScaleConfig
 from edge.core.payment import QR_METHODS
 from edge.scale_driver.protocols import PROTOCOLS
 
@@ -38,10 +39,38 @@ class ScaleConfigSection:
     port: str = ""
     protocol: str = "mt-sics"
     baud: int | None = None
-    max_g: int = 15000
-    e_g: int = 5
+    max_g: int = 15000  # with intervals: Max of the last range (filled in when absent)
+    e_g: int = 5  # with intervals: e1 (filled in when absent)
     stable_count: int = 5
     silence_s: float = 1.0
+    # Multi-interval / multiple-range scale: [[Max1, e1], [Max2, e2], ...] in grams, finest
+    # first, e.g. [[6000, 2], [15000, 5]]; empty: a single-interval scale of max_g / e_g.
+    intervals: tuple[tuple[int, int], ...] = ()
+    range_mode: str = "multi-interval"  # multi-interval (多分度值) | multiple-range (多范围)
+
+    def metrology(self) -> ScaleConfig:
+        """The core's metrological settings; ValueError/TypeError if they break the rules."""
+        if self.intervals:
+            return ScaleConfig.with_ranges(self.intervals, self.range_mode, stable_count=self.stable_count)  # type: ignore[arg-type]
+        return ScaleConfig(max_g=self.max_g, e_g=self.e_g, stable_count=self.stable_count)
+
+
+def parse_intervals_text(text: str) -> list[list[int]]:
+    """``"6000/2, 15000/5"`` (the technician's form) as ``[[6000, 2], [15000, 5]]``; "" -> []."""
+    pairs = []
+    for part in text.replace(";", ",").split(","):
+        if not part.strip():
+            continue
+        max_text, slash, e_text = part.partition("/")
+        if not (slash and max_text.strip().isdigit() and e_text.strip().isdigit()):
+            raise ConfigError(f"intervals {text!r}: write Max/e pairs in grams, finest first, e.g. 6000/2, 15000/5")
+        pairs.append([int(max_text), int(e_text)])
+    return pairs
+
+
+def intervals_text(intervals: tuple[tuple[int, int], ...] | list[list[int]]) -> str:
+    """The technician's form of ``intervals``: ``"6000/2, 15000/5"``."""
+    return ", ".join(f"{max_g}/{e_g}" for max_g, e_g in intervals)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +133,16 @@ class PaymentConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class StallConfig:
+    """A vendor's day (README, For vendors): sign-in and the barcode scanner."""
+
+    operators_file: str = ""  # JSON list of the people who may sign in (README, Sign-in); empty: no sign-in
+    signin_required: bool = False  # true: nobody sells before signing in
+    scanner_port: str = ""  # a serial barcode scanner (e.g. /dev/ttyACM0); a USB HID one types into the screen
+    scanner_baud: int = 9600
+
+
+@dataclass(frozen=True, slots=True)
 class EdgeConfig:
     identity: IdentityConfig = field(default_factory=IdentityConfig)
     scale: ScaleConfigSection = field(default_factory=ScaleConfigSection)
@@ -114,6 +153,7 @@ class EdgeConfig:
     sync: SyncConfig = field(default_factory=SyncConfig)
     display: DisplayConfig = field(default_factory=DisplayConfig)
     payment: PaymentConfig = field(default_factory=PaymentConfig)
+    stall: StallConfig = field(default_factory=StallConfig)
     base_dir: Path = Path(".")  # relative paths in the file are relative to the file
 
     def path(self, value: str) -> Path:
@@ -131,6 +171,7 @@ _SECTIONS: dict[str, type] = {
     "sync": SyncConfig,
     "display": DisplayConfig,
     "payment": PaymentConfig,
+    "stall": StallConfig,
 }
 
 
@@ -146,13 +187,38 @@ def _type_ok(value: Any, default: Any) -> bool:
     return isinstance(value, type(default))
 
 
+def _scale_intervals(source: str, raw: dict[str, Any]) -> dict[str, Any]:
+    """[scale] with ``intervals`` checked as pairs; max_g / e_g follow from them unless given."""
+    if "intervals" not in raw:
+        return raw
+    value = raw["intervals"]
+    if not (
+        isinstance(value, list)
+        and all(isinstance(pair, list) and len(pair) == 2 and all(type(v) is int for v in pair) for pair in value)
+    ):
+        raise ConfigError(
+            f"{source}: [scale].intervals must be a list of [Max, e] pairs in grams, finest first, "
+            f"e.g. [[6000, 2], [15000, 5]]; got {value!r}"
+        )
+    pairs = tuple((pair[0], pair[1]) for pair in value)
+    out = dict(raw, intervals=pairs)
+    if pairs:
+        out.setdefault("max_g", pairs[-1][0])
+        out.setdefault("e_g", pairs[0][1])
+    return out
+
+
 def _section(source: str, name: str, cls: type, raw: dict[str, Any]) -> Any:
     known = {f.name: f for f in fields(cls)}
     for key in raw:
         if key not in known:
             raise ConfigError(f"{source}: unknown key [{name}].{key}; known keys: {', '.join(known)}")
+    if cls is ScaleConfigSection:
+        raw = _scale_intervals(source, raw)
     defaults = cls()
     for key, value in raw.items():
+        if key == "intervals":
+            continue  # checked by _scale_intervals
         default = getattr(defaults, key)
         if not _type_ok(value, default):
             wanted = "integer" if default is None else type(default).__name__
@@ -185,6 +251,7 @@ def _validate(config: EdgeConfig, source: str) -> None:
         raise ConfigError(
             f"{source}: [scale] needs e_g > 0 and max_g a multiple of e_g (got {scale.max_g}/{scale.e_g})"
         )
+    _validate_intervals(scale, source)
     if printer.paper_mm not in (58, 80):
         raise ConfigError(f"{source}: [printer].paper_mm must be 58 or 80, got {printer.paper_mm}")
     if printer.qr_mode not in ("native", "image"):
@@ -199,6 +266,24 @@ def _validate(config: EdgeConfig, source: str) -> None:
         raise ConfigError(f"{source}: [ticket].rounding must be none, jiao or yuan, got {ticket.rounding!r}")
     _validate_display(config.display, source)
     _validate_payment(config.payment, source)
+
+
+def _validate_intervals(scale: ScaleConfigSection, source: str) -> None:
+    if scale.range_mode not in RANGE_MODES:
+        raise ConfigError(f"{source}: [scale].range_mode must be {' or '.join(RANGE_MODES)}, got {scale.range_mode!r}")
+    if not scale.intervals:
+        return
+    last_max, first_e = scale.intervals[-1][0], scale.intervals[0][1]
+    if (scale.max_g, scale.e_g) != (last_max, first_e):
+        raise ConfigError(
+            f"{source}: [scale].max_g / e_g ({scale.max_g} / {scale.e_g}) disagree with intervals "
+            f"{intervals_text(scale.intervals)}: remove max_g and e_g, or set max_g = {last_max} "
+            f"(Max of the last range) and e_g = {first_e} (e1)"
+        )
+    try:
+        scale.metrology()
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"{source}: [scale].intervals {intervals_text(scale.intervals)}: {exc}") from None
 
 
 def _validate_payment(payment: PaymentConfig, source: str) -> None:

@@ -10,12 +10,13 @@ import base64
 import dataclasses
 import os
 from pathlib import Path
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from edge.core.records import Sale
+from edge.core.records import Sale, signing_bytes
 
 
 class DeviceKey:
@@ -52,15 +53,30 @@ class DeviceKey:
         return base64.b64encode(raw).decode()
 
     def sign(self, sale: Sale) -> Sale:
+        """Sign the sale's content and its state (payment, printed) as committed."""
         signature = base64.b64encode(self._key.sign(sale.signing_payload())).decode()
-        return dataclasses.replace(sale, signature=signature)
+        return self.sign_state(dataclasses.replace(sale, signature=signature))
+
+    def sign_state(self, sale: Sale) -> Sale:
+        """Sign the sale's current payment/printed state (``state_no`` already counted up)."""
+        state_signature = base64.b64encode(self._key.sign(sale.state_payload())).decode()
+        return dataclasses.replace(sale, state_signature=state_signature)
+
+    def sign_record(self, record: dict[str, Any]) -> dict[str, Any]:
+        """``record`` plus ``signature``: Ed25519 over its canonical JSON (goods-in, price changes)."""
+        body = {k: v for k, v in record.items() if k != "signature"}
+        return body | {"signature": base64.b64encode(self._key.sign(signing_bytes(body))).decode()}
 
 
-def verify_sale(sale: Sale, public_key_b64: str) -> bool:
-    """True when the sale's signature was made by the key; used by central and tests."""
+def verify_sale(sale: Sale, public_key_b64: str, *, state: bool = False) -> bool:
+    """True when the sale's signature (``state``: its state signature) was made by the key."""
+    if state:
+        signature, payload = sale.state_signature, sale.state_payload()
+    else:
+        signature, payload = sale.signature, sale.signing_payload()
     try:
         key = Ed25519PublicKey.from_public_bytes(base64.b64decode(public_key_b64))
-        key.verify(base64.b64decode(sale.signature), sale.signing_payload())
+        key.verify(base64.b64decode(signature), payload)
     except (InvalidSignature, ValueError, TypeError):  # bad base64, wrong length or forged
         return False
     return True

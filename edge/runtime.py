@@ -11,8 +11,10 @@ from pathlib import Path
 
 from edge.config import EdgeConfig
 from edge.core.catalog import Catalog, SearchKeys
-from edge.core.metrology import ScaleConfig, SellableWeight, WeighingState
+from edge.core.metrology import SellableWeight, WeighingState
+from edge.core.prices import with_vendor_prices
 from edge.core.reading import Reading
+from edge.core.records import Sale
 from edge.core.refusals import Refusal
 from edge.device_key import DeviceKey
 from edge.printer.connections import open_connection
@@ -26,9 +28,18 @@ ZERO_STATE_KEY = "weighing.zero_state"  # (power-on zero, zero offset) kept acro
 
 
 def open_store(config: EdgeConfig) -> Store:
+    """The scale's store, signing every payment/printed update with the device key."""
     path = config.path(config.store.path)
     path.parent.mkdir(parents=True, exist_ok=True)
     store = Store.open(path)
+    keys: list[DeviceKey] = []
+
+    def sign_state(sale: Sale) -> Sale:  # the key is loaded on the first update, not at open
+        if not keys:
+            keys.append(device_key(config))
+        return keys[0].sign_state(sale)
+
+    store.state_signer = sign_state
     if config.catalog.seed_file:
         load_seed(store, config.path(config.catalog.seed_file))
     return store
@@ -45,7 +56,8 @@ SEARCH_KEYS_KEY = "catalog.search_keys"  # name -> pinyin search keys, computed 
 def catalog(store: Store) -> Catalog:
     """The catalog with its search index. Pinyin keys are kept in the store, so a scale
     computes them (and loads pypinyin's ~80 MB of dictionaries) only for names it has
-    never seen, e.g. once after central sends a new catalog."""
+    never seen, e.g. once after central sends a new catalog. Items are at the vendor's
+    own prices where set (edge.stall.prices), else at central's guide price."""
     kept: dict[str, SearchKeys] = {}
     raw = store.get_setting(SEARCH_KEYS_KEY) or {}
     for name, value in raw.items() if isinstance(raw, dict) else ():
@@ -53,7 +65,7 @@ def catalog(store: Store) -> Catalog:
             kept[name] = SearchKeys.from_json(value)
         except ValueError:
             continue  # a damaged entry is simply computed again
-    goods = Catalog(store.catalog(), store.sold_counts(), known_keys=kept)
+    goods = Catalog(with_vendor_prices(store.catalog(), store.vendor_prices()), store.sold_counts(), known_keys=kept)
     keys = goods.keys_by_name
     if keys.keys() - kept.keys():
         store.set_setting(SEARCH_KEYS_KEY, {name: k.to_json() for name, k in keys.items()})
@@ -96,7 +108,7 @@ def scale_driver(config: EdgeConfig) -> ScaleDriver:
 def weighing_state(config: EdgeConfig, store: Store) -> WeighingState:
     """A weighing state that keeps the zero the scale established earlier, if any."""
     s = config.scale
-    state = WeighingState(ScaleConfig(max_g=s.max_g, e_g=s.e_g, stable_count=s.stable_count))
+    state = WeighingState(s.metrology())
     kept = store.get_setting(ZERO_STATE_KEY)
     # Without a kept zero, the module's calibrated zero stands: it made its own power-on zero.
     power_on, offset = kept if kept else (0, 0)

@@ -22,6 +22,7 @@ LEGALLY_RELEVANT = (
     "core/pricing.py",
     "core/cart.py",
     "core/tracecode.py",
+    "core/protection.py",  # the lock that keeps a changed scale from selling
     "scale_driver/protocols/*.py",
 )
 

@@ -8,6 +8,9 @@
 #   scripts/run.sh             windowed scale app when a display is available, else headless
 #   scripts/run.sh --headless  the scale app without windows (type `help` for its commands)
 #   scripts/run.sh --check     stop once the test sale is on the trace page (used by the tests)
+#   scripts/run.sh --protocol yaohua-tf0 [--headless|--check]
+#                              the virtual weighing module speaks that protocol (default mt-sics;
+#                              any of: python -m simulator scale --help)
 #
 # Everything lives in var/ (TRACE_VAR to move it) and starts fresh on every run (but the
 # gateway simulator's keys in var/paysim, made once).
@@ -16,12 +19,19 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 mode=window
-case "${1:-}" in
-    --headless) mode=headless ;;
-    --check) mode=check ;;
-    "") [ -n "${DISPLAY:-}" ] || mode=headless ;;
-    *) echo "usage: scripts/run.sh [--headless|--check]" >&2; exit 2 ;;
-esac
+[ -n "${DISPLAY:-}" ] || mode=headless
+protocol=mt-sics
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --headless) mode=headless ;;
+        --check) mode=check ;;
+        --protocol) [ $# -ge 2 ] || { echo "run: --protocol needs a name, e.g. --protocol yaohua-tf0" >&2; exit 2; }
+            protocol="$2"; shift ;;
+        --protocol=*) protocol="${1#--protocol=}" ;;
+        *) echo "usage: scripts/run.sh [--headless|--check] [--protocol NAME]" >&2; exit 2 ;;
+    esac
+    shift
+done
 ./scripts/bootstrap.sh
 py="$root/.venv/bin/python"
 exec 3<&0  # this terminal, for the headless scale's console (a background job's stdin is /dev/null)
@@ -61,8 +71,10 @@ wait_port() {
 step "the scale's configuration: $var/edge.toml"
 sed -e "s#\"\\.\\./var/#\"$var/#g" \
     -e "s#\"catalog.json\"#\"$root/examples/catalog.json\"#" \
+    -e "s#\"operators.json\"#\"$root/examples/operators.json\"#" \
     -e "s#tcp:127.0.0.1:9100#tcp:127.0.0.1:$printer_port#" \
     -e "s#http://127.0.0.1:8080#http://127.0.0.1:$http_port#" \
+    -e "s#^protocol = \"mt-sics\"#protocol = \"$protocol\"#" \
     examples/edge.toml >"$var/edge.toml"
 scale_key="$("$py" -m edge key --config "$var/edge.toml" --json | "$py" -c 'import json,sys; print(json.load(sys.stdin)["public_key"])')"
 
@@ -107,8 +119,11 @@ central publish catalog --market lz-zhangye-rd --mqtt "$mqtt" >/dev/null
 central publish batches --scale 620102-001 --mqtt "$mqtt" >/dev/null
 
 step "simulated hardware"
-background scale "$py" -m simulator scale --protocol mt-sics --link pty --dir "$var/run" --scenario demo
-echo "weighing module (MT-SICS): $(wait_line scale)"
+# its control socket: the headless console's put/remove/unstable drive the platter (the demo stops then)
+export TRACE_SCALE_CONTROL="$var/run/scale.ctl"
+background scale "$py" -m simulator scale --protocol "$protocol" --link pty --dir "$var/run" --scenario demo \
+    --control "$TRACE_SCALE_CONTROL"
+echo "weighing module ($protocol): $(wait_line scale)"
 background printer "$py" -m simulator printer --listen "tcp:127.0.0.1:$printer_port" --out "$var/tickets"
 echo "ticket printer: $(wait_line printer) -> tickets in $var/tickets/"
 
@@ -145,6 +160,7 @@ The customer screen shows the QR; pay it and the ticket prints:
   curl -s -X POST $pay/sim/orders/ORDER_ID/pay     # the customer pays that order
   curl -s -X POST $pay/sim/scan -d '{"qr_content": "QR TEXT", "action": "pay"}'   # or scans the QR's text
 EOF
-[ "$mode" = headless ] && echo "The scale's console reads this terminal: type help for its commands."
+[ "$mode" = headless ] && echo "The scale's console reads this terminal: type help for its commands;" \
+    "put 1235 / remove / unstable put goods on the simulated platter (the demo loop stops)."
 echo "running; press Ctrl-C (or quit the scale) to stop. Logs in $var/run/."
 wait -n "${pids[@]}"  # the scale quit or a part died: stop the rest (cleanup on EXIT)

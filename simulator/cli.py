@@ -13,6 +13,7 @@ from simulator.cityplatform.cli import add_subcommand as add_cityplatform
 from simulator.fleet.cli import add_subcommand as add_fleet
 from simulator.payment.cli import add_subcommand as add_payment
 from simulator.printer.cli import add_subcommand as add_printer
+from simulator.scanner.cli import add_subcommand as add_scanner
 
 
 def add_scale(subcommands: argparse._SubParsersAction) -> None:
@@ -31,7 +32,12 @@ def add_scale(subcommands: argparse._SubParsersAction) -> None:
 
 
 SUBCOMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
-    add_scale, add_printer, add_fleet, add_payment, add_cityplatform,
+    add_scale,
+    add_printer,
+    add_fleet,
+    add_payment,
+    add_cityplatform,
+    add_scanner,
 )
 
 

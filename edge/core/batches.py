@@ -3,6 +3,11 @@
 A line binds to the batch the vendor picked, if that batch is active and of the line's
 PLU; otherwise to the oldest active batch of the PLU (first in, first out: by arrival
 date, then batch id). Without one the sale is refused: every line must be traceable.
+
+Stop-sale (停售): central marks a batch unfit (a failed rapid test, a recall) in the signed
+batches document; such a batch carries ``stop_reason`` and is never active again. A line
+still bound to it is refused with the reason and the next batch of the item offered
+(:func:`stopped_check`); the vendor confirms the offered one by pressing 累计 again.
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from edge.core.records import Batch, Plu
+from edge.core.records import RAPID_TEST_RESULTS, Batch, Plu
 from edge.core.refusals import Refusal, RefusedError
 from edge.core.tracecode import TraceCodeError, looks_like_trace_code, parse_trace_code
 
@@ -69,6 +74,56 @@ def batch_not_usable(plu: Plu, batch_id: str) -> Refusal:
     )
 
 
+def batch_stopped(name: str, batch: Batch, offered: Batch | None, line_no: int | None = None) -> Refusal:
+    """The refusal for a line of ``name`` bound to a stopped batch, naming the next batch if any.
+
+    ``line_no`` (1-based): the line is already in the cart and must be removed and added again.
+    """
+    reason = batch.stop_reason or "市场已停售"
+    where_zh = f"购物车第 {line_no} 行" if line_no else ""
+    where_en = f"Cart line {line_no}: b" if line_no else "B"
+    if offered is not None:
+        origin = offered.origin or "产地未填"
+        if line_no:
+            zh_next = f"请删除该行后重新累计（将改用批次 {offered.batch_id}，{origin}）"
+            en_next = f"void the line and add it again (from batch {offered.batch_id})"
+        else:
+            zh_next = f"已改选批次 {offered.batch_id}（{origin}），确认后请再按“累计”"
+            en_next = f"batch {offered.batch_id} is chosen instead; press Add again"
+    else:
+        zh_next = "该商品没有其他可用批次，请登记新的进货批次" + ("并删除该行" if line_no else "")
+        en_next = "the item has no other batch; register a new incoming batch"
+        en_next += " and void the line" if line_no else ""
+    return Refusal(
+        "batch_stopped",
+        f"{where_zh}批次 {batch.batch_id}（{name}）已被市场停售：{reason}。不能销售，{zh_next}",
+        f"{where_en}atch {batch.batch_id} ({name}) is stopped by the market: {reason}. It cannot be sold; {en_next}.",
+    )
+
+
+def stopped_notice(name: str, batch: Batch, offered: Batch | None) -> Refusal:
+    """What the vendor sees the moment central stops the batch the selected item is bound to."""
+    reason = batch.stop_reason or "市场已停售"
+    origin = (offered.origin or "产地未填") if offered else ""
+    zh_next = f"，下一批次为 {offered.batch_id}（{origin}）" if offered else "，请登记新的进货批次"
+    en_next = f"; the next batch is {offered.batch_id}" if offered else "; register a new incoming batch"
+    return Refusal(
+        "batch_stopped_notice",
+        f"批次 {batch.batch_id}（{name}）已被市场停售：{reason}。不能再从该批次销售{zh_next}",
+        f"Batch {batch.batch_id} ({name}) has just been stopped by the market: {reason}. "
+        f"Nothing more may be sold from it{en_next}.",
+    )
+
+
+def stopped_check(current: Batch | None, active: Iterable[Batch], plu: Plu) -> tuple[Refusal, Batch | None] | None:
+    """None while the line's batch (``current``, read fresh from the store) may be sold;
+    else the refusal and the batch to offer next (oldest active one, or None)."""
+    if current is None or not current.stopped:
+        return None
+    offered = next((b for b in active_batches(active, plu.plu) if b.batch_id != current.batch_id), None)
+    return batch_stopped(plu.name, current, offered), offered
+
+
 def require_batch(batches: Iterable[Batch], plu: Plu, chosen_batch_id: str | None = None) -> Batch:
     """:func:`pick_batch` for callers that raise: :class:`RefusedError` carries the refusal."""
     result = pick_batch(batches, plu, chosen_batch_id)
@@ -88,6 +143,9 @@ def register_batch(
     supplier_node: str = "",
     origin: str = "",
     certificate: str = "",
+    weight_g: int = 0,
+    rapid_test: str = "",
+    existing: Iterable[Batch] = (),
 ) -> Batch:
     """A batch the vendor scanned or typed at the scale, checked field by field.
 
@@ -95,6 +153,9 @@ def register_batch(
     The upstream code must not be empty; one shaped like our 20-digit trace codes must
     carry a valid check digit (a typo there would break the trace chain). Raises
     :class:`RefusedError` with a message for the vendor.
+
+    One batch = one certificate: a certificate number already used by one of ``existing``
+    (the batches the scale holds) is refused, so one voucher cannot be booked twice.
     """
     if not batch_id or not batch_id.strip():
         raise ValueError("batch_id must be a non-empty id (e.g. a new UUID)")
@@ -134,11 +195,27 @@ def register_batch(
                 f"输入内容过长（最多 {MAX_FIELD_LENGTH} 个字符），请检查扫描结果",
                 f"The {name.replace('_', ' ')} is too long (at most {MAX_FIELD_LENGTH} characters); check the scan.",
             )
+    if fields["certificate"]:
+        twin = next((b for b in existing if b.certificate == fields["certificate"]), None)
+        if twin is not None:
+            raise _invalid(
+                "batch_certificate_used",
+                f"证明编号 {fields['certificate']} 已登记为批次 {twin.batch_id}，一张证明只能登记一个批次",
+                f"Certificate {fields['certificate']} is already batch {twin.batch_id}; one certificate is one batch.",
+            )
+    if isinstance(weight_g, bool) or not isinstance(weight_g, int) or weight_g < 0:
+        raise _invalid(
+            "batch_weight_invalid", "进货重量须为不小于 0 的整数克数", "The goods-in weight must be whole grams >= 0."
+        )
+    if rapid_test not in RAPID_TEST_RESULTS:
+        raise ValueError(f"rapid_test must be one of {RAPID_TEST_RESULTS}, got {rapid_test!r}")
     return Batch(
         batch_id=batch_id.strip(),
         plu=plu.plu,
         arrival_date=arrival_date.isoformat(),
         active=True,
+        weight_g=weight_g,
+        rapid_test=rapid_test,
         **fields,
     )
 

@@ -6,6 +6,8 @@ Money is integer fen, weight integer grams, time UTC epoch milliseconds.
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable, Mapping
 from dataclasses import MISSING, dataclass, field, fields
 from enum import StrEnum
 from typing import Any
@@ -46,6 +48,9 @@ class Plu:
     category: str = ""
     hotkey: int | None = None  # position on the hotkey grid
     name_en: str = ""
+    # Bounds central sets for the vendor's own price (None: edge.core.prices' default, +-50 %)
+    price_min_fen: int | None = None
+    price_max_fen: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in _PLU_FIELDS}
@@ -69,6 +74,10 @@ class Plu:
         plu = _text(data, "plu")
         if not plu.isdigit():
             raise ValueError(f"PLU {plu!r} must be digits")
+        bounds = {key: _optional_count(data, key) for key in ("price_min_fen", "price_max_fen")}
+        low, high = bounds["price_min_fen"], bounds["price_max_fen"]
+        if low is not None and high is not None and low > high:
+            raise ValueError(f"PLU {plu}: price_min_fen {low} is above price_max_fen {high}")
         return cls(
             plu=plu,
             name=_text(data, "name"),
@@ -78,6 +87,7 @@ class Plu:
             category=_text(data, "category", optional=True),
             hotkey=hotkey,
             name_en=_text(data, "name_en", optional=True),
+            **bounds,
         )
 
 
@@ -94,6 +104,9 @@ class Batch:
     certificate: str  # quarantine / inspection certificate number
     arrival_date: str  # ISO date, local
     active: bool = True
+    weight_g: int = 0  # goods-in weight (0: not given)
+    rapid_test: str = ""  # 快检 result as registered: "" (none), "pass" or "fail"
+    stop_reason: str = ""  # set by central's stop-sale (停售): why the batch must not be sold
 
     def to_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in _BATCH_FIELDS}
@@ -106,10 +119,22 @@ class Batch:
         active = data.get("active", True)
         if not isinstance(active, bool):
             raise ValueError(f"batch {data.get('batch_id')!r}: active must be true or false, got {active!r}")
-        values = {key: _text(data, key) for key in _BATCH_FIELDS if key != "active"}
+        values: dict[str, Any] = {key: _text(data, key) for key in _BATCH_REQUIRED}
         if not (values["batch_id"] and values["plu"]):
             raise ValueError("a batch needs a batch_id and a plu")
-        return cls(**values, active=active)
+        weight = data.get("weight_g", 0)
+        if not _is_count(weight):
+            raise ValueError(f"batch {values['batch_id']!r}: weight_g must be a whole number >= 0, got {weight!r}")
+        rapid = _text(data, "rapid_test", optional=True)
+        if rapid not in RAPID_TEST_RESULTS:
+            raise ValueError(f"batch {values['batch_id']!r}: rapid_test must be '', 'pass' or 'fail', got {rapid!r}")
+        stop = _text(data, "stop_reason", optional=True)
+        return cls(**values, active=active and not stop, weight_g=weight, rapid_test=rapid, stop_reason=stop)
+
+    @property
+    def stopped(self) -> bool:
+        """Central has stopped sales from this batch (停售)."""
+        return bool(self.stop_reason)
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +170,13 @@ def _text(data: dict[str, Any], key: str, *, optional: bool = False) -> str:
     return value
 
 
+def _optional_count(data: dict[str, Any], key: str) -> int | None:
+    value = data.get(key)
+    if value is not None and not _is_count(value):
+        raise ValueError(f"field {key!r} must be a whole number >= 0 or null, got {value!r}")
+    return value
+
+
 def _count(data: dict[str, Any], key: str) -> int:
     value = data.get(key)
     if not _is_count(value):
@@ -154,7 +186,12 @@ def _count(data: dict[str, Any], key: str) -> int:
 
 _PLU_FIELDS = tuple(f.name for f in fields(Plu))
 _BATCH_FIELDS = tuple(f.name for f in fields(Batch))
-_UNSIGNED_FIELDS = frozenset({"signature", "printed", "payment"})
+_BATCH_REQUIRED = tuple(f.name for f in fields(Batch) if f.default is MISSING)
+RAPID_TEST_RESULTS = ("", "pass", "fail")
+# Left out of the sale signature: what changes after the commit (payment, printed and the
+# signed state that carries them) and the signature itself.
+_UNSIGNED_FIELDS = frozenset({"signature", "printed", "payment", "state_no", "state_signature"})
+STATE_PREFIX = b"trace-sale-state/1\n"  # a state signature can never pass for another document's
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +215,8 @@ class Sale:
     software_id: str = ""
     signature: str = ""
     refund_of: str | None = None  # sale_id of the original sale for a refund record
+    state_no: int = 0  # 0 at commit, +1 with every payment/printed update (docs/sync.md)
+    state_signature: str = ""  # device signature over state_payload(); "" from scales before it
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape. Built field by field: ``dataclasses.asdict`` deep-copies every
@@ -194,6 +233,10 @@ class Sale:
         cannot sign itself, so those three are left out; edge and central share this.
         """
         return signing_bytes(signed_body(self.to_dict()))
+
+    def state_payload(self) -> bytes:
+        """The bytes the device key signs for this state of the sale (:func:`state_bytes`)."""
+        return state_bytes(self.to_dict())
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Sale:
@@ -233,6 +276,27 @@ def signed_body(sale: dict[str, Any]) -> dict[str, Any]:
 def signing_bytes(body: dict[str, Any]) -> bytes:
     """The encoding a device key signs: the event log's canonical JSON, as UTF-8."""
     return canonical_json(body).encode()
+
+
+def state_bytes(sale: Mapping[str, Any], encode: Callable[[Any], bytes] = signing_bytes) -> bytes:
+    """What a sale's ``state_signature`` covers: its payment and printed flag at ``state_no``,
+    bound to the exact sale (SHA-256 of its signed body, and its sale signature).
+
+    ``STATE_PREFIX`` + canonical JSON of ``{"body_sha256", "payment", "printed", "sale_id",
+    "scale_id", "signature", "state_no"}``. ``encode`` must give the bytes of
+    :func:`signing_bytes` (central passes orjson's equal, faster encoder).
+    """
+    body = {k: v for k, v in sale.items() if k not in _UNSIGNED_FIELDS}
+    state = {
+        "body_sha256": hashlib.sha256(encode(body)).hexdigest(),
+        "payment": sale["payment"],
+        "printed": sale["printed"],
+        "sale_id": sale["sale_id"],
+        "scale_id": sale["scale_id"],
+        "signature": sale["signature"],
+        "state_no": sale["state_no"],
+    }
+    return STATE_PREFIX + encode(state)
 
 
 @dataclass(frozen=True, slots=True)

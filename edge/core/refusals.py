@@ -73,6 +73,11 @@ REASONS: dict[str, tuple[str, str]] = {
         "皮重不能超过最大称量 {max_kg} kg",
         "The tare cannot be more than the maximum capacity of {max_kg} kg.",
     ),
+    "tare_above_max1": (
+        "皮重不能超过第一称量段的最大称量 {max_kg} kg（多分度值/多范围秤）",
+        "The tare cannot be more than {max_kg} kg, the maximum of the first weighing range "
+        "(multi-interval / multiple-range scale).",
+    ),
     "tare_not_positive": (
         "预置皮重必须大于零",
         "A preset tare must be greater than zero.",
@@ -80,6 +85,17 @@ REASONS: dict[str, tuple[str, str]] = {
     "preset_not_multiple_of_e": (
         "预置皮重必须是分度值 {e_kg} kg 的整数倍",
         "A preset tare must be a whole multiple of the scale division e = {e_kg} kg.",
+    ),
+    # --- protection of legal parameters (edge.core.protection, JJG 1204-2025) ---
+    "locked_by_change": (
+        "计量参数已更改，暂停销售：请技术人员完成铅封程序",
+        "A legally relevant parameter was changed, so selling is paused; "
+        "a technician must complete the sealing procedure.",
+    ),
+    "locked_remotely": (
+        "本秤已被中心远程锁定，暂停销售（原因：{reason}）：请联系市场管理处",
+        "This scale was locked remotely by central, so selling is paused (reason: {reason}); "
+        "contact the market office.",
     ),
 }
 

@@ -29,6 +29,26 @@ class PluTotal:
 
 
 @dataclass(frozen=True, slots=True)
+class OperatorTotal:
+    """What one signed-in operator sold that day (``Sale.operator``; "" = nobody signed in)."""
+
+    operator: str
+    name: str  # the real name from the shifts ("" when unknown)
+    sales: int  # sales rung up (refund records excluded)
+    taken_fen: int  # money taken on their sales, net of the refunds they made
+
+
+@dataclass(frozen=True, slots=True)
+class Shift:
+    """One signed-in stretch at the scale (实名登录 to 交班)."""
+
+    operator: str
+    name: str
+    started_ms: int
+    ended_ms: int | None  # None: still signed in
+
+
+@dataclass(frozen=True, slots=True)
 class DailyReport:
     local_date: str  # YYYY-MM-DD, the date the sales were numbered under
     plus: tuple[PluTotal, ...] = ()  # ordered by PLU
@@ -41,3 +61,5 @@ class DailyReport:
     rounding_fen: int = 0  # 抹零 given on the day's sales
     total_fen: int = 0
     by_method: dict[str, int] = field(default_factory=dict)  # payment method -> fen taken (net of refunds)
+    by_operator: tuple[OperatorTotal, ...] = ()  # ordered by operator id; taken_fen sums to total_fen
+    shifts: tuple[Shift, ...] = ()  # the day's shifts (started that local day), oldest first

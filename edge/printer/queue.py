@@ -5,13 +5,20 @@ committed when the worker sees them, the worker runs in its own thread and never
 the caller, and a job leaves the queue only when the printer has taken the ticket and
 reports no problem afterwards. Otherwise the job stays pending with the human message and
 is retried with backoff (wake() retries at once, e.g. when the vendor has loaded paper).
+
+Each job is claimed in the store before it is printed (``Store.claim_print_job``, a lease
+of ``lease_s``), so two workers on one store (the app and ``edge print``) never print the
+same job; a failure gives the claim back.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
@@ -25,6 +32,7 @@ from edge.printer.ticket import TicketSettings
 log = logging.getLogger(__name__)
 
 BACKOFF_S = (1.0, 2.0, 5.0, 10.0, 30.0)  # after 1, 2, 3... consecutive printer failures; last repeats
+LEASE_S = 60.0  # a claim outlives any print attempt (status timeouts included) many times over
 
 
 class PrintStore(Protocol):
@@ -35,6 +43,10 @@ class PrintStore(Protocol):
     def get_sale(self, sale_id: str) -> Sale | None: ...
 
     def get_batch(self, batch_id: str) -> Batch | None: ...
+
+    def claim_print_job(self, job_id: int, claimer: str, now_ms: int, lease_ms: int) -> bool: ...
+
+    def release_print_job(self, job_id: int, claimer: str) -> None: ...
 
     def mark_print_done(self, job_id: int, now_ms: int) -> None: ...
 
@@ -61,6 +73,7 @@ class PrintWorker:
         backoff_s: Sequence[float] = BACKOFF_S,
         clock_ms: Callable[[], int] = _now_ms,
         on_status: Callable[[PrinterStatus], None] | None = None,
+        lease_s: float = LEASE_S,
     ) -> None:
         """``store`` may be a factory, called once in the worker thread (SQLite connections
         are bound to the thread that opened them)."""
@@ -76,6 +89,9 @@ class PrintWorker:
         self.backoff_s = tuple(backoff_s)
         self.clock_ms = clock_ms
         self.on_status = on_status
+        self.lease_ms = int(lease_s * 1000)
+        # Who holds a claim, for the store and for a technician reading it: host, process, worker.
+        self.claimer = f"{socket.gethostname()}/{os.getpid()}/{uuid.uuid4().hex[:8]}"
         self.printed = 0  # tickets sent and confirmed since start
         self._status: PrinterStatus | None = None
         self._status_at = 0.0  # monotonic time of the last status query
@@ -170,7 +186,9 @@ class PrintWorker:
         self._failures += 1
         delay = self.backoff_s[min(self._failures, len(self.backoff_s)) - 1] if self.backoff_s else 0.0
         self._retry_at = time.monotonic() + delay
-        self.store().mark_print_failed(job.job_id, message, self.clock_ms())
+        store = self.store()
+        store.mark_print_failed(job.job_id, message, self.clock_ms())
+        store.release_print_job(job.job_id, self.claimer)
         log.warning("print job %s not printed (%s); retry in %.0f s", job.job_id, message, delay)
 
     def _process(self, *, force: bool) -> int:
@@ -197,7 +215,11 @@ class PrintWorker:
         return printed
 
     def _print_job(self, store: PrintStore, job: PrintJob) -> bool | None:
-        """True printed, False printer problem (retry later), None job unprintable (skipped)."""
+        """True printed, False printer problem (retry later), None job unprintable (skipped)
+        or being printed by another process."""
+        if not store.claim_print_job(job.job_id, self.claimer, self.clock_ms(), self.lease_ms):
+            log.info("print job %s is being printed by another process", job.job_id)
+            return None
         try:
             sale = store.get_sale(job.sale_id)
             if sale is None:
@@ -214,6 +236,7 @@ class PrintWorker:
             log.exception("print job %s cannot be laid out", job.job_id)
             self._skip.add(job.job_id)
             store.mark_print_failed(job.job_id, f"无法生成小票 / Cannot lay out ticket: {exc}", self.clock_ms())
+            store.release_print_job(job.job_id, self.claimer)
             return None
 
         before = self.check_status()

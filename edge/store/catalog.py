@@ -94,3 +94,8 @@ def active_batches(db: Database, plu: str | None = None) -> list[Batch]:
 def get_batch(db: Database, batch_id: str) -> Batch | None:
     row = fetch_one(db, "SELECT * FROM batches WHERE batch_id = ?", (batch_id,))
     return None if row is None else batch_from_row(row)
+
+
+def batch_with_certificate(db: Database, certificate: str) -> Batch | None:
+    row = fetch_one(db, "SELECT * FROM batches WHERE certificate = ? ORDER BY batch_id LIMIT 1", (certificate,))
+    return None if row is None else batch_from_row(row)

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from edge.core import protection
 from edge.core.eventlog import EventEntry, make_entry, verify_chain
 from edge.store.rows import fetch, fetch_one
 
@@ -45,6 +46,23 @@ def append(db: Database, kind: str, data: dict[str, Any], now_ms: int) -> EventE
 def events(db: Database, after_id: int = 0, limit: int = 100) -> list[EventEntry]:
     rows = fetch(db, "SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?", (after_id, limit))
     return [_entry(row) for row in rows]
+
+
+def protection_state(
+    db: Database, known: tuple[int, protection.ProtectionState] | None = None
+) -> tuple[int, protection.ProtectionState]:
+    """The lock state folded from the entries of the protection kinds (index events_kind).
+
+    ``known`` = (id, state) from an earlier call: only entries after that id are read, which
+    is exact because the log is append-only. Returns the new (id, state) to pass next time.
+    """
+    after, state = known or (0, protection.ProtectionState())
+    kinds = sorted(protection.KINDS)
+    marks = ", ".join("?" * len(kinds))
+    rows = fetch(db, f"SELECT * FROM events WHERE kind IN ({marks}) AND id > ? ORDER BY id", (*kinds, after))
+    if not rows:
+        return after, state
+    return rows[-1]["id"], protection.fold((_entry(row) for row in rows), state)
 
 
 def verify(db: Database) -> tuple[bool, int | None]:

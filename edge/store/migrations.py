@@ -177,10 +177,68 @@ _V3_EVENTS = (
     END""",
 )
 
+_V4_VENDOR_DAY = (
+    # Goods-in at the scale, stop-sale, the vendor's prices, real-name shifts (issue 14).
+    "ALTER TABLE catalog ADD COLUMN price_min_fen INTEGER",
+    "ALTER TABLE catalog ADD COLUMN price_max_fen INTEGER",
+    "ALTER TABLE batches ADD COLUMN weight_g INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE batches ADD COLUMN rapid_test TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE batches ADD COLUMN stop_reason TEXT NOT NULL DEFAULT ''",
+    # A batch registered here, signed, until central acks it (the goodsin/1 up path).
+    """CREATE TABLE goodsin (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        batch_id TEXT NOT NULL UNIQUE REFERENCES batches (batch_id),
+        created_ms INTEGER NOT NULL,
+        payload TEXT NOT NULL,
+        acked_ms INTEGER
+    )""",
+    "CREATE INDEX goodsin_unacked ON goodsin (seq) WHERE acked_ms IS NULL",
+    """CREATE TABLE vendor_prices (
+        plu TEXT PRIMARY KEY,
+        unit_price_fen INTEGER NOT NULL CHECK (unit_price_fen > 0),
+        changed_ms INTEGER NOT NULL,
+        operator TEXT NOT NULL
+    )""",
+    """CREATE TABLE shifts (
+        shift_id INTEGER PRIMARY KEY AUTOINCREMENT,
+        operator TEXT NOT NULL,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL,
+        started_ms INTEGER NOT NULL,
+        ended_ms INTEGER
+    )""",
+    "CREATE INDEX shifts_open ON shifts (shift_id) WHERE ended_ms IS NULL",
+)
+
+_V5_SIGNED_STATE = (
+    # The payment/printed state of a sale is signed with the device key, numbered so central
+    # can refuse an older one (docs/sync.md, "Signed sale state"). Not in the sales_fixed
+    # trigger's list: these change with every update, like payment and printed.
+    "ALTER TABLE sales ADD COLUMN state_no INTEGER NOT NULL DEFAULT 0 CHECK (state_no >= 0)",
+    "ALTER TABLE sales ADD COLUMN state_signature TEXT NOT NULL DEFAULT ''",
+)
+
+_V6_PRINT_CLAIMS = (
+    # A print job is printed by the one process that claimed it (edge.store.printjobs.claim);
+    # the claim is a lease, so the job of a claimer that died is taken again after it.
+    "ALTER TABLE print_jobs ADD COLUMN claimed_by TEXT",
+    "ALTER TABLE print_jobs ADD COLUMN claim_until_ms INTEGER",
+)
+
+_V7_PROTECTION_INDEX = (
+    # The lock state (edge.core.protection) is folded from the few entries of the
+    # protection kinds on every sale: an index keeps that from reading the whole log.
+    "CREATE INDEX events_kind ON events (kind, id)",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "sales, outbox, print queue, settings", _V1_SALES),
     Migration(2, "catalog and batches", _V2_CATALOG),
     Migration(3, "hash-chained event log", _V3_EVENTS),
+    Migration(4, "goods-in, stop-sale, vendor prices, shifts", _V4_VENDOR_DAY),
+    Migration(5, "signed sale state", _V5_SIGNED_STATE),
+    Migration(6, "print job claims", _V6_PRINT_CLAIMS),
+    Migration(7, "event log index by kind (lock state of legal parameters)", _V7_PROTECTION_INDEX),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -1,5 +1,11 @@
 """The print queue: jobs stay until the printer has taken them, so a crash or a paper-out
-never loses a ticket. Failed jobs stay pending (attempts and the last error are kept)."""
+never loses a ticket. Failed jobs stay pending (attempts and the last error are kept).
+
+Several processes may print from one store (the app's worker and ``edge print``): a job
+is printed only by the process that :func:`claim` ed it, an atomic ``UPDATE ... WHERE
+claimed_by IS NULL`` under SQLite's write lock. The claim is a lease: if its holder dies
+mid-print, another process takes the job once the lease has run out (the customer may
+then get the ticket twice, never none). A failed attempt gives the claim back."""
 
 from __future__ import annotations
 
@@ -34,6 +40,27 @@ def _job(db: Database, job_id: int) -> dict:
     if row is None:
         raise NotFoundError("print job", job_id)
     return row
+
+
+def claim(db: Database, job_id: int, claimer: str, now_ms: int, lease_ms: int) -> bool:
+    """Take the job for ``claimer`` until ``now_ms + lease_ms``; False if it is done or another
+    claimer holds a lease that has not run out. A claimer may renew its own claim."""
+    if lease_ms <= 0:
+        raise ValueError("lease_ms must be positive")
+    cursor = db.execute(
+        "UPDATE print_jobs SET claimed_by = ?, claim_until_ms = ? WHERE job_id = ? AND done_ms IS NULL "
+        "AND (claimed_by IS NULL OR claimed_by = ? OR claim_until_ms < ?)",
+        (claimer, now_ms + lease_ms, job_id, claimer, now_ms),
+    )
+    return cursor.rowcount == 1
+
+
+def release(db: Database, job_id: int, claimer: str) -> None:
+    """Give the claim back (a failed attempt: any process may retry the job)."""
+    db.execute(
+        "UPDATE print_jobs SET claimed_by = NULL, claim_until_ms = NULL WHERE job_id = ? AND claimed_by = ?",
+        (job_id, claimer),
+    )
 
 
 def done(db: Database, job_id: int, now_ms: int) -> str | None:

@@ -32,6 +32,8 @@ SALE_COLUMNS = (
     "software_id",
     "signature",
     "refund_of",
+    "state_no",
+    "state_signature",
 )
 LINE_COLUMNS = (
     "sale_id",
@@ -48,7 +50,10 @@ LINE_COLUMNS = (
     "batch_id",
     "origin",
 )
-PLU_COLUMNS = ("plu", "position", "name", "goods_code", "pricing", "unit_price_fen", "category", "hotkey", "name_en")
+PLU_COLUMNS = (
+    "plu", "position", "name", "goods_code", "pricing", "unit_price_fen", "category", "hotkey", "name_en",
+    "price_min_fen", "price_max_fen",
+)  # fmt: skip
 BATCH_COLUMNS = (
     "batch_id",
     "plu",
@@ -59,6 +64,9 @@ BATCH_COLUMNS = (
     "certificate",
     "arrival_date",
     "active",
+    "weight_g",
+    "rapid_test",
+    "stop_reason",
     "source",
 )
 
@@ -90,6 +98,8 @@ def sale_row(sale: Sale, local_date: str, daily_seq: int) -> tuple[Any, ...]:
         sale.software_id,
         sale.signature,
         sale.refund_of,
+        sale.state_no,
+        sale.state_signature,
     )
 
 
@@ -133,6 +143,8 @@ def sale_from_row(row: Mapping[str, Any], lines: Iterable[Mapping[str, Any]]) ->
         software_id=row["software_id"],
         signature=row["signature"],
         refund_of=row["refund_of"],
+        state_no=row["state_no"],
+        state_signature=row["state_signature"],
     )
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlite_utils import Database
@@ -18,6 +18,7 @@ from edge.store.errors import NotFoundError, RefundError
 from edge.store.rows import LINE_COLUMNS, SALE_COLUMNS, fetch, fetch_one, line_rows, payload, sale_from_row, sale_row
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+StateSigner = Callable[[Sale], Sale]  # signs a sale's new state (DeviceKey.sign_state)
 _INSERT_SALE = f"INSERT INTO sales ({', '.join(SALE_COLUMNS)}) VALUES ({', '.join('?' * len(SALE_COLUMNS))})"
 _INSERT_LINE = f"INSERT INTO sale_lines ({', '.join(LINE_COLUMNS)}) VALUES ({', '.join('?' * len(LINE_COLUMNS))})"
 
@@ -127,21 +128,40 @@ def require(db: Database, sale_id: str) -> Sale:
     return sale
 
 
-def set_payment(db: Database, sale_id: str, payment: Payment, now_ms: int) -> Sale:
-    """Record a payment outcome and queue the updated sale for central (a new outbox row).
+def _new_state(db: Database, sale: Sale, sign: StateSigner | None, now_ms: int, **change: Any) -> Sale:
+    """The next state of ``sale`` (state_no + 1), signed, stored and queued for central.
 
-    A new row rather than editing the queued one: the publisher may already be sending the
-    old row, and an ack for it must not swallow the update.
+    A new outbox row rather than editing the queued one: the publisher may already be
+    sending the old row, and an ack for it must not swallow the update. Without a signer
+    (a store opened by a tool without the device key) the state goes unsigned, as from a
+    scale before signed states.
     """
+    updated = dataclasses.replace(sale, **change, state_no=sale.state_no + 1, state_signature="")
+    if sign is not None:
+        updated = sign(updated)
+    db.execute(
+        "UPDATE sales SET pay_method = ?, pay_status = ?, pay_ref = ?, printed = ?, state_no = ?, "
+        "state_signature = ? WHERE sale_id = ?",
+        (
+            str(updated.payment.method),
+            str(updated.payment.status),
+            updated.payment.provider_ref,
+            int(updated.printed),
+            updated.state_no,
+            updated.state_signature,
+            sale.sale_id,
+        ),
+    )
+    outbox.enqueue(db, "sale_update", sale.sale_id, payload(updated), now_ms)
+    return updated
+
+
+def set_payment(db: Database, sale_id: str, payment: Payment, now_ms: int, sign: StateSigner | None = None) -> Sale:
+    """Record a payment outcome and queue the updated, signed sale state for central."""
     sale = require(db, sale_id)
     if sale.payment == payment:
         return sale
-    db.execute(
-        "UPDATE sales SET pay_method = ?, pay_status = ?, pay_ref = ? WHERE sale_id = ?",
-        (str(payment.method), str(payment.status), payment.provider_ref, sale_id),
-    )
-    updated = require(db, sale_id)
-    outbox.enqueue(db, "sale_update", sale_id, payload(updated), now_ms)
+    updated = _new_state(db, sale, sign, now_ms, payment=payment)
     if payment.status in TICKET_STATUSES and not updated.printed and not _has_ticket_job(db, sale_id):
         printjobs.enqueue(db, sale_id, "ticket", now_ms)  # the money arrived: now the ticket
     return updated
@@ -153,23 +173,22 @@ def _has_ticket_job(db: Database, sale_id: str) -> bool:
     return row is not None
 
 
-def mark_printed(db: Database, sale_id: str, now_ms: int) -> None:
+def mark_printed(db: Database, sale_id: str, now_ms: int, sign: StateSigner | None = None) -> None:
     """Set the printed flag; pending ticket jobs of the sale are done too (no second ticket)."""
-    record_printed(db, sale_id, now_ms)
+    record_printed(db, sale_id, now_ms, sign)
     db.execute(
         "UPDATE print_jobs SET done_ms = ? WHERE sale_id = ? AND kind = 'ticket' AND done_ms IS NULL",
         (now_ms, sale_id),
     )
 
 
-def record_printed(db: Database, sale_id: str, now_ms: int) -> None:
-    """The sale's ticket is out: flag it and tell central (a ``sale_update`` outbox row), so
+def record_printed(db: Database, sale_id: str, now_ms: int, sign: StateSigner | None = None) -> None:
+    """The sale's ticket is out: flag it and tell central (a signed ``sale_update``), so
     the market office can see which sales reached the customer on paper. Once only."""
     sale = require(db, sale_id)
     if sale.printed:
         return
-    db.execute("UPDATE sales SET printed = 1 WHERE sale_id = ?", (sale_id,))
-    outbox.enqueue(db, "sale_update", sale_id, payload(dataclasses.replace(sale, printed=True)), now_ms)
+    _new_state(db, sale, sign, now_ms, printed=True)
 
 
 def sold_counts(db: Database) -> dict[str, int]:

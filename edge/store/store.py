@@ -20,12 +20,14 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from edge.core import protection
 from edge.core.eventlog import EventEntry
 from edge.core.records import Batch, Payment, Plu, PrintJob, Sale
+from edge.core.refusals import RefusedError
 from edge.core.report import DailyReport
 from edge.store import catalog as catalog_
 from edge.store import db as db_
-from edge.store import eventlog, outbox, printjobs, report, sales, settings
+from edge.store import eventlog, goodsin, outbox, printjobs, report, sales, settings, vendor
 from edge.store.errors import StoreError
 
 Build = Callable[[int, int], Sale]  # (seq, daily_seq) -> the sale to record
@@ -42,6 +44,10 @@ class Store:
         self._clock = clock
         self._lock = threading.RLock()
         self._closed = False
+        # Signs each new payment/printed state with the device key (edge.runtime.open_store
+        # sets it); None: states are sent unsigned, as by scales before signed states.
+        self.state_signer: sales.StateSigner | None = None
+        self._protection: tuple[int, protection.ProtectionState] | None = None  # (last id folded, state)
 
     @classmethod
     def open(
@@ -140,7 +146,8 @@ class Store:
         ``local_date`` (YYYY-MM-DD), call ``build(seq, daily_seq)`` for the sale (the caller
         makes the trace code and signs), insert the sale, its lines, its outbox row and its
         ticket print job (not for a sale whose payment is pending: see set_payment), commit.
-        Anything ``build`` raises rolls back and passes through;
+        While the legal parameters are locked (edge.core.protection) it raises RefusedError
+        and records nothing. Anything ``build`` raises rolls back and passes through;
         a full disk raises StoreFullError, other database failures StoreError — in every
         failure case nothing was recorded and no number was used up.
         """
@@ -157,6 +164,11 @@ class Store:
     def _commit(self, local_date: str, build: Build, *, refund: bool) -> Sale:
         sales.check_local_date(local_date)
         with self._write(sale=True) as db:
+            if not refund:
+                # In the sale's own transaction: no sale slips in after a lock (JJG 1204-2025 6.4).
+                refusal = self._protection_state(db).refusal()
+                if refusal is not None:
+                    raise RefusedError(refusal)
             seq, daily_seq = sales.allocate(db, local_date)
             sale = build(seq, daily_seq)
             sales.check_sale(sale, seq, refund=refund)
@@ -196,12 +208,12 @@ class Store:
         sale committed as pending, unless it is printed or has a ticket job already.
         """
         with self._write() as db:
-            return sales.set_payment(db, sale_id, payment, self._clock())
+            return sales.set_payment(db, sale_id, payment, self._clock(), self.state_signer)
 
     def mark_printed(self, sale_id: str) -> None:
         """Flag the sale printed and close its pending ticket jobs (so it is not printed twice)."""
         with self._write() as db:
-            sales.mark_printed(db, sale_id, self._clock())
+            sales.mark_printed(db, sale_id, self._clock(), self.state_signer)
 
     def sold_counts(self) -> dict[str, int]:
         """PLU -> number of sale lines ever sold (refund records excluded), for search ranking."""
@@ -245,11 +257,20 @@ class Store:
         with self._read() as db:
             return printjobs.pending(db, limit)
 
+    def claim_print_job(self, job_id: int, claimer: str, now_ms: int, lease_ms: int) -> bool:
+        """Take a pending job for this claimer (one process prints it); False: done or taken."""
+        with self._write() as db:
+            return printjobs.claim(db, job_id, claimer, now_ms, lease_ms)
+
+    def release_print_job(self, job_id: int, claimer: str) -> None:
+        with self._write() as db:
+            printjobs.release(db, job_id, claimer)
+
     def mark_print_done(self, job_id: int, now_ms: int) -> None:
         with self._write() as db:
             ticket_of = printjobs.done(db, job_id, now_ms)
             if ticket_of is not None:
-                sales.record_printed(db, ticket_of, now_ms)
+                sales.record_printed(db, ticket_of, now_ms, self.state_signer)
 
     def mark_print_failed(self, job_id: int, error: str, now_ms: int) -> None:
         with self._write() as db:
@@ -296,6 +317,48 @@ class Store:
         with self._read() as db:
             return catalog_.get_batch(db, batch_id)
 
+    def batch_with_certificate(self, certificate: str) -> Batch | None:
+        """Any batch (active or not) registered under this certificate number."""
+        with self._read() as db:
+            return catalog_.batch_with_certificate(db, certificate)
+
+    # --- goods-in, vendor prices, shifts -------------------------------------------------
+
+    def register_goods_in(self, batch: Batch, payload: dict[str, Any], now_ms: int) -> int:
+        """A batch registered at the scale, its signed upload row and its event, in one transaction."""
+        with self._write() as db:
+            return goodsin.register(db, batch, payload, now_ms)
+
+    def goodsin_unacked(self, limit: int = 50) -> list[tuple[int, dict[str, Any]]]:
+        with self._read() as db:
+            return goodsin.unacked(db, limit)
+
+    def goodsin_ack_through(self, seq: int) -> int:
+        with self._write() as db:
+            return goodsin.ack_through(db, seq, self._clock())
+
+    def vendor_prices(self) -> dict[str, int]:
+        """PLU -> the vendor's own unit price (fen)."""
+        with self._read() as db:
+            return vendor.prices(db)
+
+    def set_vendor_price(self, plu: str, price_fen: int | None, event: dict[str, Any], now_ms: int) -> None:
+        """The vendor's price for ``plu`` (None: back to central's guide price), logged as ``price.changed``."""
+        with self._write() as db:
+            vendor.set_price(db, plu, price_fen, event, now_ms)
+
+    def open_shift(self) -> dict[str, Any] | None:
+        with self._read() as db:
+            return vendor.open_shift(db)
+
+    def start_shift(self, operator: str, name: str, role: str, how: str, now_ms: int) -> int:
+        with self._write() as db:
+            return vendor.start_shift(db, operator, name, role, how, now_ms)
+
+    def end_shift(self, now_ms: int) -> dict[str, Any] | None:
+        with self._write() as db:
+            return vendor.end_shift(db, now_ms)
+
     # --- settings ----------------------------------------------------------------------
 
     def get_setting(self, key: str, default: Any = None) -> Any:
@@ -316,6 +379,23 @@ class Store:
     def events(self, after_id: int = 0, limit: int = 100) -> list[EventEntry]:
         with self._read() as db:
             return eventlog.events(db, after_id, limit)
+
+    def protection(self) -> protection.ProtectionState:
+        """Lock state and event counter of the legal parameters, derived from the event log."""
+        with self._read() as db:
+            return self._protection_state(db)
+
+    def _protection_state(self, db: Database) -> protection.ProtectionState:
+        # Folds only entries newer than the last call (another process's seal included).
+        self._protection = eventlog.protection_state(db, self._protection)
+        return self._protection[1]
+
+    def seal(self, technician: str, reason: str, now_ms: int) -> EventEntry:
+        """The technician's sealed procedure: log who and why; clears a lock by change
+        (not central's remote lock). Raises SealError without a name or reason."""
+        with self._write() as db:
+            data = protection.seal_data(self._protection_state(db), technician, reason)
+            return eventlog.append(db, protection.SEALED, data, now_ms)
 
     def verify_events(self) -> tuple[bool, int | None]:
         """``(True, None)`` if the whole chain holds, else ``(False, id of the first bad entry)``."""

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from edge.core.eventlog import GENESIS_HASH, EventEntry
+from edge.core.protection import ProtectionState
 from edge.core.records import Sale
 from edge.sync import wire
 from edge.sync.outbox_reader import OutboxSummary
@@ -18,6 +19,8 @@ class EventSource(Protocol):
     def events(self, after_id: int = 0, limit: int = 100) -> list[EventEntry]: ...
 
     def last_sale(self) -> Sale | None: ...
+
+    def protection(self) -> ProtectionState: ...
 
 
 class EventCursor:
@@ -57,15 +60,24 @@ class Heartbeat:
         self._monotonic = monotonic
         self._cursor = EventCursor()
         self._next_at = 0.0
+        self._sent_protection: ProtectionState | None = None
+        self._protection: ProtectionState | None = None
 
     def due(self) -> bool:
-        return self._monotonic() >= self._next_at
+        """On the interval, and at once when the lock state changed (central's fleet view
+        must not show a locked scale as selling for a whole heartbeat interval)."""
+        if self._monotonic() >= self._next_at:
+            return True
+        self._protection = self._store.protection()
+        return self._protection != self._sent_protection
 
     def sent(self) -> None:
         self._next_at = self._monotonic() + self._interval_s
+        self._sent_protection = self._protection
 
     def payload(self, outbox: OutboxSummary, now_ms: int) -> bytes:
         self._cursor.refresh(self._store)
+        self._protection = self._store.protection()
         last = self._store.last_sale()
         try:
             printer = str(self._printer_state())
@@ -81,4 +93,5 @@ class Heartbeat:
             last_event_id=self._cursor.last_id,
             last_event_hash=self._cursor.last_hash,
             sent_ms=now_ms,
+            protection=self._protection.to_dict(),
         )

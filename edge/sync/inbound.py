@@ -1,4 +1,4 @@
-"""Signed documents from central: catalog, batch list, device configuration.
+"""Signed documents from central: catalog, batch list, device configuration, lock command.
 
 Each arrives retained (docs/sync.md), so it is seen again on every reconnect. A document
 is applied only if it parses, carries central's valid signature, is for this market (and
@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from edge.config import ConfigError, EdgeConfig, parse_config
+from edge.core import protection
 from edge.core.records import Batch, Plu
 from edge.store.errors import StaleVersionError
 from edge.store.store import Store
@@ -44,7 +45,11 @@ REMOTE_KEYS: dict[str, frozenset[str]] = {
     "sync": frozenset({"heartbeat_s", "batch_size", "window", "ack_timeout_s"}),
 }
 
-SCHEMAS = {"catalog": "catalog/1", "batches": "batches/1", "config": "config/1"}
+# Legally relevant parameters are the technician's alone (they lock the scale until sealed).
+if any(protection.is_legal(f"{s}.{k}") for s, keys in REMOTE_KEYS.items() for k in keys):  # pragma: no cover
+    raise RuntimeError("a legally relevant parameter must not be settable remotely")
+
+SCHEMAS = {"catalog": "catalog/1", "batches": "batches/1", "config": "config/1", "command": "command/1"}
 _MAX_REMEMBERED = 256
 
 
@@ -205,6 +210,8 @@ class InboundHandler:
             return self._store.catalog_version()
         if kind == "batches":
             return self._store.batches_version()
+        if kind == "command":  # derived from the event log, like the lock itself
+            return self._store.protection().command_version
         held = self._store.get_setting(REMOTE_CONFIG_KEY) or {}
         return int(held.get("version", 0))
 
@@ -228,6 +235,16 @@ class InboundHandler:
                 self._store.replace_batches(batches, version)
             except ValueError as exc:
                 raise Refused(str(exc)) from exc
+        elif kind == "command":
+            try:
+                event_kind, data = protection.command_data(
+                    body.get("action"), body.get("reason"), str(body.get("by") or "central"), version,
+                    doc.get("issued_ms"),
+                )  # fmt: skip
+            except protection.SealError as exc:
+                raise Refused(exc.en) from exc
+            # One entry: the lock, its reason and the version that makes a replay "older".
+            self._store.append_event(event_kind, data, self._wall_ms())
         else:
             checked = check_remote_config(body)
             # One settings row holds version and body together, so they change atomically.

@@ -36,6 +36,7 @@ from edge.store.store import Store
 from edge.sync import wire
 from edge.sync.client import ClientSettings, Delivery, Message, MqttClient, Will, parse_broker_url
 from edge.sync.events import EventUploader
+from edge.sync.goodsin import GoodsInUploader
 from edge.sync.heartbeat import Heartbeat
 from edge.sync.inbound import InboundHandler, InboundResult
 from edge.sync.outbox_reader import OutboxReader, OutboxSummary
@@ -144,6 +145,7 @@ class SyncService:
             ack_timeout_s=config.ack_timeout_s,
         )
         self._events = EventUploader(store, self.topics.events, identity.scale_id)
+        self._goodsin = GoodsInUploader(store, self.topics.goodsin, identity.scale_id)
         self._heartbeat = Heartbeat(store, identity.scale_id, software_id, printer_state, config.heartbeat_s)
         self._inbound = InboundHandler(
             store, identity.market_id, identity.scale_id, config.central_public_key, on_applied=on_applied
@@ -179,6 +181,7 @@ class SyncService:
             ("catalog", self.topics.catalog),
             ("batches", self.topics.batches),
             ("config", self.topics.config),
+            ("command", self.topics.command),
         ):
             self._client.subscribe(topic, lambda msg, kind=kind: self._on_document(kind, msg))
         self._client.subscribe(self.topics.payment, self._on_payment)
@@ -199,7 +202,8 @@ class SyncService:
         self._reader.close()
 
     def wake(self) -> None:
-        """Look at the outbox now (call after a sale commit; otherwise within IDLE_S)."""
+        """Look at the outbox now (call after a sale commit or a goods-in; otherwise within IDLE_S)."""
+        self._goodsin.poke = True
         self._wake.set()
 
     @property
@@ -244,6 +248,8 @@ class SyncService:
             return
         if kind == "events":
             self._events.on_central_holds(acked)
+        elif kind == "goodsin":
+            self._goodsin.on_ack(acked)
         else:
             self._publisher.on_ack(acked)
         self._wake.set()
@@ -293,6 +299,7 @@ class SyncService:
         if busy:
             self._refresh_summary(force=True)
         busy = self._events.step(connected, epoch, self._publish_tracked) or busy
+        busy = self._goodsin.step(connected, self._publish_tracked) or busy
         return busy
 
     def _refresh_summary(self, *, force: bool) -> None:

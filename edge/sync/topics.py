@@ -46,12 +46,21 @@ class Topics:
         return f"{self.base}/events"
 
     @property
+    def goodsin(self) -> str:
+        return f"{self.base}/goodsin"
+
+    @property
     def batches(self) -> str:
         return f"{self.base}/batches"
 
     @property
     def config(self) -> str:
         return f"{self.base}/config"
+
+    @property
+    def command(self) -> str:
+        """Central's signed lock/unlock of this scale (docs/protection.md), retained."""
+        return f"{self.base}/command"
 
     @property
     def payment(self) -> str:

@@ -64,7 +64,7 @@ def pack_sales(
     return SalesMessage(first, last, len(items), body)
 
 
-ACK_FIELDS = {"acked_through": "sales", "events_acked_through": "events"}
+ACK_FIELDS = {"acked_through": "sales", "events_acked_through": "events", "goodsin_acked_through": "goodsin"}
 
 
 def parse_any_ack(payload: bytes) -> tuple[str, int]:
@@ -108,6 +108,7 @@ def status(
     last_event_id: int,
     last_event_hash: str,
     sent_ms: int,
+    protection: dict[str, Any] | None = None,
 ) -> bytes:
     doc: dict[str, Any] = {
         "schema": STATUS_SCHEMA,
@@ -122,6 +123,8 @@ def status(
         "last_event_hash": last_event_hash,
         "sent_ms": sent_ms,
     }
+    if protection is not None:  # lock state and event counter (docs/protection.md)
+        doc["protection"] = protection
     return json.dumps(doc, ensure_ascii=False).encode("utf-8")
 
 

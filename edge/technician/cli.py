@@ -31,6 +31,18 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     doc.add_argument("--json", action="store_true", help="the report as one JSON object")
     doc.set_defaults(handler=cmd_doctor)  # fmt: skip
 
+    seal = sub.add_parser("seal", help="the sealed procedure after a legal change: PIN, who and why; unlocks selling")
+    seal.add_argument("--config", required=True, help="edge.toml")
+    seal.add_argument("--technician", required=True, help="who seals (name or technician number), logged")
+    seal.add_argument("--reason", required=True, help="why, e.g. 'e 5 g -> 2 g after verification', logged")
+    seal.set_defaults(handler=cmd_seal)
+
+    legal = sub.add_parser("legal", help="extended display: software id, event counter, lock state")
+    legal.add_argument("--config", required=True, help="edge.toml")
+    legal.add_argument("--json", action="store_true", help="one JSON object")
+    legal.add_argument("--lang", default="zh", choices=("zh", "en"))
+    legal.set_defaults(handler=cmd_legal)
+
 
 def _error(exc: Exception, code: int = 2) -> int:
     print(f"错误 error: {exc}", file=sys.stderr)
@@ -68,6 +80,72 @@ def cmd_configure(args: argparse.Namespace) -> int:
     logged = f"; 事件日志 event log #{', #'.join(map(str, applied.events))}" if applied.events else ""
     print(f"已保存 {len(applied.changes)} 项 / saved {len(applied.changes)} settings to {args.config}"
           f" (backup {applied.backup}){logged}; 重启秤程序后生效 / restart the scale app to use them")  # fmt: skip
+    if any(c.legal for c in applied.changes):
+        print("计量参数已更改，暂停销售，直到技术人员铅封 / selling is locked until a technician seals: "
+              f"python -m edge seal --config {args.config} --technician NAME --reason WHY")  # fmt: skip
+    return 0
+
+
+def _read_pin() -> str:
+    """The technician PIN: $TRACE_TECHNICIAN_PIN, else asked (hidden on a terminal), else stdin's first line."""
+    import getpass
+    import os
+
+    if pin := os.environ.get("TRACE_TECHNICIAN_PIN"):
+        return pin
+    if sys.stdin.isatty():
+        return getpass.getpass("技术员密码 technician PIN: ")
+    return sys.stdin.readline().strip()
+
+
+def cmd_seal(args: argparse.Namespace) -> int:
+    import hmac
+
+    from edge.checkout import now_ms
+    from edge.config import ConfigError, load_config
+    from edge.core.protection import SealError, legal_lines
+    from edge.software_id import software_id
+    from edge.store import StoreError
+    from edge.technician.configure import open_store
+
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        return _error(exc)
+    if not hmac.compare_digest(_read_pin().encode(), config.display.technician_pin.encode()):
+        return _error(ValueError("技术员密码错误，未铅封 / wrong technician PIN, not sealed"), 3)
+    try:
+        with open_store(config) as store:
+            entry = store.seal(args.technician, args.reason, now_ms())
+            state = store.protection()
+    except (SealError, StoreError) as exc:
+        return _error(exc)
+    print(f"已铅封，事件日志 #{entry.id} / sealed, event log #{entry.id}")
+    for line in legal_lines(str(software_id()), state, "zh") + legal_lines(str(software_id()), state, "en"):
+        print(line)
+    if state.remote_locked:
+        print("注意：中心远程锁定仍有效，需由中心解锁 / note: central's remote lock stays until central unlocks")
+    return 0
+
+
+def cmd_legal(args: argparse.Namespace) -> int:
+    from edge.config import ConfigError, load_config
+    from edge.core.protection import legal_lines
+    from edge.software_id import software_id
+    from edge.store import StoreError
+    from edge.technician.configure import open_store
+
+    try:
+        config = load_config(args.config)
+        with open_store(config) as store:
+            state = store.protection()
+    except (ConfigError, StoreError) as exc:
+        return _error(exc)
+    ident = str(software_id())
+    if args.json:
+        print(json.dumps({"software_id": ident, **state.to_dict()}, ensure_ascii=False))
+    else:
+        print("\n".join(legal_lines(ident, state, args.lang)))
     return 0
 
 

@@ -5,7 +5,8 @@ the whole new file is checked with the same rules the scale starts with
 (:func:`check_text`: ``edge.config.parse_config``, the metrology rules, the sync rules),
 and nothing is written unless all of it is valid. :func:`apply` then writes the new text
 to a temporary file, appends one event-log entry per legally relevant change (the list
-the technician screen uses: ``edge.ui.model.technician.FIELDS`` with ``legal=True``),
+``edge.core.protection.is_legal``: every [scale] key but silence_s; each such change
+locks selling until the technician seals, ``python -m edge seal``),
 keeps ``edge.toml.bak`` and renames the new file into place: a change that takes effect
 is always in the hash-chained log.
 """
@@ -21,14 +22,13 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, TextIO
 
-from edge.config import ConfigError, EdgeConfig, parse_config
-from edge.core.metrology import ScaleConfig
+from edge.config import ConfigError, EdgeConfig, parse_config, parse_intervals_text
+from edge.core.protection import is_legal
 from edge.store import Store, StoreError
 from edge.technician import toml_write
 from edge.ui.model.technician import FIELDS, SETTING_CHANGED, FieldSpec
 from edge.ui.model.toml_edit import edit_toml
 
-LEGAL = frozenset((spec.section, spec.key) for spec in FIELDS if spec.legal)
 SECRET = frozenset((spec.section, spec.key) for spec in FIELDS if spec.kind == "secret")
 _DEFAULTS = EdgeConfig()
 
@@ -63,7 +63,8 @@ class Change:
                 return "••••"
             return repr(value)
 
-        mark = "  [法定计量参数，记入事件日志 legally relevant, logged]" if self.legal else ""
+        mark = "  [法定计量参数：记入事件日志，铅封前暂停销售 legally relevant: logged, selling locked until sealed]"
+        mark = mark if self.legal else ""
         return f"[{self.section}].{self.key}: {shown(self.old)} -> {shown(self.new)}{mark}"
 
 
@@ -112,6 +113,11 @@ def coerce(section: str, key: str, text: str) -> Any:
     """``text`` as the type of ``[section].key``; empty text for an optional number removes the key."""
     default = key_default(section, key)
     text = text.strip()
+    if (section, key) == ("scale", "intervals"):
+        try:
+            return parse_intervals_text(text) or None  # empty: a single-interval scale again
+        except ConfigError as exc:
+            raise ConfigureError(f"[scale].intervals 格式错误：{exc}", str(exc)) from None
     if default is None:  # an optional integer such as [scale].baud
         if not text:
             return None
@@ -166,7 +172,7 @@ def check_text(text: str, path: Path) -> EdgeConfig:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
     config = parse_config(data, str(path), path.resolve().parent)
     try:
-        ScaleConfig(max_g=config.scale.max_g, e_g=config.scale.e_g, stable_count=config.scale.stable_count)
+        config.scale.metrology()
     except (ValueError, TypeError) as exc:
         raise ConfigError(f"{path}: [scale] {exc}") from None
     if config.sync.broker_url:
@@ -215,7 +221,7 @@ def plan(path: str | Path, wanted: Mapping[Key, Any], *, explicit: bool = False)
     for section, key in wanted:
         key_default(section, key)
     changes = tuple(
-        Change(section, key, current_value(data, section, key), value, (section, key) in LEGAL)
+        Change(section, key, current_value(data, section, key), value, is_legal(f"{section}.{key}"))
         for (section, key), value in wanted.items()
         if current_value(data, section, key) != value
         or (explicit and value is not None and key not in data.get(section, {}))

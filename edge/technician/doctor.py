@@ -54,7 +54,7 @@ SANE_YEARS = range(2024, 2100)
 
 @dataclass(frozen=True, slots=True)
 class Finding:
-    check: str  # scale | printer | broker | clock | disk | database | backlog | config
+    check: str  # scale | printer | broker | clock | disk | database | backlog | protection | config
     status: Status
     seen: str
     fix: str = ""
@@ -74,6 +74,7 @@ _TITLES = {
     "disk": "磁盘 disk",
     "database": "数据库 database",
     "backlog": "待上传 backlog",
+    "protection": "计量保护 protection",
 }
 
 
@@ -408,11 +409,29 @@ def run(config: EdgeConfig, now: Callable[[], float] = time.time) -> list[Findin
                 newest = last.created_ms if last else None
             clock = _guarded("clock", check_clock, config, newest, now)
             backlog = [check_backlog(config, store, int(now() * 1000))] if store is not None else []
+            backlog += [check_protection(store)] if store is not None else []
         finally:
             if store is not None:
                 store.close()
         return [scale.result(), printer.result(), broker.result(), clock, check_disk(db_path), *db_findings,
                 *backlog]  # fmt: skip
+
+
+def check_protection(store: Store) -> Finding:
+    """The lock of the legal parameters (docs/protection.md): a locked scale cannot sell."""
+    from edge.core.protection import state_text
+
+    state = store.protection()
+    seen = f"{state_text(state, 'zh')} / {state_text(state, 'en')}; 事件计数器 event counter {state.legal_changes}"
+    if state.remote_locked:
+        return Finding("protection", "fail", f"{seen} ({state.remote_reason})",
+                       "由中心解锁 / central unlocks: python -m central scale unlock --scale ... "
+                       "--reason ...")  # fmt: skip
+    if state.change_pending:
+        return Finding("protection", "fail", f"{seen}; 待铅封 not sealed: {', '.join(state.pending)}",
+                       "技术人员检查后铅封 / a technician checks, then seals: python -m edge seal --config "
+                       "edge.toml --technician NAME --reason WHY")  # fmt: skip
+    return Finding("protection", "ok", seen)
 
 
 def _guarded(check: str, fn: Callable[..., Finding], *args: Any) -> Finding:

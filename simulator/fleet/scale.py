@@ -21,12 +21,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from edge.core.ids import sale_uuid
 from edge.core.pricing import weight_amount_fen
+from edge.core.protection import ProtectionState
 from edge.core.records import Payment, Pricing, Sale, SaleLine
 from edge.core.tracecode import make_trace_code
 
 MARKET_TZ = ZoneInfo("Asia/Shanghai")
 PREFIX = "trace/v1"
 SOFTWARE_ID = "fleet-sim"
+_SEALED = ProtectionState().to_dict()
 # (plu, goods code, name, price fen/kg, batch, origin): a stall's usual goods
 GOODS = (
     ("1001", "0101010101", "白菜", 298, "B-1001", "甘肃榆中"),
@@ -204,6 +206,7 @@ class VirtualScale:
             "printer": "ok",
             "last_sale_ms": None,
             "sent_ms": now_ms,
+            "protection": _SEALED,  # a virtual scale is always sealed (docs/protection.md)
         }
         return json.dumps(doc, separators=(",", ":")).encode("utf-8")
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import TextIO
 
 from edge.core.stopflag import StopFlag
+from simulator.scale.control import ControlServer
 from simulator.scale.faults import FaultKind, parse_fault
 from simulator.scale.frames import PROTOCOLS
 from simulator.scale.links import Link, PtyLink, TcpLink
@@ -54,6 +55,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--unit", choices=("kg", "g"), default="kg", help="unit the module reports in")
     parser.add_argument("--settle", type=float, default=0.8, help="seconds a new load takes to settle")
     parser.add_argument("--scenario", default="none", help="demo (loops through loads), static:GRAMS or none (default)")
+    parser.add_argument("--control", default=None, help="also take commands on this Unix socket (control.py)")
 
 
 def parse_link(text: str) -> tuple[str, str, int]:
@@ -191,12 +193,15 @@ def run(args: argparse.Namespace) -> int:
         flush=True,
     )
     player = ScenarioPlayer(sim, scenario).start()
+    control = ControlServer(args.control, sim, link, execute, player.stop).start() if args.control else None
     if sys.stdin is not None and not sys.stdin.closed:
         threading.Thread(target=_read_commands, args=(sys.stdin, sim, link, stop), daemon=True).start()
     try:
         while not stop.wait(0.2):
             pass
     finally:
+        if control is not None:
+            control.stop()
         player.stop()
         link.stop()
     print("simulator scale: stopped", file=sys.stderr, flush=True)

@@ -67,6 +67,19 @@ def _binary_nibble_above_nine(frame: bytes) -> bytes:
     return bytes(out)
 
 
+def _digit_under_old_check(index: int):
+    """Change one weight digit but keep the XOR check: only the check can catch it."""
+
+    def corrupt(frame: bytes) -> bytes:
+        out = bytearray(frame)
+        if not 0x30 <= out[index] <= 0x39:  # an out-of-range line has no digit there
+            return _first_digit_to_x(frame)
+        out[index] = ord("0") + (out[index] - ord("0") + 1) % 10
+        return bytes(out)
+
+    return corrupt
+
+
 def _toledo_8217(frame: bytes) -> bytes:
     if len(frame) == 4:  # status frame: bit 6 must always be 1
         return _clear_bit(2, 0x40)(frame)
@@ -80,6 +93,12 @@ CORRUPTORS = {
     "ascii-stgs": _first_digit_to_x,
     "binary-ff": _binary_nibble_above_nine,
     "toledo-8217": _toledo_8217,
+    "yaohua-tf0": _digit_under_old_check(7),
+    "yaohua-eq-reversed": _first_digit_to_x,
+    "yaohua-eq-forward": _first_digit_to_x,
+    "yaohua-a12e": _digit_under_old_check(8),
+    "yaohua-ww": _first_digit_to_x,
+    "aclas-os2x": _digit_under_old_check(9),
 }
 
 

@@ -174,36 +174,38 @@ def toledo_continuous(
     return body + bytes((toledo_checksum(body),)) if checksum else body
 
 
-# --- 3. ascii-stgs ------------------------------------------------------------------------
+# --- 3. ascii-stgs (A&D indicator format = CAS "18 bytes for AND") ---------------------------
 
-ASCII_VALUE_WIDTH = 8
+ASCII_DATA_WIDTH = 7  # after the sign: 8 data bytes, e.g. "+001.235"
 ASCII_UNIT = {"kg": "kg", "g": " g"}
-ASCII_OVERLOAD_FIELD = "   OL   "
 
 
-def _ascii_line(head: str, mode: str, sign: str, field: str, fmt: WeightFormat) -> bytes:
-    return f"{head},{mode},{sign}{field}{ASCII_UNIT[fmt.unit]}\r\n".encode("ascii")
+def _ascii_line(head: str, mode: str, data: str, fmt: WeightFormat) -> bytes:
+    return f"{head},{mode},{data}{ASCII_UNIT[fmt.unit]}\r\n".encode("ascii")
+
+
+def _ascii_data(grams: int, fmt: WeightFormat) -> str:
+    """Sign and 7 characters, leading zeros: 1235 g in kg/3 -> "+001.235", -15 -> "-000.015"."""
+    sign = "-" if fmt.counts(grams) < 0 else "+"
+    return sign + fmt.text(abs(grams)).rjust(ASCII_DATA_WIDTH, "0")
 
 
 def ascii_stgs_line(sample: Sample, fmt: WeightFormat) -> bytes:
-    """`ST,GS,+   1.235kg`: header, gross/net, sign, 8-character value, 2-character unit."""
+    """`ST,GS,+001.235kg`: header, gross/net, 8 data bytes, 2-character unit (18 bytes with CR LF)."""
     mode = "NT" if sample.tared else "GS"
-    if sample.out_of_range:
-        return _ascii_line("OL", mode, "-" if sample.underload else "+", ASCII_OVERLOAD_FIELD, fmt)
-    value = sample.shown_g
-    sign = "-" if fmt.counts(value) < 0 else "+"
-    field = fmt.text(abs(value)).rjust(ASCII_VALUE_WIDTH)
-    return _ascii_line("ST" if sample.stable else "US", mode, sign, field, fmt)
+    if sample.out_of_range:  # out of range: the digits are sent as spaces
+        return _ascii_line("OL", mode, ("-" if sample.underload else "+") + " " * ASCII_DATA_WIDTH, fmt)
+    return _ascii_line("ST" if sample.stable else "US", mode, _ascii_data(sample.shown_g, fmt), fmt)
 
 
 def ascii_stgs_tare_line(tare_g: int, fmt: WeightFormat) -> bytes:
-    """`ST,TR,+   0.500kg`: tells the host the tare that NT lines are net of (0 = cleared)."""
-    return _ascii_line("ST", "TR", "+", fmt.text(tare_g).rjust(ASCII_VALUE_WIDTH), fmt)
+    """`ST,TR,+000.500kg`: tells the host the tare that NT lines are net of (0 = cleared)."""
+    return _ascii_line("ST", "TR", _ascii_data(tare_g, fmt), fmt)
 
 
-# --- 4. binary-ff -------------------------------------------------------------------------
+# --- 4. binary-ff (Yousheng JCS-B manual) --------------------------------------------------
 
-BINARY_UNIT = {"kg": 0x01, "g": 0x02}
+BINARY_UNIT = {"kg": 0x00}  # 0x01 is lb, which a trade module must not send
 BINARY_FIELD_MAX = 999_999
 
 
@@ -214,17 +216,13 @@ def bcd_lsb_first(counts: int) -> bytes:
 
 
 def binary_ff(sample: Sample, fmt: WeightFormat) -> bytes:
-    """`FF ST B0 B1 B2 UN`."""
+    """`FF ST B1 B2 B3 UN`: D0-2 decimals, D3-4 mode 00 (weighing), D5 negative, D6 stable, D7 overflow."""
     if not 0 <= fmt.decimals <= 5:
         raise ValueError("binary-ff carries 0-5 decimal places")
     counts = fmt.counts(sample.shown_g)
     negative = sample.underload or (not sample.overload and counts < 0)
     status = (
-        fmt.decimals
-        | (0x08 if negative else 0)
-        | (0x10 if sample.stable else 0)
-        | (0x20 if sample.out_of_range else 0)
-        | (0x40 if sample.tared else 0)
+        fmt.decimals | (0x20 if negative else 0) | (0x40 if sample.stable else 0) | (0x80 if sample.out_of_range else 0)
     )
     return bytes((0xFF, status)) + bcd_lsb_first(abs(counts)) + bytes((BINARY_UNIT[fmt.unit],))
 
@@ -267,6 +265,84 @@ def toledo_8217_answer(sample: Sample) -> bytes:
     return toledo_8217_weight(sample.net_g)
 
 
+# --- 6-9. Yaohua (XK3190-A9 tf=0 / A26 / A23P, "=" formats, A12E) --------------------------------
+
+
+def _xor(data: bytes) -> int:
+    x = 0
+    for b in data:
+        x ^= b
+    return x
+
+
+def _xor_hex(data: bytes) -> bytes:
+    """XOR of the bytes as two upper-case hex characters (value + 30h, or + 37h above 9)."""
+    return f"{_xor(data):02X}".encode("ascii")
+
+
+def _digits_text(grams: int, fmt: WeightFormat, width: int) -> str:
+    """abs(grams) as the display shows it, zero padded to ``width`` characters (point included)."""
+    text = fmt.text(abs(grams)).rjust(width, "0")
+    if len(text) > width:
+        raise ValueError(f"{text} does not fit the {width}-character weight field")
+    return text
+
+
+def yaohua_tf0(sample: Sample, fmt: WeightFormat) -> bytes:
+    """`02 +001235 3 XX 03`: sign, six digits, decimal places, XOR of sign..decimals, ETX."""
+    if not 0 <= fmt.decimals <= 4:
+        raise ValueError("yaohua tf=0 carries 0-4 decimal places")
+    counts = fmt.counts(sample.shown_g)
+    body = ("-" if counts < 0 else "+").encode() + f"{min(abs(counts), 999_999):06d}{fmt.decimals}".encode()
+    return b"\x02" + body + _xor_hex(body) + b"\x03"
+
+
+def yaohua_eq(sample: Sample, fmt: WeightFormat, *, reversed_digits: bool) -> bytes:
+    """`=532.1000` (A26 format 1: lowest digit first, sign last) or `=0001.235` (format 2)."""
+    data = _digits_text(sample.shown_g, fmt, 7)
+    sign = "-" if fmt.counts(sample.shown_g) < 0 else "0"
+    return ("=" + (data[::-1] + sign if reversed_digits else sign + data)).encode("ascii")
+
+
+def yaohua_a12e(sample: Sample, fmt: WeightFormat) -> bytes:
+    """`WG004.139kg3D CR LF`; nine blanks + `OL` / `LO` when out of range."""
+    if sample.out_of_range:
+        body = b" " * 9 + (b"LO" if sample.underload else b"OL")
+    else:
+        value = sample.shown_g
+        negative = fmt.counts(value) < 0
+        text = _digits_text(value, fmt, 6 if negative else 7)
+        field = ("-" + text if negative else text) if fmt.decimals > 0 else text[-6:].rjust(6, "0") + " "
+        body = b"W" + (b"N" if sample.tared else b"G") + field.encode("ascii") + b"kg"
+    return body + _xor_hex(body) + b"\r\n"
+
+
+def yaohua_ww(sample: Sample, fmt: WeightFormat) -> bytes:
+    """`ww00001.235kg CR LF` (gross) or `wn...` (net); a leading `-` when negative."""
+    value = sample.shown_g
+    negative = fmt.counts(value) < 0
+    text = ("-" if negative else "") + _digits_text(value, fmt, 8 if negative else 9)
+    return b"w" + (b"n" if sample.tared else b"w") + text.encode("ascii") + b"kg\r\n"
+
+
+# --- 11. Aclas / Pinnacle OS2X active output ------------------------------------------------------
+
+ACLAS_UNIT = {"kg": b"kg", "g": b"g "}
+
+
+def aclas_os2x(sample: Sample, fmt: WeightFormat) -> bytes:
+    """`01 02 S ' ' 01.235 kg XOR 03 04 Flag2` (16 bytes)."""
+    value = sample.shown_g
+    negative = sample.underload or (not sample.overload and fmt.counts(value) < 0)
+    flag = b"F" if sample.out_of_range else b"S" if sample.stable else b"U"
+    weight = b"000000" if sample.out_of_range else _digits_text(value, fmt, 6).encode("ascii")
+    head = b"\x01\x02" + flag + (b"-" if negative else b" ") + weight + ACLAS_UNIT[fmt.unit]
+    flag2 = (
+        (0x10 if fmt.counts(value) == 0 else 0) | (0x20 if sample.tared else 0) | (0x40 if sample.out_of_range else 0)
+    )
+    return head + bytes((_xor(head), 0x03, 0x04, flag2))
+
+
 # --- the protocols as data ---------------------------------------------------------------
 
 Encoder = Callable[[Sample, WeightFormat, int], bytes]
@@ -297,8 +373,26 @@ PROTOCOLS: dict[str, ProtocolSpec] = {
             frame_starts=b"\x02",
         ),
         ProtocolSpec("ascii-stgs", True, ("kg", "g"), lambda s, f, e: ascii_stgs_line(s, f), line_based=True),
-        ProtocolSpec("binary-ff", True, ("kg", "g"), lambda s, f, e: binary_ff(s, f), frame_starts=b"\xff"),
+        ProtocolSpec("binary-ff", True, ("kg",), lambda s, f, e: binary_ff(s, f), frame_starts=b"\xff"),
         ProtocolSpec("toledo-8217", False, ("kg",), lambda s, f, e: toledo_8217_answer(s), frame_starts=b"\x02"),
+        ProtocolSpec("yaohua-tf0", True, ("kg",), lambda s, f, e: yaohua_tf0(s, f), frame_starts=b"\x02"),
+        ProtocolSpec(
+            "yaohua-eq-reversed",
+            True,
+            ("kg",),
+            lambda s, f, e: yaohua_eq(s, f, reversed_digits=True),
+            frame_starts=b"=",
+        ),
+        ProtocolSpec(
+            "yaohua-eq-forward",
+            True,
+            ("kg",),
+            lambda s, f, e: yaohua_eq(s, f, reversed_digits=False),
+            frame_starts=b"=",
+        ),
+        ProtocolSpec("yaohua-a12e", True, ("kg",), lambda s, f, e: yaohua_a12e(s, f), line_based=True),
+        ProtocolSpec("yaohua-ww", True, ("kg",), lambda s, f, e: yaohua_ww(s, f), frame_starts=b"w"),
+        ProtocolSpec("aclas-os2x", True, ("kg", "g"), lambda s, f, e: aclas_os2x(s, f), frame_starts=b"\x01"),
     )
 }
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
@@ -59,6 +60,10 @@ class ScaleReg:
             sale_id=f"{self.scale_id}-{seq:06d}", operator=OPERATOR,
         )  # fmt: skip
         return self.key.sign(sale)
+
+    def update(self, sale: Sale, **change: Any) -> Sale:
+        """The sale's next state (payment/printed), signed by this scale as its store does."""
+        return self.key.sign_state(dataclasses.replace(sale, **change, state_no=sale.state_no + 1))
 
 
 @dataclass
@@ -142,9 +147,10 @@ class ScaleClient:
         self.client.loop_stop()
 
 
-def paid_later(sale: Sale) -> Sale:
-    """The same sale after its payment settled (a sale_update): signature unchanged."""
-    return dataclasses.replace(sale, payment=Payment(PaymentMethod.WECHAT, PaymentStatus.PAID, "wx-123"), printed=True)
+def paid_later(sale: Sale, scale: ScaleReg) -> Sale:
+    """The same sale after its payment settled (a sale_update): sale signature unchanged,
+    the new state signed by the scale."""
+    return scale.update(sale, payment=Payment(PaymentMethod.WECHAT, PaymentStatus.PAID, "wx-123"), printed=True)
 
 
 def drain_scales(setup: Setup, port: int, *, messages: int, per_message: int, lines: int, resend_every: int) -> int:

@@ -156,7 +156,9 @@ class PaymentSystem:
         imported = central_cli("payment-account", "import", str(self.gw.accounts_path), "--merchant", MERCHANT,
                                "--db", db_url)  # fmt: skip
         assert imported.returncode == 0 and imported.stdout.count("已导入") == 3, imported.stdout + imported.stderr
-        self.central = Central(db_url, self.broker.url("central", central_password), key_path)
+        self.central_mqtt = self.broker.url("central", central_password)
+        self.db_url, self.key_path = db_url, key_path
+        self.central = Central(db_url, self.central_mqtt, key_path)
 
     def edge_config(self, display: str = "") -> Path:
         """examples/edge.toml wired to this system; ``display`` adds lines to its [display] section."""
@@ -168,6 +170,7 @@ class PaymentSystem:
             ("http://127.0.0.1:8080", self.central.url),
             ('"../var/edge.db"', f'"{self.tmp / "edge.db"}"'),
             ('"catalog.json"', f'"{ROOT / "examples" / "catalog.json"}"'),
+            ('"operators.json"', f'"{ROOT / "examples" / "operators.json"}"'),
             ('"../var/run/customer.sock"', f'"{self.run_dir / "customer.sock"}"\n{display}'),
             # generous: on a loaded test machine a slow answer must not send the sale the offline way
             ("answer_timeout_s = 5 ", "answer_timeout_s = 30"),

@@ -44,7 +44,7 @@ def _partitions(db: Database, table: str) -> list[str]:
 
 def test_migration_partitions_existing_sales_by_month(tmp_path: Path, pg_url: str, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     full = list(schema.MIGRATIONS)
-    monkeypatch.setattr(schema, "MIGRATIONS", full[:4])  # a database from before partitioning
+    monkeypatch.setattr(schema, "MIGRATIONS", full[:-1])  # a database from before partitioning
     setup = register(pg_url, tmp_path, n_scales=1)
     scale = setup.scales[0]
     old = [scale.sale(1), scale.sale(2), _at(scale, 3, JAN_2025), _at(scale, 4, MAR_2025), _at(scale, 5, YEAR_1990)]
@@ -70,7 +70,12 @@ def test_migration_partitions_existing_sales_by_month(tmp_path: Path, pg_url: st
             found = queries.sale_by_code(conn, sale.trace_code)
             assert found is not None and found["sale_id"] == sale.sale_id and len(found["lines"]) == 2
         indexed = {r["indexname"] for r in conn.all("SELECT indexname FROM pg_indexes WHERE tablename = 'sales'")}
-        assert {"sales_trace_code", "sales_market_date", "sales_merchant_time"} <= indexed
+        # every index earlier migrations made, by their names: trace code, market's day, merchant's and
+        # market's time, the monthly totals (and the lines' by batch)
+        assert {"sales_trace_code", "sales_market_date", "sales_merchant_created", "sales_market_created",
+                "sales_market_day_totals"} <= indexed  # fmt: skip
+        lines = {r["indexname"] for r in conn.all("SELECT indexname FROM pg_indexes WHERE tablename = 'sale_lines'")}
+        assert "sale_lines_batch" in lines
 
     # after the migration: a resend of a moved sale is a resend; a new month gets its partition
     key = load_public_key(scale.key.public_key_b64())

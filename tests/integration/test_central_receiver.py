@@ -64,7 +64,8 @@ def test_stores_a_signed_batch_and_acks_after_commit(env) -> None:  # type: igno
     wait_for(lambda: client.acks().count(3) == 2, 10, "second ack")
     assert _count(setup, "SELECT COUNT(*) FROM sales") == 3
     # the payment settles: a sale_update replaces payment and printed only
-    client.publish(_topic(setup, 0, "sales"), sales_message(scale.scale_id, 4, [("sale_update", paid_later(sales[1]))]))
+    paid = paid_later(sales[1], scale)
+    client.publish(_topic(setup, 0, "sales"), sales_message(scale.scale_id, 4, [("sale_update", paid)]))
     client.wait_ack(4)
     with setup.db.connection() as conn:
         row = conn.one("SELECT payment_status, provider_ref, printed, total_fen FROM sales WHERE seq = 2")

@@ -93,7 +93,8 @@ def test_a_healthy_scale_is_all_ok_and_exits_zero(rig: Rig) -> None:
     report = json.loads(done.stdout)
     statuses = {f["check"]: f["status"] for f in report["findings"]}
     assert report["ok"] is True
-    assert statuses == {c: "ok" for c in ("scale", "printer", "broker", "clock", "disk", "database", "backlog")}
+    checks = ("scale", "printer", "broker", "clock", "disk", "database", "backlog", "protection")
+    assert statuses == {c: "ok" for c in checks}
     seen = {f["check"]: f["seen"] for f in report["findings"]}
     assert "mt-sics" in seen["scale"] and "1.235 kg" in seen["scale"]
     assert f"logged in as {SCALE}" in seen["broker"]
@@ -158,11 +159,23 @@ def test_broken_event_chain(rig: Rig) -> None:
     with Store.open(rig.tmp / "edge.db") as store:
         for n in range(3):
             store.append_event("setting.changed", {"key": "scale.e_g", "old": 5, "new": 2 + n}, 1_795_000_000_000 + n)
+        store.seal("张师傅", "检定", 1_795_000_000_009)  # sealed, so only the database check fails
     with sqlite3.connect(rig.tmp / "edge.db") as conn:  # someone edits the log behind the software's back
         conn.execute("DROP TRIGGER events_no_update")
         conn.execute("""UPDATE events SET data = '{"key":"scale.e_g","old":5,"new":5}' WHERE id = 2""")
     finding = rig.only("database")
     assert finding.status == "fail" and "the event log is broken from entry 2 on" in finding.seen
+
+
+def test_an_unsealed_legal_change_fails_with_the_seal_command(rig: Rig) -> None:
+    with Store.open(rig.tmp / "edge.db") as store:
+        store.append_event("setting.changed", {"key": "scale.max_g", "old": 15000, "new": 6000}, 1_795_000_000_000)
+    finding = rig.only("protection")
+    assert finding.status == "fail" and "scale.max_g" in finding.seen and "event counter 1" in finding.seen
+    assert "python -m edge seal" in finding.fix
+    with Store.open(rig.tmp / "edge.db") as store:
+        store.seal("张师傅", "复检合格", 1_795_000_000_001)
+    assert rig.only("protection").status == "ok"
 
 
 def test_clock_before_the_newest_sale(rig: Rig) -> None:

@@ -5,6 +5,7 @@ technician's line commands on stdin producing a real ticket."""
 from __future__ import annotations
 
 import json
+import os
 import queue
 import signal
 import subprocess
@@ -30,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class HeadlessScale:
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, extra_toml: str = "", env: dict[str, str] | None = None) -> None:
         self.tmp = tmp
         self.scale = VirtualScale("mt-sics", seed=3, settle_s=0.2)
         self.link = PtyLink(self.scale, directory=tmp).start()
@@ -43,22 +44,44 @@ class HeadlessScale:
         text = text.replace('"../var/edge.db"', f'"{tmp / "edge.db"}"')
         text = text.replace('"catalog.json"', f'"{ROOT / "examples" / "catalog.json"}"')
         text = text.replace('"../var/run/customer.sock"', f'"{self.socket}"')
+        text = text.replace('"operators.json"', f'"{ROOT / "examples" / "operators.json"}"') + extra_toml
         self.config = tmp / "edge.toml"
         self.config.write_text(text, encoding="utf-8")
+        self.start(self.config, tmp, env)
+
+    def start(self, config: Path, cwd: Path, env: dict[str, str] | None = None) -> None:
+        """``edge run --headless`` on ``config`` (``env``: its environment), its stdout and stderr collected."""
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "edge", "run", "--config", str(self.config), "--headless"],
+            [sys.executable, "-m", "edge", "run", "--config", str(config), "--headless"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
             encoding="utf-8",
-            cwd=tmp,
+            cwd=cwd,
             bufsize=1,
+            env=env,
         )
         self.lines: queue.Queue[str] = queue.Queue()
         self.stderr: list[str] = []
+        self.notes: list[str] = []
         threading.Thread(target=self._pump, args=(self.proc.stdout, self.lines.put), daemon=True).start()
         threading.Thread(target=self._pump, args=(self.proc.stderr, self.stderr.append), daemon=True).start()
+
+    def wait_note(self, text: str, timeout_s: float = 20.0) -> str:
+        """The first ``note:`` line containing ``text`` (read between answers)."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            found = next((n for n in self.notes if text in n), None)
+            if found is not None:
+                return found
+            try:
+                line = self.lines.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            if line.startswith("note: "):
+                self.notes.append(line)
+        raise AssertionError(f"no note with {text!r}: {self.notes}")
 
     @staticmethod
     def _pump(stream, put) -> None:
@@ -66,7 +89,10 @@ class HeadlessScale:
             put(line.rstrip("\n"))
 
     def ask(self, command: str, timeout_s: float = 20.0) -> list[str]:
-        """Send one command; the answer ends with an ``ok:``/``error:`` line or a JSON object."""
+        """Send one command; the answer ends with an ``ok:``/``error:`` line or a JSON object.
+
+        ``note:`` lines (what the scale says by itself) go to ``notes``, not into the answer.
+        """
         assert self.proc.stdin is not None
         self.proc.stdin.write(command + "\n")
         self.proc.stdin.flush()
@@ -77,6 +103,9 @@ class HeadlessScale:
                 line = self.lines.get(timeout=0.1)
             except queue.Empty:
                 assert self.proc.poll() is None, "\n".join(self.stderr)
+                continue
+            if line.startswith("note: "):  # said by the scale between answers (a payment, a ticket, ...)
+                self.notes.append(line)
                 continue
             out.append(line)
             if line.startswith(("ok:", "error:", "{")):
@@ -131,8 +160,12 @@ def test_a_sale_from_the_terminal_prints_a_ticket_and_shows_on_the_customer_disp
         assert customer["unit_price_text"] == merchant["item"]["unit_price_text"] == "3.98 元/kg"
         wait_for(lambda: seen[-1].mode == "weighing" and seen[-1].amount_text == "4.92")
         assert app.ask("add")[-1].startswith("ok: 已累计：白菜 1.235 kg × 3.98 元/kg，4.92 元")
+        assert app.ask("qty 3")[-1].startswith("error: 请先选择商品")  # 累计 cleared the item
+        app.ask("plu 1001")
+        assert app.ask("qty 3")[-1].startswith("error: 白菜按重量计价，不能输入数量")  # not "ok: -"
         app.ask("plu 4001")
-        app.ask("qty 2")
+        assert app.ask("qty 2")[-1] == "ok: 鸡蛋（盒装10枚） 2 件，金额 30.00 元"
+        assert app.ask("qty 1000")[-1] == "error: 数量必须是 1 到 999 的整数"
         answer = app.ask("checkout cash")
         assert answer[-1].startswith("ok: 已结算 34.92 元"), answer
         sale_line = next(line for line in answer if line.startswith("sale: "))
@@ -140,6 +173,7 @@ def test_a_sale_from_the_terminal_prints_a_ticket_and_shows_on_the_customer_disp
         ticket = app.printer.wait_for_ticket(1, timeout=15)
         text = ticket.txt.read_text(encoding="utf-8")
         assert "白菜" in text and "1.235kg" in text and "34.92" in text
+        assert app.wait_note("ticket printed") == "note: 1 ticket printed (1 since start)"
         wait_for(lambda: seen[-1].mode == "paid")
         assert seen[-1].total_text == "34.92" and [line.name for line in seen[-1].lines] == ["白菜", "鸡蛋（盒装10枚）"]
         report = app.ask("report")
@@ -184,3 +218,50 @@ def test_refusals_and_a_paper_out_never_lose_the_sale(app):
     with Store.open(app.tmp / "edge.db") as store:
         assert [s.total_fen for s in store.recent_sales()] == [143, 335]
         assert store.pending_print_jobs() == []
+
+
+def test_the_console_drives_the_simulated_platter_and_notes_what_happens(tmp_path):
+    """run.sh's set-up: the console's put / unstable / remove reach the simulator's control socket."""
+    from simulator.scale.console import execute
+    from simulator.scale.control import ControlServer
+
+    control_path = tmp_path / "scale.ctl"
+    stopped: list[str] = []
+    scale = HeadlessScale(tmp_path, env={**os.environ, "TRACE_SCALE_CONTROL": str(control_path)})
+    control = ControlServer(control_path, scale.scale, scale.link, execute, lambda: stopped.append("demo"))
+    control.start()
+    try:
+        assert scale.ask("put 1235")[-1] == "ok: 1235 g on the platter, settling"
+        assert stopped == ["demo"]  # the first command ends the demo loop
+        assert scale.ask("wait 10")[-1] == "ok: 1.235 kg stable"
+        assert scale.ask("unstable 3")[-1] == "ok: the load moves for 3 s"
+        wait_for(lambda: not scale.snapshot()["merchant"]["weight"]["stable"], 5)
+        scale.ask("plu 1001")
+        assert scale.ask("add")[-1].startswith("error: 重量不稳定")
+        assert scale.ask("wait 10")[-1] == "ok: 1.235 kg stable"  # the wobble ends on the same load
+        assert scale.ask("sim status")[-1].startswith("ok: gross 1235 g")
+        assert scale.ask("sim fly")[-1].startswith("error: unknown command 'fly'")
+        assert scale.ask("put -5")[-1].startswith("error: put needs grams >= 0")
+        assert scale.ask("remove")[-1] == "ok: remove"
+        wait_for(lambda: scale.snapshot()["merchant"]["weight"]["weight_text"] == "0.000", 10)
+        scale.ask("put 1235")
+        assert scale.ask("wait 10")[-1] == "ok: 1.235 kg stable"
+        scale.ask("plu 1001")
+        assert scale.ask("checkout")[-1].startswith("ok: 已结算 4.92 元")
+        # said by the scale itself, between answers: the ticket came out, the printer's state
+        assert scale.wait_note("ticket printed") == "note: 1 ticket printed (1 since start)"
+        assert scale.wait_note("note: printer:").startswith("note: printer: 打印机")
+        assert scale.ask("quit")[-1] == "ok: stopping"
+        assert scale.proc.wait(15) == 0
+    finally:
+        control.stop()
+        if scale.proc.poll() is None:
+            scale.proc.kill()
+            scale.proc.wait(5)
+        scale.server.stop()
+        scale.link.stop()
+
+
+def test_without_a_simulator_put_says_what_to_do(app):
+    answer = app.ask("put 1235")[-1]
+    assert answer.startswith("error: no scale simulator to drive") and "on a real scale put the goods" in answer

@@ -111,7 +111,7 @@ def test_vendor_taps_wechat_customer_scans_the_screen_and_the_ticket_prints(
 ) -> None:
     out = ui_artifacts / "payment-e2e"
     print(f"\npayment screenshots: {out / 'probe'}")
-    config = system.edge_config('size = "1024x600"\ncustomer_size = "800x480"\ncustomer_position = "0,0"')
+    config = system.edge_config('size = "800x480"\ncustomer_size = "800x480"\ncustomer_position = "0,0"')
     driver = subprocess.Popen(
         [sys.executable, str(HERE / "payment_ui_driver.py"), "--config", str(config), "--out", str(out)],
         env=xdisplay, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -155,6 +155,13 @@ def test_vendor_taps_wechat_customer_scans_the_screen_and_the_ticket_prints(
     assert result["item_amount_text"] == "4.92" and "showing_qr" in result["stages"]
     assert "4.92" in result["message_paid"] and "已收款" in result["message_paid"]
     assert all(result["shots"][name]["problems"] == [] for name in ("merchant-qr", "merchant-paid"))
+    # while the QR is up the vendor still sees the sale being paid and the seconds left
+    shown = result["shots"]["merchant-qr"]["texts"]
+    assert shown["cart_count"] == "1 件" and shown["cart_amount:0"] == "4.92" and shown["total"] == "¥ 4.92"
+    assert shown["payment_title"].startswith("剩余 ") and shown["payment_title"].endswith(" 秒")  # the QR's seconds
+    targets = result["shots"]["merchant-qr"]["targets"]
+    small = [k for k in targets if k["h"] < 48 and k["action"] not in ("lang", "settings")]
+    assert small == [], small
 
     with Store.open(system.tmp / "edge.db") as store:
         sale = store.last_sale()
@@ -184,6 +191,7 @@ class PayingConsole(HeadlessScale):
         )  # fmt: skip
         self.lines: queue.Queue[str] = queue.Queue()
         self.stderr: list[str] = []
+        self.notes: list[str] = []
         threading.Thread(target=self._pump, args=(self.proc.stdout, self.lines.put), daemon=True).start()
         threading.Thread(target=self._pump, args=(self.proc.stderr, self.stderr.append), daemon=True).start()
 
@@ -226,6 +234,11 @@ def test_headless_wechat_and_alipay_qr_and_a_paycode_each_print_once_and_reconci
         # "paid" stays on the customer screen for a few seconds only: look first
         wait_for(lambda: console.customer()["mode"] == "paid", 20, "paid on the customer screen")
         check_ticket_and_central(system, sale_id, trace_code, method, n)
+        # the console said so by itself: the QR, the money, the ticket
+        assert console.wait_note("note: payment showing_qr").startswith(f"note: payment showing_qr {method} 4.92")
+        assert console.wait_note("小票打印中") == "note: 已收款 4.92 元，小票打印中"
+        assert console.wait_note("ticket printed") == f"note: 1 ticket printed ({n} since start)"
+        console.notes.clear()
         sales[sale_id] = (method, TOTAL_FEN)
 
     # the customer shows a 付款码 that asks for a password first (central polls until paid)

@@ -103,7 +103,21 @@ def test_pty_toledo_8217_answers_single_bytes(pty_link) -> None:
         assert port.read(4) == b"\x02?\x40\r"
 
 
-@pytest.mark.parametrize("protocol", ["toledo-continuous", "toledo-continuous-nocs", "ascii-stgs", "binary-ff"])
+@pytest.mark.parametrize(
+    "protocol",
+    [
+        "toledo-continuous",
+        "toledo-continuous-nocs",
+        "ascii-stgs",
+        "binary-ff",
+        "yaohua-tf0",
+        "yaohua-eq-reversed",
+        "yaohua-eq-forward",
+        "yaohua-a12e",
+        "yaohua-ww",
+        "aclas-os2x",
+    ],
+)
 def test_pty_streams_frames(pty_link, protocol: str) -> None:
     link = pty_link(protocol, rate_hz=50)
     link.sim.put(1235)
@@ -174,7 +188,7 @@ def test_send_now_with_stream_paused(pty_link) -> None:
         port.reset_input_buffer()
         before = time.perf_counter_ns()
         frame, sent_ns = link.send_now()
-        assert frame == b"\xff\x13\x35\x12\x00\x01"
+        assert frame == b"\xff\x43\x35\x12\x00\x00"
         assert before <= sent_ns <= time.perf_counter_ns()
         assert port.read(100) == frame  # exactly one frame: streaming is paused
         link.resume_stream()
@@ -306,7 +320,7 @@ def test_cli_keeps_serving_without_stdin(tmp_path: Path) -> None:
         time.sleep(0.5)
         assert process.poll() is None, "stdin at EOF must not stop the simulator"
         with serial.Serial(path, timeout=1) as port:
-            read_until(port, b"ST,GS,+   1.235kg\r\n")
+            read_until(port, b"ST,GS,+001.235kg\r\n")
     finally:
         code, err = stop_cli(process)
     assert code == 0, err

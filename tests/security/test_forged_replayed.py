@@ -77,7 +77,7 @@ def test_replays_change_nothing_and_conflicts_are_recorded(central: Central) -> 
     pending = Payment(PaymentMethod.WECHAT, PaymentStatus.PENDING, "")
     sales = [a.sale(1), a.sale(2, payment=pending), a.sale(3)]
     central.send_sales(client, 0, 1, sales)
-    central.send_sales(client, 0, 4, [paid_later(sales[1])], kind="sale_update")  # the payment settles
+    central.send_sales(client, 0, 4, [paid_later(sales[1], a)], kind="sale_update")  # the payment settles
     assert client.acks()[-1] == 4
     settled = _sales_snapshot(central)
 

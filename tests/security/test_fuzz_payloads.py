@@ -37,7 +37,7 @@ def _bases(scale: ScaleReg) -> dict[str, list[dict[str, Any]]]:
     return {
         "sales": [
             json.loads(sales_message(scale.scale_id, 1, [("sale", s1), ("sale", s2)])),
-            json.loads(sales_message(scale.scale_id, 3, [("sale_update", paid_later(s1))])),
+            json.loads(sales_message(scale.scale_id, 3, [("sale_update", paid_later(s1, scale))])),
         ],
         "status": [
             {

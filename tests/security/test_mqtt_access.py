@@ -51,10 +51,10 @@ def test_a_scale_cannot_write_anywhere_but_its_own_upload_topics(central: Centra
     watch = central.central_client()
     watch.subscribe("trace/v1/#")
     scale_b = central.scale_client(1)
-    scale_b.subscribe(*(central.topic(1, k) for k in ("batches", "config", "payment", "firmware")),
+    scale_b.subscribe(*(central.topic(1, k) for k in ("batches", "config", "payment", "firmware", "command")),
                       f"trace/v1/{MARKET}/catalog")  # fmt: skip
     scale_a = central.scale_client(0)
-    scale_a.subscribe(*(central.topic(0, k) for k in ("batches", "config", "payment", "firmware")))
+    scale_a.subscribe(*(central.topic(0, k) for k in ("batches", "config", "payment", "firmware", "command")))
 
     marker = b"forged-by-A"
     forged_sale = central.setup.scales[1].sale(1)  # a genuine-looking sale of B (A learnt B's data)
@@ -67,7 +67,7 @@ def test_a_scale_cannot_write_anywhere_but_its_own_upload_topics(central: Centra
     scale_a.publish(central.topic(1, "payment"), marker)
     # central-only topics, B's and its own: acks, documents, firmware, the market catalog
     for i in (0, 1):
-        for kind in ("ack", "batches", "config", "firmware"):
+        for kind in ("ack", "batches", "config", "firmware", "command"):  # command: a scale unlocking itself
             scale_a.publish(central.topic(i, kind), marker, retain=True)
     scale_a.publish(f"trace/v1/{MARKET}/catalog", marker, retain=True)
     scale_a.publish(f"trace/v1/{MARKET}/{a.scale_id}/anything", marker)

@@ -225,6 +225,8 @@ class Driver:
             done["problems"] = probe.check_layout()
             done["png"] = str(path)
             done["texts"] = probe.label_texts(self.app.root_box)
+            done["fonts"] = probe.font_sizes(self.app.root_box)
+            done["targets"] = probe.touch_targets()
 
         yield 0.1
         probe.screenshot(self.probe_dir / f"{name}.png", taken)
@@ -290,8 +292,17 @@ class Driver:
         # 累计 three lines: weighed, a piece item, another weight
         yield from self.tap("add")
         yield Wait("one line in the cart", lambda: len(self.view.cart) == 1)
+        # 3 boxes of eggs: the piece item's + key twice, then 累计
         yield from self.tap("hotkey:4001")
         yield Wait("eggs selected", lambda: self.view.item is not None and self.view.item.plu == "4001")
+        yield from self.tap("qty_plus")
+        yield Wait("2 eggs", lambda: self.view.item is not None and self.view.item.quantity == 2)
+        yield from self.tap("qty_plus")
+        yield Wait("3 eggs", lambda: self.view.item is not None and self.view.item.quantity == 3)
+        yield from self.settle()
+        r["quantity_label"] = _label(app.merchant, "quantity")
+        r["quantity_amount"] = app.merchant.weight.amount.text
+        yield from self.shoot("merchant-quantity")
         yield from self.tap("add")
         yield Wait("two lines in the cart", lambda: len(self.view.cart) == 2)
         rig.scale.put(755)
@@ -363,6 +374,28 @@ class Driver:
         yield from self.shoot("merchant-batches")
         yield from self.tap("batch_close")
         yield Wait("batch list closed", lambda: app.merchant.popup is None)
+        yield from self.tap("cancel")
+        yield Wait("nothing selected", lambda: self.view.item is None)
+
+        # a typed quantity on the number pad: 1 2 确定 -> 12 boxes; 1 0 0 0 确定 is refused (limit 999)
+        yield from self.tap("hotkey:4001")
+        yield Wait("eggs selected", lambda: self.view.item is not None and self.view.item.plu == "4001")
+        yield from self.tap("qty_pad")
+        yield Wait("the number pad", lambda: app.merchant.popup is not None)
+        yield from self.tap("qty:1")
+        yield from self.tap("qty:2")
+        yield from self.settle()
+        yield from self.shoot("merchant-quantity-pad")
+        yield from self.tap("qty:ok")
+        yield Wait("12 eggs", lambda: self.view.item is not None and self.view.item.quantity == 12
+                   and app.merchant.popup is None)
+        r["pad_quantity"] = (self.view.item.quantity, self.view.item.amount_text)
+        yield from self.tap("qty_pad")
+        for digit in "1000":
+            yield from self.tap(f"qty:{digit}")
+        yield from self.tap("qty:ok")
+        yield Wait("1000 refused", lambda: self.view.message_kind == "error" and app.merchant.popup is None)
+        r["pad_refused"] = (self.view.item.quantity, self.view.message)
         yield from self.tap("cancel")
         yield Wait("nothing selected", lambda: self.view.item is None)
 
@@ -461,7 +494,8 @@ def _asdict(view: Any) -> Any:
     return dataclasses.asdict(view)
 
 
-def main() -> int:
+def main(driver_class: type[Driver] | None = None, prepare: Callable[[Rig], None] | None = None) -> int:
+    """``driver_class``/``prepare``: another scenario file's Driver and what it sets up before the app starts."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", required=True, type=Path)
     parser.add_argument("--size", default="1024x600")
@@ -471,7 +505,9 @@ def main() -> int:
     out.mkdir(parents=True, exist_ok=True)
     os.environ["TRACE_UI_PROBE"] = str(out / "probe")  # the customer-display process inherits it
     rig = Rig(out, args.size)
-    driver = Driver(rig, out, args.scenario)
+    if prepare is not None:
+        prepare(rig)
+    driver = (driver_class or Driver)(rig, out, args.scenario)
     try:
         from edge.ui.kivy import app as kivy_app
 

@@ -63,7 +63,7 @@ def test_watermark_with_gaps_and_resends(setup: Setup) -> None:
 def test_sale_update_applies_the_newest_payment_only(setup: Setup) -> None:
     s = setup.scales[0]
     pending = s.sale(1, payment=Payment(PaymentMethod.WECHAT, PaymentStatus.PENDING, ""))
-    paid = paid_later(pending)
+    paid = paid_later(pending, s)
     # the update and its original in one message: the newest state is stored
     result = _store(setup, 1, [("sale", pending), ("sale_update", paid)])
     assert result.acked_through == 2 and result.stored == 1
@@ -71,14 +71,14 @@ def test_sale_update_applies_the_newest_payment_only(setup: Setup) -> None:
     # an older oseq arriving late (a resend of oseq 1) does not undo it
     _store(setup, 1, [("sale", pending)])
     assert _one(setup, "SELECT payment_status || ':' || printed || ':' || oseq FROM sales") == "paid:1:2"
-    refunded = dataclasses.replace(paid, payment=Payment(PaymentMethod.WECHAT, PaymentStatus.REFUNDED, "wx-123"))
+    refunded = s.update(paid, payment=Payment(PaymentMethod.WECHAT, PaymentStatus.REFUNDED, "wx-123"))
     assert _store(setup, 3, [("sale_update", refunded)]).updated == 1
     assert _one(setup, "SELECT payment_status FROM sales") == "refunded"
 
 
 def test_update_before_its_sale_inserts_the_whole_sale(setup: Setup) -> None:
     s = setup.scales[0]
-    paid = paid_later(s.sale(1))
+    paid = paid_later(s.sale(1), s)
     assert _store(setup, 2, [("sale_update", paid)]).stored == 1
     assert _one(setup, "SELECT COUNT(*) FROM sale_lines") == 2
 
@@ -136,7 +136,7 @@ def test_a_group_with_resends_gaps_and_updates_stores_each_sale_once(setup: Setu
     a, b = setup.scales
     sale_a = {n: ("sale", a.sale(n)) for n in range(1, 7)}
     sale_b = {n: ("sale", b.sale(n)) for n in range(1, 4)}
-    paid_a2 = ("sale_update", paid_later(a.sale(2)))
+    paid_a2 = ("sale_update", paid_later(a.sale(2), a))
     group = [
         _batch(setup, 4, [sale_a[4], sale_a[5]]),  # ahead of a gap until oseq 3 arrives below
         _batch(setup, 1, [sale_b[1], sale_b[2]], i=1),

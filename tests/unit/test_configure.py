@@ -195,10 +195,14 @@ def test_legally_relevant_changes_are_logged_with_old_and_new_values(conf: Path,
 
 
 def test_the_legal_list_is_the_technician_screens(conf: Path) -> None:
+    """One rule (edge.core.protection.is_legal) for the screen and for configure, which also
+    covers [scale] keys the screen does not show."""
+    from edge.core.protection import is_legal
     from edge.ui.model.technician import FIELDS
 
-    assert {(f.section, f.key) for f in FIELDS if f.legal} == configure.LEGAL
-    assert ("scale", "e_g") in configure.LEGAL and ("scale", "protocol") in configure.LEGAL
+    assert [f.name for f in FIELDS if f.legal != is_legal(f.name)] == []
+    p = configure.plan(conf, {("scale", "stable_count"): 3, ("scale", "silence_s"): 2.0})
+    assert {c.name: c.legal for c in p.changes} == {"scale.stable_count": True, "scale.silence_s": False}
 
 
 # --- the command ---------------------------------------------------------------------------
@@ -213,7 +217,7 @@ def test_dry_run_shows_the_diff_and_writes_nothing(conf: Path) -> None:
     done = edge("configure", "--config", str(conf), "--set", "scale.e_g=2", "--set", "identity.stall=B-07",
                 "--dry-run")  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert "[scale].e_g: 5 -> 2  [法定计量参数，记入事件日志 legally relevant, logged]" in done.stdout
+    assert "[scale].e_g: 5 -> 2  [法定计量参数：记入事件日志，铅封前暂停销售 legally relevant" in done.stdout
     assert "[identity].stall: 'A-01' -> 'B-07'" in done.stdout
     assert conf.read_text(encoding="utf-8") == ORIGINAL
 

@@ -32,7 +32,7 @@ from hypothesis import strategies as st
 from edge.core.reading import Reading
 from edge.scale_driver.protocols import PROTOCOLS, get_protocol
 from edge.scale_driver.protocols.base import MAX_PENDING, Event, FrameParser
-from tests.unit.protocol_frames import BUILDERS, FRAME_MARKERS, MAX_ABS_G, Expect, expect_of
+from tests.unit.protocol_frames import BUILDERS, FRAME_MARKERS, MAX_ABS_G, REPEAT_STABLE, Expect, expect_of
 
 NAMES = sorted(PROTOCOLS)
 FUZZ = settings(
@@ -143,7 +143,7 @@ def test_garbage_without_frame_markers_costs_nothing(name: str, data: st.DataObj
     stream, expected, frames = _stream(name, items)
     parser = new(name)
     got = readings(feed_split(parser, stream, cuts))
-    assert [expect_of(r) for r in got] == expected
+    assert [expect_of(r, name) for r in got] == expected
     assert [r.raw for r in got] == frames
     assert parser.stats.discarded_bytes == sum(len(g) for _, g in items)
 
@@ -155,7 +155,7 @@ def test_any_garbage_keeps_the_frames_in_order(name: str, data: st.DataObject, c
     items = data.draw(st.lists(st.tuples(samples, st.binary(max_size=60)), min_size=1, max_size=12))
     stream, expected, _ = _stream(name, items)
     got = readings(feed_split(new(name), stream, cuts))
-    assert is_subsequence(expected, [expect_of(r) for r in got])
+    assert is_subsequence(expected, [expect_of(r, name) for r in got])
 
 
 # --- 3. corruption -------------------------------------------------------------------------
@@ -187,7 +187,7 @@ def test_truncated_frame_never_gives_a_stable_foreign_value(
     built = [BUILDERS[name](*s) for s in frames]
     (first, first_expect), (cut, cut_expect), (a, a_expect), (b, b_expect) = built
     keep = data.draw(st.integers(1, len(cut) - 1))
-    got = [expect_of(r) for r in readings(feed_split(new(name), first + cut[:keep] + a + b, cuts))]
+    got = [expect_of(r, name) for r in readings(feed_split(new(name), first + cut[:keep] + a + b, cuts))]
     allowed = {first_expect, cut_expect, a_expect, b_expect}
     assert all(e in allowed for e in got if e[2] and e[3])  # stable readings with a weight
     assert got[0] == first_expect and got[-1] == b_expect
@@ -212,25 +212,26 @@ def _toledo_breaking(frame: bytes, pos: int) -> Callable[[int], bool]:
 
 
 def _ascii_breaking(frame: bytes, pos: int) -> Callable[[int], bool]:
-    if pos < 6:  # ST/US/OL and GS/NT/TR differ pairwise in both letters; commas
+    # ST,GS,+001.235kg CR LF. A header or kind is two letters apart from any other valid one.
+    if pos < 6:
         return lambda b: b != frame[pos]
     if pos == 6:
-        return lambda b: b not in b"+-"
-    if pos < 15:
+        return lambda b: b not in b"+- 0123456789"  # the sign is optional: a digit or blank fits
+    if pos < 14:
         return lambda b: b not in b" 0123456789."
-    if pos == 15:
-        return lambda b: b not in b" k"  # "kg" <-> " g" is undetectable
+    if pos == 14:
+        return lambda b: b not in b" kK0123456789"  # " g" is grams; "1.2355g" is a value in g
     return lambda b: b != frame[pos]  # g, CR, LF
 
 
 def _binary_breaking(frame: bytes, pos: int) -> Callable[[int], bool]:
     if pos == 0:
         return lambda b: b != 0xFF
-    if pos == 1:
-        return lambda b: bool(b & 0x80) or b & 0x07 > 5
+    if pos == 1:  # 6-7 decimals, mode 11; counting/percent (mode 01/10) are refused too
+        return lambda b: b & 0x07 > 5 or b & 0x18 != 0
     if pos < 5:
         return lambda b: b >> 4 > 9 or b & 0x0F > 9
-    return lambda b: b not in (1, 2)
+    return lambda b: b != 0  # 1 = lb (refused), others unknown
 
 
 def _mt_sics_breaking(frame: bytes, pos: int) -> Callable[[int], bool]:
@@ -253,12 +254,53 @@ def _8217_breaking(frame: bytes, pos: int) -> Callable[[int], bool]:
     return lambda b: b not in b"0123456789"
 
 
+def _any_change(frame: bytes, pos: int) -> Callable[[int], bool]:
+    """Formats with an XOR check: every substitution is caught."""
+    return lambda b: b != frame[pos]
+
+
+def _eq_breaking(sign_at: int) -> Callable[[bytes, int], Callable[[int], bool]]:
+    def breaking(frame: bytes, pos: int) -> Callable[[int], bool]:
+        if pos == 0:
+            return lambda b: b != ord("=")
+        if pos == sign_at:
+            return lambda b: b not in b"0-"
+        return lambda b: b not in b"0123456789."  # a moved or lost point is still a number
+
+    return breaking
+
+
+def _ww_breaking(frame: bytes, pos: int) -> Callable[[int], bool]:
+    # ww00001.235kg. No check: a "g" anywhere ends the frame early as a valid gram value.
+    if pos == 0:
+        return lambda b: b != ord("w")
+    if pos == 1:
+        return lambda b: b not in b"wn"
+    if pos < len(frame) - 2:
+        return lambda b: b not in b"0123456789.-g"
+    if pos == len(frame) - 2:
+        return lambda b: b not in b"0123456789g"  # "1.2355g", "1.235g" are values in g
+    return lambda b: b != frame[pos]
+
+
+def _aclas_breaking(frame: bytes, pos: int) -> Callable[[int], bool]:
+    if pos == 15:  # Flag2 lies outside the XOR: its bits cannot be checked
+        return lambda b: False
+    return _any_change(frame, pos)
+
+
 BREAKING: dict[str, Callable[[bytes, int], Callable[[int], bool]]] = {
     "mt-sics": _mt_sics_breaking,
     "toledo-continuous-nocs": _toledo_breaking,
     "ascii-stgs": _ascii_breaking,
     "binary-ff": _binary_breaking,
     "toledo-8217": _8217_breaking,
+    "yaohua-tf0": _any_change,
+    "yaohua-eq-reversed": _eq_breaking(8),
+    "yaohua-eq-forward": _eq_breaking(1),
+    "yaohua-a12e": _any_change,
+    "yaohua-ww": _ww_breaking,
+    "aclas-os2x": _aclas_breaking,
 }
 
 
@@ -269,10 +311,33 @@ def test_format_breaking_substitution_is_rejected(
     name: str, data: st.DataObject, frames: list[tuple[int, bool]], cuts: list[int]
 ) -> None:
     (first, first_expect), (frame, _), (last, last_expect) = (BUILDERS[name](*s) for s in frames)
-    pos = data.draw(st.integers(0, len(frame) - 1))
-    breaks = BREAKING[name](frame, pos)
-    byte = data.draw(st.sampled_from([b for b in range(256) if breaks(b)]))
+    options = {pos: [b for b in range(256) if BREAKING[name](frame, pos)(b)] for pos in range(len(frame))}
+    pos = data.draw(st.sampled_from([p for p, bs in options.items() if bs]))
+    byte = data.draw(st.sampled_from(options[pos]))
     bad = frame[:pos] + bytes((byte,)) + frame[pos + 1 :]
     events = feed_split(new(name), first + bad + last, cuts)
-    assert [expect_of(r) for r in readings(events)] == [first_expect, last_expect]
+    assert [expect_of(r, name) for r in readings(events)] == [first_expect, last_expect]
     assert len(events) == 2
+
+
+# --- 4. no false stable for the formats without a motion flag ----------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(REPEAT_STABLE))
+@FUZZ
+@given(data=st.data())
+def test_a_stable_reading_repeats_the_one_before(name: str, data: st.DataObject) -> None:
+    """Whatever the bytes, a stable reading comes right after an equal reading, no rejection between."""
+    stream = data.draw(_noise(name))
+    parser = new(name)
+    previous: Reading | None = None
+    for i in range(len(stream)):  # byte by byte: a rejection is seen before the reading it precedes
+        rejected = parser.stats.rejected
+        events = parser.feed(stream[i : i + 1])
+        if parser.stats.rejected != rejected:
+            previous = None
+        for event in events:
+            assert isinstance(event, Reading)
+            if event.stable:
+                assert previous is not None and previous.gross_g == event.gross_g
+            previous = event

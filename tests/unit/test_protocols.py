@@ -1,4 +1,4 @@
-"""The five weighing-module parsers against byte-exact frames written from docs/protocols.md."""
+"""The first six weighing-module parsers against byte-exact frames written from docs/protocols.md."""
 
 from __future__ import annotations
 
@@ -52,6 +52,12 @@ def test_registry_has_every_protocol() -> None:
         "ascii-stgs",
         "binary-ff",
         "toledo-8217",
+        "yaohua-tf0",
+        "yaohua-eq-reversed",
+        "yaohua-eq-forward",
+        "yaohua-a12e",
+        "yaohua-ww",
+        "aclas-os2x",
     }
     for name, spec in PROTOCOLS.items():
         assert spec.name == name
@@ -325,26 +331,38 @@ class TestToledoContinuous:
 
 
 class TestAsciiStgs:
-    def test_doc_examples(self) -> None:
-        p = AsciiStgsParser()
-        assert one(p, b"ST,GS,+   1.234kg\r\n") == weight(1234)
-        assert one(p, b"US,NT,-   0.015kg\r\n") == weight(-15, stable=False)
-        assert one(p, b"ST,GS,+    1235 g\r\n") == weight(1235)
-
     @pytest.mark.parametrize(
         ("line", "reading"),
         [
+            # A&D standard format (GX/GF/GH manuals): 15 characters + CR LF
+            (b"ST,+0001.235 kg\r\n", weight(1235)),
+            (b"US,-0001.235 kg\r\n", weight(-1235, stable=False)),
+            (b"ST,+00123.45  g\r\n", weight(123)),
+            (b"ST,+00001.27  g\r\n", weight(1)),  # the GX manual's own example
+            (b"US,-00183.96  g\r\n", weight(-184, stable=False)),  # the GX manual's own example
+            (b"OL,+9999999E+19\r\n", status(overload=True)),
+            (b"OL,-9999999E+19\r\n", status(underload=True)),
+            # A&D indicator / CAS "18 bytes for AND" (AD-4404 example ST,NT,+0012.34kg)
+            (b"ST,GS,+001.235kg\r\n", weight(1235)),
+            (b"ST,GS,+  1.235kg\r\n", weight(1235)),
+            (b"US,GS,-  0.015kg\r\n", weight(-15, stable=False)),
+            (b"ST,NT,+0012.34kg\r\n", weight(12340)),
+            (b"OL,GS,+       kg\r\n", status(overload=True)),
+            (b"OL,GS,-       kg\r\n", status(underload=True)),
+            # CAS 22 bytes: device id, lamp byte (bit 7 set, bit 6 stable), blank, unit
+            (b"ST,GS,1\xc4,0001.235 kg\r\n", weight(1235)),
+            (b"US,GS,1\x84,0001.235 kg\r\n", weight(1235, stable=False)),
+            (b"ST,GS,1?,0001.235 kg\r\n", weight(1235)),  # lamp byte without bit 7: not interpreted
+            (b"ST,NT,1\xc6,-001.235 kg\r\n", weight(-1235)),
+            (b"OL,GS,1\x84,         kg\r\n", status(overload=True)),
+            # our own first layout (8 characters after the sign) still reads
+            (b"ST,GS,+   1.234kg\r\n", weight(1234)),
+            (b"ST,GS,+    1235 g\r\n", weight(1235)),
             (b"ST,GS,+   0.000kg\r\n", weight(0, zero=True)),
             (b"ST,GS,-   0.000kg\r\n", weight(0, zero=True)),
             (b"ST,GS,+  1.2345kg\r\n", weight(1235)),
-            (b"ST,GS,-  1.2345kg\r\n", weight(-1235)),
             (b"ST,GS,+   100.5 g\r\n", weight(101)),
-            (b"ST,GS,+00001.25kg\r\n", weight(1250)),
-            (b"ST,GS,+99999999 g\r\n", weight(99_999_999)),
-            (b"US,GS,+       5kg\r\n", weight(5000, stable=False)),
-            (b"OL,GS,+   OL   kg\r\n", status(overload=True)),
-            (b"OL,NT,-   OL   kg\r\n", status(underload=True)),
-            (b"OL,GS,+\xff\x00------ g\r\n", status(overload=True)),  # OL value may be anything
+            (b"ST,GS,001.235KG\r\n", weight(1235)),  # no sign, upper case unit
         ],
     )
     def test_lines(self, line: bytes, reading: Reading) -> None:
@@ -352,32 +370,37 @@ class TestAsciiStgs:
 
     def test_tare_line_sets_tare_for_gross_and_net(self) -> None:
         p = AsciiStgsParser()
-        assert p.feed(b"ST,TR,+   0.250kg\r\n") == []
+        assert p.feed(b"ST,TR,+000.250kg\r\n") == []
         assert p.stats.frames == 1 and p.tare_g == 250
-        assert one(p, b"ST,NT,+   1.000kg\r\n") == weight(1250, 1000, 250)
-        assert one(p, b"ST,GS,+   1.250kg\r\n") == weight(1250, 1000, 250)
-        assert p.feed(b"ST,TR,+       0 g\r\n") == []
-        assert one(p, b"ST,NT,+   1.000kg\r\n") == weight(1000)
+        assert one(p, b"ST,NT,+001.000kg\r\n") == weight(1250, 1000, 250)
+        assert one(p, b"ST,GS,+001.250kg\r\n") == weight(1250, 1000, 250)
+        assert p.feed(b"ST,TR,+0000000 g\r\n") == []
+        assert one(p, b"ST,NT,+001.000kg\r\n") == weight(1000)
 
     @pytest.mark.parametrize(
         ("line", "why"),
         [
-            (b"ST,GS,+   1.234lb", "unit not legal for trade (lb)"),
-            (b"ST,GS,+   1.234oz", "unit not legal for trade"),
-            (b"ST,GS,+   1.234g ", "unit not legal for trade"),
-            (b"XX,GS,+   1.234kg", "header"),
-            (b"ST,XX,+   1.234kg", "header"),
-            (b"ST;GS,+   1.234kg", "header"),
-            (b"ST,GS,*   1.234kg", "sign"),
-            (b"ST,GS,+  1. 234kg", "value"),
-            (b"ST,GS,+ 1.2.345kg", "value"),
-            (b"ST,GS,+1.234   kg", "value"),  # left aligned
-            (b"ST,GS,+  -1.234kg", "value"),
-            (b"ST,GS,+        kg", "value"),
-            (b"ST,GS,+     .25kg", "value"),
-            (b"OL,TR,+   OL   kg", "tare"),
-            (b"ST,TR,-   0.100kg", "negative tare"),
-            (b"ST,GS,+ 1.234kg", "shorter than a frame"),
+            (b"ST,GS,+001.234lb", "unit not legal for trade (lb)"),
+            (b"ST,+0001.234 lb", "unit not legal for trade (lb)"),
+            (b"ST,GS,+001.234oz", "unit not legal for trade (oz)"),
+            (b"ST,GS,+001.234tl", "unit not legal for trade (tl)"),
+            (b"ST,GS,+001.234ct", "unit not legal for trade"),
+            (b"ST,GS,+001.234", "value"),  # no unit
+            (b"QT,+0000123 PC", "counting"),
+            (b"XX,GS,+001.234kg", "header"),
+            (b"ST;GS,+001.234kg", "header"),
+            (b"ST,XX,+001.234kg", "value"),
+            (b"ST,GS,*001.234kg", "value"),
+            (b"ST,GS,+01. 234kg", "value"),
+            (b"ST,GS,+01.2.34kg", "value"),
+            (b"ST,GS,+-01.234kg", "value"),
+            (b"ST,GS,+ 1-1.234kg", "value"),
+            (b"ST,GS,+       kg", "value"),
+            (b"ST,GS,+    .25kg", "value"),
+            (b"US,GS,1\xc4,0001.235 kg", "contradicts"),  # lamp says stable, header unstable
+            (b"ST,GS,1\x84,0001.235 kg", "contradicts"),
+            (b"OL,TR,+       kg", "tare"),
+            (b"ST,TR,-000.100kg", "negative tare"),
         ],
     )
     def test_bad_lines_rejected(self, line: bytes, why: str) -> None:
@@ -387,17 +410,17 @@ class TestAsciiStgs:
 
     def test_garbage_before_and_between_lines(self) -> None:
         p = AsciiStgsParser()
-        events = p.feed(b"\x00garbage" + b"ST,GS,+   1.000kg\r\n" + b"\xff\xfe" + b"US,GS,+   2.000kg\r\n")
+        events = p.feed(b"\x00garbage" + b"ST,GS,+001.000kg\r\n" + b"\xff\xfe" + b"US,GS,+002.000kg\r\n")
         assert with_raw(events) == [
-            (weight(1000), b"ST,GS,+   1.000kg\r\n"),
-            (weight(2000, stable=False), b"US,GS,+   2.000kg\r\n"),
+            (weight(1000), b"ST,GS,+001.000kg\r\n"),
+            (weight(2000, stable=False), b"US,GS,+002.000kg\r\n"),
         ]
         assert p.stats.discarded_bytes == 10 and p.stats.rejected == 0
 
     def test_too_long_line_discarded(self) -> None:
         p = AsciiStgsParser()
-        assert p.feed(b"ST,GS,+   1.000kg" + b"x" * 100 + b"\r\n") == []
-        assert p.stats.rejected == 1 and p.stats.discarded_bytes == 117 - 64
+        assert p.feed(b"ST,GS,+001.000kg" + b"x" * 100 + b"\r\n") == []
+        assert p.stats.rejected == 1 and p.stats.discarded_bytes == 116 - 64
         assert p.feed(b"\xaa" * 500) == [] and p.pending <= 65
 
 
@@ -405,27 +428,25 @@ class TestAsciiStgs:
 
 
 class TestBinaryFF:
+    """Yousheng JCS-B manual layout: D0-2 decimals, D3-4 mode, D5 negative, D6 stable, D7 overflow."""
+
     @pytest.mark.parametrize(
         ("frame", "reading"),
         [
-            (b"\xff\x13\x35\x12\x00\x01", weight(1235)),  # stable, 3 decimals, kg: 001235 LSB first
-            (b"\xff\x03\x35\x12\x00\x01", weight(1235, stable=False)),
-            (b"\xff\x1b\x15\x00\x00\x01", weight(-15)),  # negative
-            (b"\xff\x53\x00\x10\x00\x01", weight(1000)),  # net: module tare active, gross = net
-            (b"\xff\x33\x00\x00\x00\x01", status(stable=True, overload=True)),
-            (b"\xff\x3b\x00\x00\x00\x01", status(stable=True, underload=True)),
-            (b"\xff\x23\x99\x99\x99\x01", status(overload=True)),  # overflow while unstable
-            (b"\xff\x13\x00\x00\x00\x01", weight(0, zero=True)),
-            (b"\xff\x10\x05\x00\x00\x01", weight(5000)),  # 0 decimals kg
-            (b"\xff\x11\x50\x00\x00\x01", weight(5000)),  # 1 decimal
-            (b"\xff\x12\x50\x01\x00\x01", weight(1500)),  # 2 decimals
-            (b"\xff\x14\x50\x12\x00\x01", weight(125)),  # 0.1250 kg
-            (b"\xff\x15\x45\x23\x01\x01", weight(123)),  # 0.12345 kg = 123.45 g
-            (b"\xff\x15\x55\x23\x01\x01", weight(124)),  # 123.55 g rounds up
-            (b"\xff\x1d\x55\x23\x01\x01", weight(-124)),  # and away from zero
-            (b"\xff\x10\x35\x12\x00\x02", weight(1235)),  # grams
-            (b"\xff\x11\x55\x23\x01\x02", weight(1236)),  # 1235.5 g
-            (b"\xff\x10\x99\x99\x99\x02", weight(999_999)),
+            (b"\xff\x43\x35\x12\x00\x00", weight(1235)),  # stable, 3 decimals, kg: 001235 LSB first
+            (b"\xff\x03\x35\x12\x00\x00", weight(1235, stable=False)),
+            (b"\xff\x63\x15\x00\x00\x00", weight(-15)),  # negative
+            (b"\xff\xc3\x00\x00\x00\x00", status(stable=True, overload=True)),  # overflow
+            (b"\xff\xe3\x00\x00\x00\x00", status(stable=True, underload=True)),  # overflow, negative
+            (b"\xff\x83\x99\x99\x99\x00", status(overload=True)),  # overflow while unstable
+            (b"\xff\x43\x00\x00\x00\x00", weight(0, zero=True)),
+            (b"\xff\x40\x05\x00\x00\x00", weight(5000)),  # 0 decimals
+            (b"\xff\x41\x50\x00\x00\x00", weight(5000)),  # 1 decimal
+            (b"\xff\x42\x50\x01\x00\x00", weight(1500)),  # 2 decimals
+            (b"\xff\x44\x50\x12\x00\x00", weight(125)),  # 0.1250 kg
+            (b"\xff\x45\x45\x23\x01\x00", weight(123)),  # 0.12345 kg = 123.45 g
+            (b"\xff\x45\x55\x23\x01\x00", weight(124)),  # 123.55 g rounds up
+            (b"\xff\x65\x55\x23\x01\x00", weight(-124)),  # and away from zero
         ],
     )
     def test_frames(self, frame: bytes, reading: Reading) -> None:
@@ -434,23 +455,32 @@ class TestBinaryFF:
     @pytest.mark.parametrize(
         ("frame", "why"),
         [
-            (b"\xff\x16\x35\x12\x00\x01", "status"),  # 6 decimals
-            (b"\xff\x17\x35\x12\x00\x01", "status"),
-            (b"\xff\x93\x35\x12\x00\x01", "status"),  # bit 7
-            (b"\xff\x13\x3a\x12\x00\x01", "bcd"),
-            (b"\xff\x13\xa5\x12\x00\x01", "bcd"),
-            (b"\xff\x13\x35\x1f\x00\x01", "bcd"),
-            (b"\xff\x13\x35\x12\xb0\x01", "bcd"),
-            (b"\xff\x13\x35\x12\x00\x00", "unit"),
-            (b"\xff\x13\x35\x12\x00\x03", "not legal for trade"),
+            (b"\xff\x43\x35\x12\x00\x01", "not legal for trade (lb)"),  # the old parser read this as kg
+            (b"\xff\x4b\x35\x12\x00\x00", "counting mode is not a weight"),
+            (b"\xff\x53\x35\x12\x00\x00", "percent mode is not a weight"),
+            (b"\xff\x5b\x35\x12\x00\x00", "status"),  # mode 11 does not exist
+            (b"\xff\x46\x35\x12\x00\x00", "status"),  # 6 decimals
+            (b"\xff\x47\x35\x12\x00\x00", "status"),
+            (b"\xff\x43\x3a\x12\x00\x00", "bcd"),
+            (b"\xff\x43\xa5\x12\x00\x00", "bcd"),
+            (b"\xff\x43\x35\x1f\x00\x00", "bcd"),
+            (b"\xff\x43\x35\x12\xb0\x00", "bcd"),
+            (b"\xff\x43\x35\x12\x00\x02", "unit"),
         ],
     )
     def test_bad_frames_rejected(self, frame: bytes, why: str) -> None:
         assert_rejected(BinaryFFParser(), frame, why)
 
+    def test_ff_is_never_a_valid_status_bcd_or_unit_byte(self) -> None:
+        """With D7 = overflow, status bytes reach 0x80-0xFD; 0xFF itself stays impossible (7 decimals, mode 11)."""
+        for pos in range(1, 6):
+            frame = bytearray(b"\xff\x43\x35\x12\x00\x00")
+            frame[pos] = 0xFF
+            assert BinaryFFParser().feed(bytes(frame)) == []
+
     def test_resync_on_ff(self) -> None:
         p = BinaryFFParser()
-        good = b"\xff\x13\x35\x12\x00\x01"
+        good = b"\xff\x43\x35\x12\x00\x00"
         events = p.feed(b"\x00\x13" + b"\xff" + good + good[:3] + good + b"\x42")
         assert with_raw(events) == [(weight(1235), good), (weight(1235), good)]
         assert p.stats.rejected == 2  # "FF FF ..." and the truncated frame
@@ -552,9 +582,16 @@ STREAMS: dict[str, bytes] = {
     "mt-sics": b"S S     100.00 g\r\nT S      0.250 kg\r\nS D      1.235 kg\r\nZ I\r\nxxS +\r\nES\r\n",
     "toledo-continuous": TC_GROSS + TC_NET + b"ab" + TC_MOTION + TC_OVER + TC_GRAMS,
     "toledo-continuous-nocs": TC_GROSS[:17] + TC_NET[:17] + b"\x02" + TC_MOTION[:17],
-    "ascii-stgs": b"ST,GS,+   1.234kg\r\nST,TR,+   0.250kg\r\nUS,NT,-   0.015kg\r\nOL,GS,+   OL   kg\r\n",
-    "binary-ff": b"\xff\x13\x35\x12\x00\x01\x00\xff\x1b\x15\x00\x00\x01\xff\x33\x00\x00\x00\x01",
+    "ascii-stgs": b"ST,GS,+001.234kg\r\nST,TR,+000.250kg\r\nUS,NT,-000.015kg\r\n"
+    b"ST,+0001.235 kg\r\nOL,GS,+       kg\r\n",
+    "binary-ff": b"\xff\x43\x35\x12\x00\x00\x00\xff\x63\x15\x00\x00\x00\xff\xc3\x00\x00\x00\x00",
     "toledo-8217": b"\x0201.234\r\x02?A\r\x02?B\r\x02?D\r\x0299.999\r",
+    "yaohua-tf0": b"\x02+00200021B\x03\x02+00200021B\x03xx\x02-00123531B\x03",
+    "yaohua-eq-reversed": b"=532.1000=532.1000=00.1000-",
+    "yaohua-eq-forward": b"=0001.235=0001.235=-0001.00",
+    "yaohua-a12e": b"WG004.139kg3D\r\nWG004.139kg3D\r\n         OL23\r\nWN001.235kg3E\r\n",
+    "yaohua-ww": b"ww00001.235kg\r\nww00001.235kg\r\nwn-0001.235kg\r\nww00002.000lb\r\n",
+    "aclas-os2x": b"\x01\x02S 01.235kgg\x03\x04\x00\x01\x02U-00.015kgm\x03\x04\x00\x01\x02F 000000kgi\x03\x04@",
 }
 
 

@@ -19,6 +19,7 @@ from simulator.scale.frames import (
     PROTOCOLS,
     Sample,
     WeightFormat,
+    aclas_os2x,
     ascii_stgs_line,
     ascii_stgs_tare_line,
     bcd_lsb_first,
@@ -29,6 +30,10 @@ from simulator.scale.frames import (
     toledo_8217_status,
     toledo_8217_weight,
     toledo_continuous,
+    yaohua_a12e,
+    yaohua_eq,
+    yaohua_tf0,
+    yaohua_ww,
 )
 from simulator.scale.module import ModuleConfig, Outcome, WeighingModule
 from simulator.scale.scenario import DEMO, Scenario, ScenarioPlayer, Step, parse_scenario
@@ -164,19 +169,19 @@ class TestToledoContinuousFrames:
 
 
 class TestAsciiStgsFrames:
-    def test_lines(self) -> None:
-        assert ascii_stgs_line(Sample(1235), KG) == b"ST,GS,+   1.235kg\r\n"
-        assert ascii_stgs_line(Sample(0, 15, stable=False), KG) == b"US,NT,-   0.015kg\r\n"
-        assert ascii_stgs_line(Sample(1235), WeightFormat("g", 0)) == b"ST,GS,+    1235 g\r\n"  # docs example
+    def test_lines(self) -> None:  # A&D AD-4404 / CAS "18 bytes for AND": ST,NT,+0012.34kg
+        assert ascii_stgs_line(Sample(1235), KG) == b"ST,GS,+001.235kg\r\n"
+        assert ascii_stgs_line(Sample(0, 15, stable=False), KG) == b"US,NT,-000.015kg\r\n"
+        assert ascii_stgs_line(Sample(1235), WeightFormat("g", 0)) == b"ST,GS,+0001235 g\r\n"
 
-    def test_value_field_is_eight_characters(self) -> None:
+    def test_line_is_eighteen_bytes(self) -> None:
         line = ascii_stgs_line(Sample(12345), KG)
-        assert re.fullmatch(rb"(ST|US),(GS|NT),[+-][ 0-9.]{8}(kg| g)\r\n", line)
+        assert len(line) == 18 and re.fullmatch(rb"(ST|US),(GS|NT),[+-][0-9.]{7}(kg| g)\r\n", line)
 
     def test_out_of_range_and_tare_lines(self) -> None:
-        assert ascii_stgs_line(Sample(16000, overload=True), KG) == b"OL,GS,+   OL   kg\r\n"
-        assert ascii_stgs_line(Sample(-200, underload=True), KG) == b"OL,GS,-   OL   kg\r\n"
-        assert ascii_stgs_tare_line(500, KG) == b"ST,TR,+   0.500kg\r\n"
+        assert ascii_stgs_line(Sample(16000, overload=True), KG) == b"OL,GS,+       kg\r\n"
+        assert ascii_stgs_line(Sample(-200, underload=True), KG) == b"OL,GS,-       kg\r\n"
+        assert ascii_stgs_tare_line(500, KG) == b"ST,TR,+000.500kg\r\n"
 
 
 class TestBinaryFfFrames:
@@ -185,22 +190,65 @@ class TestBinaryFfFrames:
         assert bcd_lsb_first(987654) == b"\x54\x76\x98"
 
     def test_frame_byte_exact(self) -> None:
-        # ST: 3 decimals | stable (bit 4) = 0x13; unit 0x01 kg
-        assert binary_ff(Sample(1235), KG) == b"\xff\x13\x35\x12\x00\x01"
-        assert binary_ff(Sample(1235), WeightFormat("g", 0)) == b"\xff\x10\x35\x12\x00\x02"
+        # Yousheng JCS-B: ST = 3 decimals | stable (D6) = 0x43; unit byte 0 = kg
+        assert binary_ff(Sample(1235), KG) == b"\xff\x43\x35\x12\x00\x00"
 
     def test_status_bits(self) -> None:
-        assert binary_ff(Sample(-15, stable=False), KG)[1] == 0x03 | 0x08
-        assert binary_ff(Sample(1735, 500), KG)[1:5] == b"\x53\x35\x12\x00"  # net flag, value = net
-        assert binary_ff(Sample(16000, overload=True), KG)[1] & 0x28 == 0x20
-        assert binary_ff(Sample(-200, underload=True), KG)[1] & 0x28 == 0x28
+        assert binary_ff(Sample(-15, stable=False), KG)[1] == 0x03 | 0x20  # D5 negative
+        assert binary_ff(Sample(1735, 500), KG)[1:5] == b"\x43\x35\x12\x00"  # no net flag, value = net
+        assert binary_ff(Sample(16000, overload=True), KG)[1] & 0xA0 == 0x80  # D7 overflow
+        assert binary_ff(Sample(-200, underload=True), KG)[1] & 0xA0 == 0xA0
+
+    def test_grams_and_lb_are_not_sent(self) -> None:
+        with pytest.raises(ValueError, match="reports in kg"):
+            VirtualScale("binary-ff", unit="g")
 
     @given(gross=st.integers(-20000, 20000), tare=st.integers(0, 15000), stable=st.booleans())
     def test_only_the_start_byte_is_ff_and_nibbles_are_digits(self, gross: int, tare: int, stable: bool) -> None:
         frame = binary_ff(Sample(gross, tare, stable, overload=gross > 15045, underload=gross < -100), KG)
         assert frame[0] == 0xFF and 0xFF not in frame[1:]
         assert all(b >> 4 <= 9 and b & 0x0F <= 9 for b in frame[2:5])
-        assert frame[1] & 0x80 == 0
+        assert frame[1] & 0x18 == 0  # weighing mode
+
+
+class TestChineseIndicatorFrames:
+    """Yaohua and Aclas encoders against the examples in their manuals (docs/protocols.md 6-11)."""
+
+    def test_yaohua_tf0(self) -> None:
+        assert yaohua_tf0(Sample(20000), WeightFormat("kg", 2)) == bytes.fromhex("022B30303230303032314203")
+        assert yaohua_tf0(Sample(1235), KG) == b"\x02+00123531D\x03"
+        assert yaohua_tf0(Sample(-15, stable=False), KG) == b"\x02-00001531A\x03"
+
+    def test_yaohua_eq(self) -> None:
+        assert yaohua_eq(Sample(1235), KG, reversed_digits=True) == b"=532.1000"
+        assert yaohua_eq(Sample(3000), KG, reversed_digits=True) == b"=000.3000"  # A26 manual
+        assert yaohua_eq(Sample(-1000), WeightFormat("kg", 2), reversed_digits=True) == b"=00.1000-"
+        assert yaohua_eq(Sample(3000), KG, reversed_digits=False) == b"=0003.000"  # A26 manual
+        assert yaohua_eq(Sample(-1000), WeightFormat("kg", 2), reversed_digits=False) == b"=-0001.00"
+
+    def test_yaohua_a12e(self) -> None:
+        assert yaohua_a12e(Sample(4139), KG) == bytes.fromhex("5747303034 2E3133396B6733440D0A".replace(" ", ""))
+        assert yaohua_a12e(Sample(1735, 500), KG).startswith(b"WN001.235kg")
+        assert yaohua_a12e(Sample(-15), KG).startswith(b"WG-00.015kg")
+        assert yaohua_a12e(Sample(16000, overload=True), KG) == b"         OL23\r\n"
+        assert yaohua_a12e(Sample(-200, underload=True), KG) == b"         LO23\r\n"
+
+    def test_yaohua_ww(self) -> None:
+        assert yaohua_ww(Sample(1235), KG) == b"ww00001.235kg\r\n"
+        assert yaohua_ww(Sample(1735, 500), KG) == b"wn00001.235kg\r\n"
+        assert yaohua_ww(Sample(-1235), KG) == b"ww-0001.235kg\r\n"
+
+    def test_aclas_os2x(self) -> None:
+        frame = aclas_os2x(Sample(1235), KG)
+        assert frame[:12] == b"\x01\x02S 01.235kg" and frame[13:15] == b"\x03\x04" and len(frame) == 16
+        x = 0
+        for b in frame[:12]:
+            x ^= b
+        assert frame[12] == x
+        assert aclas_os2x(Sample(0, 1234, stable=False), WeightFormat("g", 0))[2:12] == b"U-001234g "
+        assert aclas_os2x(Sample(1735, 500), KG)[15] & 0x20  # tare mode
+        over = aclas_os2x(Sample(16000, overload=True), KG)
+        assert over[2:3] == b"F" and over[15] & 0x40
 
 
 class TestToledo8217Frames:
@@ -503,13 +551,13 @@ def test_streaming_modules_ignore_host_bytes(clock: FakeClock) -> None:
 def test_ascii_stgs_announces_tare_before_net_lines(clock: FakeClock) -> None:
     scale = settled_scale("ascii-stgs", clock, 500, rate_hz=10)
     session = scale.open_session()
-    assert session.stream_frame() == b"ST,GS,+   0.500kg\r\n"
+    assert session.stream_frame() == b"ST,GS,+000.500kg\r\n"
     scale.tare()
-    assert session.stream_frame() == b"ST,TR,+   0.500kg\r\nST,NT,+   0.000kg\r\n"
+    assert session.stream_frame() == b"ST,TR,+000.500kg\r\nST,NT,+000.000kg\r\n"
     frames = [session.stream_frame() for _ in range(20)]
     assert sum(f.startswith(b"ST,TR,") for f in frames) == 2  # repeated once a second
     scale.clear_tare()
-    assert session.stream_frame() == b"ST,TR,+   0.000kg\r\nST,GS,+   0.500kg\r\n"
+    assert session.stream_frame() == b"ST,TR,+000.000kg\r\nST,GS,+000.500kg\r\n"
 
 
 # --- faults ---------------------------------------------------------------------------------
@@ -533,7 +581,7 @@ class TestFaults:
         scale.inject(FaultKind.GARBAGE)
         junk, _, rest = session.stream_frame().partition(b"\r\n")
         assert junk and b"\n" not in junk and b"\r" not in junk
-        assert rest == b"ST,GS,+   1.235kg\r\n"
+        assert rest == b"ST,GS,+001.235kg\r\n"
 
     def test_truncate(self, clock: FakeClock) -> None:
         scale = settled_scale("toledo-continuous", clock, 1235)
@@ -558,6 +606,9 @@ class TestFaults:
             ("binary-ff", lambda f: f[2] >> 4 > 9),
             ("toledo-continuous-nocs", lambda f: not f[1] & 0x20),
             ("toledo-8217", lambda f: b"X" in f),
+            ("yaohua-eq-reversed", lambda f: b"X" in f),
+            ("yaohua-eq-forward", lambda f: b"X" in f),
+            ("yaohua-ww", lambda f: b"X" in f),
         ],
     )
     def test_corruption_breaks_the_format(self, clock: FakeClock, protocol: str, broken) -> None:
@@ -588,6 +639,14 @@ class TestFaults:
         assert stream_session.stream_frame() == b""
         clock.advance(1)
         assert stream_session.stream_frame() == stream.weight_frame()
+
+    @pytest.mark.parametrize(("protocol", "check"), [("yaohua-tf0", slice(9, 11)), ("yaohua-a12e", slice(11, 13)),
+                                                     ("aclas-os2x", slice(12, 13))])  # fmt: skip
+    def test_corruption_keeps_the_old_xor(self, clock: FakeClock, protocol: str, check: slice) -> None:
+        scale = settled_scale(protocol, clock, 1235)
+        scale.inject("corrupt")
+        frame, clean = scale.open_session().unsolicited_frame(), scale.weight_frame()
+        assert len(frame) == len(clean) and frame != clean and frame[check] == clean[check]
 
     def test_unknown_fault(self) -> None:
         assert parse_fault("corrupt") is FaultKind.BAD_CHECKSUM

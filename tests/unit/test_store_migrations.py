@@ -25,8 +25,9 @@ def make_v1_file(path: Path) -> str:
     conn.execute("BEGIN")
     conn.execute("UPDATE counters SET value = 1 WHERE name = 'sale_seq'")
     conn.execute("INSERT INTO daily_counters (local_date, value) VALUES (?, 1)", (DAY,))
-    marks = ", ".join("?" * len(SALE_COLUMNS))
-    conn.execute(f"INSERT INTO sales ({', '.join(SALE_COLUMNS)}) VALUES ({marks})", sale_row(sale, DAY, 1))
+    v1 = len(SALE_COLUMNS) - 2  # state_no and state_signature came with v4
+    marks = ", ".join("?" * v1)
+    conn.execute(f"INSERT INTO sales ({', '.join(SALE_COLUMNS[:v1])}) VALUES ({marks})", sale_row(sale, DAY, 1)[:v1])
     marks = ", ".join("?" * len(LINE_COLUMNS))
     conn.executemany(f"INSERT INTO sale_lines ({', '.join(LINE_COLUMNS)}) VALUES ({marks})", line_rows(sale))
     conn.execute(

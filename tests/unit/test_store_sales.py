@@ -129,7 +129,8 @@ def test_set_payment_updates_and_queues_the_new_state(store: Store) -> None:
     store.ack_through(store.outbox_batch(10)[-1][0])  # central already has the pending version
     paid = Payment(PaymentMethod.WECHAT, PaymentStatus.PAID, "wx-4200001")
     updated = store.set_payment(sale.sale_id, paid)
-    assert updated == dataclasses.replace(sale, payment=paid) == store.get_sale(sale.sale_id)
+    # state_no counts the updates (docs/sync.md, "Signed sale state"); no signer here: unsigned
+    assert updated == dataclasses.replace(sale, payment=paid, state_no=1) == store.get_sale(sale.sale_id)
     [(seq, text)] = store.outbox_batch(10)
     assert seq == 2 and Sale.from_dict(json.loads(text)) == updated
     store.set_payment(sale.sale_id, paid)  # unchanged: nothing new to send

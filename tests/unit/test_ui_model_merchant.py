@@ -14,6 +14,7 @@ from edge.core.pricing import format_yuan, weight_amount_fen
 from edge.printer.status import PrinterStatus, parse_status
 from edge.scale_driver.driver import LinkState, LinkStatus
 from edge.store.errors import StoreFullError
+from edge.ui.model.merchant import MAX_QUANTITY
 from edge.ui.model.views import CustomerView
 from tests.unit.ui_model_support import Rig
 
@@ -382,3 +383,40 @@ def test_the_window_sets_the_page_size(rig):
     assert m.page == 0 and len(m.keys) == 6 and m.page_count == 5  # hotkey 30 is on page 5
     with pytest.raises(ValueError):
         rig.model.set_page_size(0)
+
+
+def test_quantity_of_a_piece_item_by_keys_and_number(rig):
+    rig.power_on()
+    rig.model.select_plu("4001")  # 鸡蛋（盒装10枚）, 15.00 元/件
+    rig.model.step_quantity(+1)
+    rig.model.step_quantity(+1)
+    m = rig.merchant
+    assert (m.item.quantity, m.item.amount_text) == (3, "45.00") and "3 件" in m.message
+    rig.model.step_quantity(-1)
+    assert rig.merchant.item.quantity == 2
+    rig.model.set_quantity(MAX_QUANTITY)
+    rig.model.step_quantity(+1)  # past the limit: refused, the quantity stays
+    m = rig.merchant
+    assert m.item.quantity == MAX_QUANTITY and m.message_kind == "error" and f"1 到 {MAX_QUANTITY}" in m.message
+    rig.model.set_quantity(0)
+    assert rig.merchant.message_kind == "error" and rig.merchant.item.quantity == MAX_QUANTITY
+    rig.model.set_quantity(3)
+    rig.model.add_line()
+    [line] = rig.merchant.cart
+    assert line.detail.startswith("3 件") and line.amount_text == "45.00"
+    assert rig.merchant.item is None  # the next item starts at 1 again
+    rig.model.select_plu("4001")
+    assert rig.merchant.item.quantity == 1
+
+
+def test_a_quantity_for_a_weighed_item_or_no_item_is_refused(rig):
+    rig.power_on()
+    rig.model.set_quantity(3)
+    assert rig.merchant.message_kind == "error" and "请先选择商品" in rig.merchant.message
+    rig.model.select_plu("1001")  # 白菜, by weight
+    rig.model.set_quantity(3)
+    m = rig.merchant
+    assert m.message_kind == "error" and "白菜按重量计价" in m.message and m.item.quantity == 1
+    rig.model.set_lang("en")
+    rig.model.step_quantity(+1)
+    assert rig.merchant.message_kind == "error" and "sold by weight" in rig.merchant.message

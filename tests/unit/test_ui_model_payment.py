@@ -89,6 +89,12 @@ def test_qr_shown_then_paid_prints_the_ticket_once(rig: PayRig) -> None:
         120,
     )
     assert "微信" in m.message and m.payment.actions == ("cash", "paycode", "static")
+    # the vendor keeps seeing what is being paid and how long the QR lasts
+    assert [(line.name, line.amount_text) for line in m.payment.lines] == [("白菜", "4.92")]
+    assert m.payment.countdown_s == 120
+    rig.clock.now += 30
+    rig.model.tick()
+    assert rig.merchant.payment.countdown_s == rig.customer.countdown_s == 90
     rig.answer(ResultStatus.PAID, provider_ref="4200001")
     rig.answer(ResultStatus.PAID, provider_ref="4200001")  # the notification delivered twice
     assert rig.store.get_sale(sale.sale_id).payment == Payment(PaymentMethod.WECHAT, PaymentStatus.PAID, "4200001")

@@ -59,11 +59,12 @@ class StartByteParser(FrameParser):
         return ()
 
     @abstractmethod
-    def _decode(self, frame: bytes, out: list[Event]) -> bool:
+    def _decode(self, frame: bytes, out: list[Event]) -> bool | None:
         """Append the frame's events to ``out``.
 
         Returns False (after calling ``_reject``) when the frame is malformed, so the
-        hunt resumes at the byte after its start.
+        hunt resumes at the byte after its start; None (after ``_reject``) when it is well
+        formed but refused (a unit not legal for trade), so the hunt resumes after it.
         """
 
     def feed(self, data: bytes) -> list[Event]:
@@ -90,11 +91,12 @@ class StartByteParser(FrameParser):
                 self._reject(f"{self.name}: byte {misfit} of a frame cannot be 0x{buf[j + misfit]:02x}")
                 i = j + 1
                 continue
-            if self._decode(buf[j : j + size], out):
+            decoded = self._decode(buf[j : j + size], out)
+            if decoded:
                 stats.frames += 1
                 i = j + size
             else:
-                i = j + 1
+                i = j + size if decoded is None else j + 1
         self._buf = buf[i:]
         return out
 
@@ -107,3 +109,46 @@ def decimal_count(text: bytes) -> tuple[int, int]:
     """
     whole, _, frac = text.partition(b".")
     return int(whole + frac), len(frac)
+
+
+def xor_of(data: bytes) -> int:
+    """XOR of every byte (the check the Yaohua and Aclas frames carry)."""
+    x = 0
+    for b in data:
+        x ^= b
+    return x
+
+
+HEX_UPPER: ByteClass = frozenset(b"0123456789ABCDEF")
+
+
+class RepeatStability:
+    """Stability for the formats that carry no motion flag (Yaohua, ``ww`` lines).
+
+    A reading counts as stable only when the frame just before it was accepted and showed
+    the same; any rejected frame in between forgets it. The core then still asks for N
+    equal consecutive stable readings, so a settled load is sold and a moving one is not.
+    """
+
+    def __init__(self) -> None:
+        self._last: object = None
+
+    def check(self, key: object) -> bool:
+        same = key == self._last
+        self._last = key
+        return same
+
+    def forget(self) -> None:
+        self._last = None
+
+
+class Repeating:
+    """Mixin for a FrameParser subclass: ``self._repeat`` stability; a rejected frame breaks the run."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._repeat = RepeatStability()
+
+    def _reject(self, why: str) -> None:
+        self._repeat.forget()
+        super()._reject(why)  # type: ignore[misc]

@@ -25,6 +25,7 @@ from kivy.uix.widget import Widget
 
 from edge.ui.kivy import widgets as w
 from edge.ui.kivy.i18n import t
+from edge.ui.kivy.lock_banner import LockBanner
 from edge.ui.model.views import CartLineView, CustomerView
 
 MARKET_TZ = ZoneInfo("Asia/Shanghai")
@@ -120,6 +121,8 @@ class WeighingBox(w.Box):
         colon = ": " if lang == "en" else "："
         self.origin.text = f"{t('origin', lang)}{colon}{view.origin}" if view.origin else ""
         self.weight.caption.text = t("weight", lang)
+        if view.range_no:  # a multiple-range scale shows the range in use on both screens
+            self.weight.caption.text += f" · {t('range_flag', lang)} {view.range_no}"
         self.weight.value.text = f"{view.weight_text} kg" if view.weight_text else "------"
         self.price.caption.text = t("unit_price", lang)
         self.price.value.text = view.unit_price_text
@@ -221,8 +224,9 @@ class CustomerScreen(BoxLayout):
         head.add_widget(self.market)
         head.add_widget(self.stall)
         self.body = BoxLayout(orientation="horizontal", size_hint_y=0.9, spacing=gap * 2)
-        self.add_widget(head)
-        self.add_widget(self.body)
+        self.lock_banner = LockBanner(share=0.12)  # "not selling" while the legal parameters are locked
+        for part in (head, self.lock_banner, self.body):
+            self.add_widget(part)
         self.weighing = WeighingBox(size_hint_x=0.56)
         self.lines = LinesBox(size_hint_x=0.44)
         self.payment = PaymentBox(size_hint_x=0.6)
@@ -257,6 +261,7 @@ class CustomerScreen(BoxLayout):
     def render(self, view: CustomerView) -> None:
         self.view = view
         self.market.text = view.market_name
+        self.lock_banner.show(view.lock_text)
         self.stall.text = " · ".join(x for x in (view.stall, view.merchant_name) if x)
         mode = view.mode if self.connected else "idle"
         self._layout(mode, bool(view.lines))
@@ -345,7 +350,7 @@ class CustomerApp:
                 if view is not None:
                     self.screen.render(view)
                     if self.probe.on:
-                        self.probe.after_frame("render", seq=view.seq, mode=view.mode,
+                        self.probe.after_frame("render", seq=view.seq, mode=view.mode, lock=bool(view.lock_text),
                                                weight=self.screen.weighing.weight.value.text,
                                                amount=self.screen.weighing.amount.value.text,
                                                total=self.screen.lines.total.value.text)

@@ -12,7 +12,7 @@ CAPTIONS: dict[str, tuple[str, str]] = {
     "tare": ("去皮", "Tare"),
     "clear_tare": ("清皮", "Clear tare"),
     "add": ("累计", "Add"),
-    "checkout": ("结算", "Pay"),
+    "checkout": ("现金", "Cash"),  # cash checkout; the QR methods sit beside it
     "reprint": ("重打", "Reprint"),
     "report": ("日结", "Day report"),
     "cancel": ("取消", "Cancel"),
@@ -33,6 +33,7 @@ CAPTIONS: dict[str, tuple[str, str]] = {
     "zero_flag": ("零位", "Zero"),
     "net": ("净重", "Net"),
     "tare_flag": ("皮重", "Tare"),
+    "range_flag": ("量程", "Range"),
     "kg": ("kg", "kg"),
     "amount": ("金额", "Amount"),
     "unit_price": ("单价", "Price"),
@@ -40,6 +41,11 @@ CAPTIONS: dict[str, tuple[str, str]] = {
     "subtotal": ("小计", "Subtotal"),
     "rounding": ("抹零", "Rounding"),
     "cart_empty": ("尚未累计商品", "Cart is empty"),
+    "cart_count": ("{n} 件", "{n} items"),  # lines in the cart (not money: no 合计 here)
+    "qty_minus": ("−", "−"),
+    "qty_plus": ("+", "+"),
+    "qty_key": ("{n} 件", "{n} pcs"),
+    "qty_title": ("数量（1–{most} 件）", "Quantity (1–{most} pcs)"),
     "no_item": ("请选择商品", "Choose an item"),
     "page": ("页", "page"),
     "settings": ("设置", "Setup"),
@@ -58,6 +64,7 @@ CAPTIONS: dict[str, tuple[str, str]] = {
     "pay_confirm": ("已收款", "Received"),
     "pay_cancel": ("取消收款", "Cancel"),
     "paying_title": ("收款 ¥ {amount}", "Payment ¥ {amount}"),
+    "paying_left": ("剩余 {n} 秒", "{n} s left"),  # the amount is the cart's total above
     # daily report
     "report_title": ("日结报表", "Daily report"),
     "report_date": ("日期", "Date"),

@@ -147,6 +147,27 @@ def _related(a: Widget, b: Widget) -> bool:
     return False
 
 
+def touch_targets(layers: Iterable[Widget] | None = None) -> list[dict[str, Any]]:
+    """Every visible key (a widget with an ``action``): its action, size in px, whether enabled, its text.
+
+    What the touch-target check of the UI tests reads (keys a wet finger must hit).
+    """
+    found = []
+    for layer in layers if layers is not None else list(Window.children):
+        for widget in layer.walk(restrict=True):
+            action = getattr(widget, "action", "")
+            if action and _visible(widget) and widget.get_root_window() is not None:
+                found.append({"action": action, "w": round(widget.width, 1), "h": round(widget.height, 1),
+                              "disabled": bool(widget.disabled), "text": str(getattr(widget, "text", ""))})
+    return found
+
+
+def font_sizes(root: Widget) -> dict[str, float]:
+    """The font size (px) each label with a ``test_id`` is drawn at (readability checks)."""
+    return {x.test_id: float(x.font_size) for x in root.walk(restrict=True)
+            if getattr(x, "test_id", None) and isinstance(x, Label) and x.text.strip()}
+
+
 def label_texts(root: Widget) -> dict[str, str]:
     """Texts of the labels that carry a ``test_id`` (what the screen really shows)."""
     return {x.test_id: x.text for x in root.walk(restrict=True) if getattr(x, "test_id", None) and hasattr(x, "text")}

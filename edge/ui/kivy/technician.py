@@ -2,18 +2,21 @@
 
 Sections: weighing module (port/protocol/baud, live raw frames, probe), printer (type,
 port, paper, test print), network, identity, display placement and language, software
-identification with the event log (read only). Values are validated and written by the
-model (`apply`), which also logs every legally relevant change; the screen only edits text.
+identification with the event log (read only), and 铅封/解锁: the extended display
+(software id, event counter, lock state; JJG 1204-2025 6.10) with the sealed procedure
+(who and why, logged) that lets a scale sell again after a legal change. Values are
+validated and written by the model (`apply`), which also logs every legally relevant
+change; the screen only edits text. The head shows the lock state even before the PIN.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any
 
 from kivy.clock import Clock
 from kivy.uix.boxlayout import BoxLayout
-from kivy.uix.gridlayout import GridLayout
 from kivy.uix.modalview import ModalView
 from kivy.uix.spinner import Spinner
 from kivy.uix.textinput import TextInput
@@ -29,6 +32,7 @@ SECTIONS: tuple[tuple[str, str, str], ...] = (
     ("identity", "身份", "Identity"),
     ("display", "显示与语言", "Display"),
     ("software", "软件与日志", "Software & log"),
+    ("seal", "铅封/解锁", "Seal & legal"),
 )
 
 CAPTIONS: dict[str, tuple[str, str]] = {
@@ -51,6 +55,10 @@ CAPTIONS: dict[str, tuple[str, str]] = {
     "software_id": ("软件标识", "Software id"),
     "events": ("事件日志（只读，最新在上）", "Event log (read only, newest first)"),
     "restart": ("保存后重启秤程序生效", "Saved settings take effect after a restart"),
+    "counter": ("计数", "count"),
+    "seal_who": ("技术人员", "Technician"),
+    "seal_why": ("铅封原因", "Reason"),
+    "seal": ("铅封并解锁", "Seal and unlock"),
 }
 
 MONO_FONT = "data/fonts/RobotoMono-Regular.ttf"  # bundled with Kivy; hex only, no CJK needed
@@ -83,12 +91,8 @@ class PinPad(w.Box):
         self.prompt = w.FitLabel(text=_c("pin", lang), color=w.TEXT, size_hint_y=0.14, fill=0.6)
         self.dots = w.FitLabel(text="", color=w.WEIGHT_STABLE, size_hint_y=0.14, fill=0.7)
         self.dots.test_id = "pin_dots"
-        pad = GridLayout(cols=3, spacing=gap, size_hint_y=0.72)
-        for ch in "123456789":
-            pad.add_widget(w.key(ch, lambda c=ch: self.type(c), action=f"pin:{ch}", color=w.KEY_FUNC, fill=0.5))
-        pad.add_widget(w.key(_c("clear", lang), self.clear, action="pin:clear", color=w.KEY_DANGER, fill=0.4))
-        pad.add_widget(w.key("0", lambda: self.type("0"), action="pin:0", color=w.KEY_FUNC, fill=0.5))
-        pad.add_widget(w.key(_c("ok", lang), self.submit, action="pin:ok", color=w.KEY_PAY, fill=0.4))
+        pad = w.digit_pad("pin", self.type, (_c("clear", lang), self.clear), (_c("ok", lang), self.submit),
+                          spacing=gap, size_hint_y=0.72)
         for child in (self.prompt, self.dots, pad):
             self.add_widget(child)
 
@@ -209,10 +213,11 @@ class TechnicianScreen(BoxLayout):
         self.view: Any = None
         self.rows: dict[str, FieldRow] = {}
         self._built_for: tuple[Any, ...] | None = None
+        self.seal_form = {"seal.technician": "", "seal.reason": ""}  # typed here, logged by model.seal
         head = w.Box(orientation="horizontal", bg=w.PANEL, size_hint_y=0.09, padding=(gap * 2, gap), spacing=gap)
-        self.title = w.FitLabel(text=_c("title", self.lang), halign="left", color=w.TEXT, size_hint_x=0.45,
+        self.title = w.FitLabel(text=_c("title", self.lang), halign="left", color=w.TEXT, size_hint_x=0.33,
                                 bold=True)
-        self.ident = w.FitLabel(text="", halign="right", color=w.MUTED, size_hint_x=0.4, fill=0.5)
+        self.ident = w.FitLabel(text="", halign="right", color=w.MUTED, size_hint_x=0.52, fill=0.5)
         self.ident.test_id = "software_id"
         exit_key = w.key(_c("exit", self.lang), self.exit, action="tech_exit", color=w.KEY_DANGER, size_hint_x=0.15)
         for child in (self.title, self.ident, exit_key):
@@ -252,7 +257,7 @@ class TechnicianScreen(BoxLayout):
         self.runner.call("set_field", name, text, then=lambda _err: self.refresh())
 
     def open_editor(self, row: FieldRow) -> None:
-        self.edit_panel = EditPanel(row, self.lang, self.edit)
+        self.edit_panel = EditPanel(row, self.lang, row.on_edit)  # the row says where its text goes
         self.edit_panel.bind(on_dismiss=lambda *_: setattr(self, "edit_panel", None))
         self.edit_panel.open_for_typing()
 
@@ -265,6 +270,19 @@ class TechnicianScreen(BoxLayout):
     def probe(self) -> None:
         self.runner.run(lambda: self.model.start_probe(done=lambda _r: Clock.schedule_once(
             lambda _dt: self._rebuild(), 0)), then=lambda _r: self.refresh())
+
+    def edit_seal(self, name: str, text: str) -> None:
+        self.seal_form[name] = text.strip()
+        self._rebuild()
+
+    def seal(self) -> None:
+        who, why = self.seal_form["seal.technician"], self.seal_form["seal.reason"]
+        self.runner.call("seal", who, why, then=self._sealed)
+
+    def _sealed(self, ok: bool) -> None:
+        if ok:
+            self.seal_form["seal.reason"] = ""  # the next seal needs its own reason
+        self._rebuild()
 
     def test_print(self) -> None:
         self.runner.call("test_print", then=lambda _ok: self.refresh())
@@ -290,7 +308,9 @@ class TechnicianScreen(BoxLayout):
         if view is None:
             return
         self.view = view
-        self.ident.text = view.software_id
+        # The extended display's three facts, before the PIN too (JJG 1204-2025 6.10).
+        self.ident.text = f"{view.software_id} · {_c('counter', self.lang)} {view.legal_changes} · {view.lock_text}"
+        self.ident.color = w.MUTED if view.lock_state == "unlocked" else w.ERROR
         self.message.text = view.message
         self.message.color = w.ERROR if view.message_kind == "error" else w.INFO
         if not view.unlocked:
@@ -328,6 +348,9 @@ class TechnicianScreen(BoxLayout):
         self.link: w.FitLabel | None = None
         if self.section == "software":
             self._build_software(content, view)
+            return
+        if self.section == "seal":
+            self._build_seal(content, view)
             return
         fields = [f for f in view.fields if f.name.split(".", 1)[0] == self.section]
         pages = max(1, -(-len(fields) // FIELDS_PER_PAGE))
@@ -394,6 +417,25 @@ class TechnicianScreen(BoxLayout):
                                           halign="left", color=w.TEXT, wrap=True, size_hint_y=1, fill=0.4))
         for _ in range(EVENT_LINES - len(shown)):
             content.add_widget(Widget())
+
+    def _build_seal(self, content: BoxLayout, view: Any) -> None:
+        """The extended display on request, then who/why and the seal key."""
+        lang = self.lang
+        locked = view.lock_state != "unlocked"
+        for text in view.legal_lines:
+            label = w.FitLabel(text=text, halign="left", color=w.TEXT, size_hint_y=1, fill=0.45)
+            label.test_id = "legal_line"
+            content.add_widget(label)
+        for _ in range(5 - len(view.legal_lines)):
+            content.add_widget(Widget())
+        for name, caption in (("seal.technician", "seal_who"), ("seal.reason", "seal_why")):
+            field = SimpleNamespace(name=name, label=_c(caption, lang), value=self.seal_form[name], kind="text",
+                                    choices=(), legal=False, changed=False, error="")
+            content.add_widget(FieldRow(field, lang, self.edit_seal, self.open_editor, size_hint_y=1))
+        keys = BoxLayout(orientation="horizontal", size_hint_y=1.2, spacing=_gap() * 2)
+        keys.add_widget(w.key(_c("seal", lang), self.seal, action="seal", color=w.KEY_PAY if locked else w.KEY_FUNC,
+                              fill=0.45))
+        content.add_widget(keys)
 
     def _update_live(self, view: Any) -> None:
         if self.link is not None:

@@ -16,6 +16,7 @@ from kivy.lang import Builder
 from kivy.properties import BooleanProperty, ColorProperty, ListProperty, NumericProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.gridlayout import GridLayout
 from kivy.uix.label import Label
 from kivy.uix.widget import Widget
 
@@ -25,6 +26,7 @@ PANEL = (0.13, 0.15, 0.17, 1)
 PANEL_LIGHT = (0.19, 0.21, 0.24, 1)
 TEXT = (0.95, 0.95, 0.95, 1)
 MUTED = (0.65, 0.68, 0.72, 1)
+TEXT_SOFT = (0.82, 0.84, 0.87, 1)  # secondary text that must still read at a glance (cart details)
 WEIGHT_STABLE = (0.35, 1.0, 0.45, 1)
 WEIGHT_MOVING = (1.0, 0.78, 0.25, 1)
 ERROR = (1.0, 0.38, 0.33, 1)
@@ -263,3 +265,15 @@ def key(text: str, on_press: Callable[[], Any], *, action: str = "", color: Sequ
     button = FitButton(text=text, key_color=color, action=action, **kwargs)
     button.bind(on_release=lambda *_: on_press())
     return button
+
+
+def digit_pad(prefix: str, on_digit: Callable[[str], Any], clear: tuple[str, Callable[[], Any]],
+              ok: tuple[str, Callable[[], Any]], *, spacing: float, **kwargs: Any) -> GridLayout:
+    """A 3 × 4 number pad: 1–9, then clear, 0, ok; keys report ``{prefix}:{digit|clear|ok}`` as action."""
+    pad = GridLayout(cols=3, spacing=spacing, **kwargs)
+    for ch in "123456789":
+        pad.add_widget(key(ch, lambda c=ch: on_digit(c), action=f"{prefix}:{ch}", color=KEY_FUNC, fill=0.5))
+    pad.add_widget(key(clear[0], clear[1], action=f"{prefix}:clear", color=KEY_DANGER, fill=0.4))
+    pad.add_widget(key("0", lambda: on_digit("0"), action=f"{prefix}:0", color=KEY_FUNC, fill=0.5))
+    pad.add_widget(key(ok[0], ok[1], action=f"{prefix}:ok", color=KEY_PAY, fill=0.4))
+    return pad

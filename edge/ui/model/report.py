@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from edge.core.report import DailyReport
+from datetime import datetime
+
+from edge.checkout import MARKET_TZ
+from edge.core.report import DailyReport, OperatorTotal
 from edge.ui.model import texts
 
 _LABELS: dict[str, tuple[str, str]] = {
@@ -12,7 +15,15 @@ _LABELS: dict[str, tuple[str, str]] = {
     "refunds": ("退款 {n} 笔  {amount} 元", "Refunds: {n}, {amount} CNY"),
     "rounding": ("抹零 {amount} 元", "Rounding: {amount} CNY"),
     "total": ("实收 {amount} 元", "Taken: {amount} CNY"),
+    "by_method": ("按收款方式", "By payment method"),
     "method": ("  {method}  {amount} 元", "  {method}  {amount} CNY"),
+    "by_operator": ("按售货人", "By operator"),
+    "operator": ("  {name}  {n} 笔  {amount} 元", "  {name}  {n} sales  {amount} CNY"),
+    "nobody": ("未登录", "not signed in"),
+    "by_plu": ("按商品", "By item"),
+    "shifts": ("班次", "Shifts"),
+    "shift": ("  {name}  {start}–{end}", "  {name}  {start}-{end}"),
+    "on_duty": ("在岗", "on duty"),
     "plu_weight": ("  {plu} {name}  {lines} 笔  {kg} kg  {amount} 元", "  {plu} {name}  {lines}x  {kg} kg  {amount}"),
     "plu_piece": ("  {plu} {name}  {lines} 笔  {qty} 件  {amount} 元", "  {plu} {name}  {lines}x  {qty} pcs  {amount}"),
 }
@@ -34,7 +45,24 @@ def report_lines(report: DailyReport, lang: str, e_g: int = 1) -> list[str]:
     if report.rounding_fen:
         out.append(line("rounding", amount=yuan(report.rounding_fen)))
     out.append(line("total", amount=yuan(report.total_fen)))
-    out.extend(line("method", method=method, amount=yuan(fen)) for method, fen in report.by_method.items())
+    if report.by_method:
+        out.append(line("by_method"))
+        out.extend(
+            line("method", method=method_name(method, lang), amount=yuan(fen))
+            for method, fen in report.by_method.items()
+        )
+    if report.by_operator:
+        out.append(line("by_operator"))
+        for person in report.by_operator:
+            out.append(line("operator", name=operator_name(person, lang), n=person.sales,
+                            amount=yuan(person.taken_fen)))  # fmt: skip
+    if report.shifts:
+        out.append(line("shifts"))
+        for shift in report.shifts:
+            end = _clock(shift.ended_ms) if shift.ended_ms is not None else line("on_duty")
+            out.append(line("shift", name=shift.name, start=_clock(shift.started_ms), end=end))
+    if report.plus:
+        out.append(line("by_plu"))
     for plu in report.plus:
         values = {"plu": plu.plu, "name": plu.name, "lines": plu.lines, "amount": yuan(plu.amount_fen)}
         if plu.net_g:
@@ -42,3 +70,18 @@ def report_lines(report: DailyReport, lang: str, e_g: int = 1) -> list[str]:
         else:
             out.append(line("plu_piece", qty=plu.quantity, **values))
     return out
+
+
+def operator_name(person: OperatorTotal, lang: str) -> str:
+    """王建国（W01）, the id alone when no shift named it, 未登录 for sales without sign-in."""
+    if not person.operator:
+        return texts.pick(lang, _LABELS["nobody"])
+    return f"{person.name}（{person.operator}）" if person.name else person.operator
+
+
+def method_name(method: str, lang: str) -> str:
+    return texts.pick(lang, texts.METHOD_NAMES.get(method, (method, method)))
+
+
+def _clock(epoch_ms: int) -> str:
+    return datetime.fromtimestamp(epoch_ms / 1000, MARKET_TZ).strftime("%H:%M")

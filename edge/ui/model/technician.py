@@ -4,11 +4,13 @@ Behind a PIN (``[display].technician_pin``; the default ``0000`` is accepted wit
 warning). The technician edits fields as text; :meth:`TechnicianModel.apply` validates
 them with the same loader the scale starts with, writes edge.toml atomically (temporary
 file + fsync + rename) and appends one event-log entry per legally relevant change
-(protocol, port, baud, division, capacity) *before* the new file replaces the old one,
-so no such change can take effect unlogged. Changes take effect when the scale app
-restarts. The screen also shows the software identification, the event log (read
-only: there is no way to edit it), the module's live raw frames, and offers a protocol
-probe and a test print.
+(every [scale] key but silence_s: edge.core.protection.is_legal) *before* the new file
+replaces the old one, so no such change can take effect unlogged; each locks selling until
+the technician's :meth:`TechnicianModel.seal` (JJG 1204-2025; docs/protection.md).
+Changes take effect when the scale app restarts. The screen also shows the software
+identification with the event counter and lock state, the event log (read only: there is
+no way to edit it), the module's live raw frames, and offers a protocol probe and a test
+print.
 """
 
 from __future__ import annotations
@@ -27,8 +29,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from edge.checkout import MARKET_TZ, now_ms
-from edge.config import ConfigError, EdgeConfig, parse_config
-from edge.core.metrology import ScaleConfig
+from edge.config import ConfigError, EdgeConfig, intervals_text, parse_config, parse_intervals_text
+from edge.core.metrology import RANGE_MODES
+from edge.core.protection import SETTING_CHANGED, SOFTWARE_UPDATED, SealError, legal_lines, state_text
 from edge.printer.connections import open_connection
 from edge.printer.demo import demo_batches, demo_sale
 from edge.printer.errors import PrinterError
@@ -50,11 +53,9 @@ log = logging.getLogger(__name__)
 DEFAULT_PIN = "0000"
 MAX_PIN_TRIES = 5
 LOCKOUT_S = 60.0
-SETTING_CHANGED = "setting.changed"
-SOFTWARE_UPDATED = "software.updated"
 SOFTWARE_ID_KEY = "software.id"  # the id the scale last ran with (settings table)
 
-Kind = Literal["text", "int", "choice", "secret"]
+Kind = Literal["text", "int", "choice", "secret", "ranges"]  # ranges: "6000/2, 15000/5"
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +66,9 @@ class FieldSpec:
     en: str
     kind: Kind = "text"
     choices: tuple[str, ...] = ()
-    legal: bool = False  # legally relevant (metrology): every change goes to the event log
+    # legally relevant (metrology): logged, and locks selling until sealed; must agree with
+    # edge.core.protection.is_legal (tests/unit/test_protection.py checks every field)
+    legal: bool = False
     optional: bool = False  # may be empty (an empty number removes the key: the default applies)
 
     @property
@@ -87,6 +90,16 @@ FIELDS: tuple[FieldSpec, ...] = (
     ),
     FieldSpec("scale", "max_g", "最大称量 Max（克）", "Maximum capacity Max (g)", "int", legal=True),
     FieldSpec("scale", "e_g", "分度值 e（克）", "Division e (g)", "int", legal=True),
+    FieldSpec(
+        "scale",
+        "intervals",
+        "多分度值 Max/e（克，如 6000/2, 15000/5；空：单分度）",
+        "Intervals Max/e (g, e.g. 6000/2, 15000/5; empty: single interval)",
+        "ranges",
+        legal=True,
+        optional=True,
+    ),
+    FieldSpec("scale", "range_mode", "多分度值方式", "Interval mode", "choice", RANGE_MODES, legal=True),
     FieldSpec("printer", "connection", "打印机连接", "Printer connection"),
     FieldSpec("printer", "paper_mm", "纸宽（毫米）", "Paper width (mm)", "choice", ("58", "80")),
     FieldSpec("printer", "qr_mode", "二维码方式", "QR code mode", "choice", ("native", "image")),
@@ -129,6 +142,10 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "need_int": ("请输入整数", "Enter a whole number."),
     "need_positive": ("必须大于零", "Must be greater than zero."),
     "need_choice": ("请选择：{choices}", "Choose one of: {choices}."),
+    "need_ranges": (
+        "请写成 最大称量/分度值（克），由细到粗，如 6000/2, 15000/5",
+        "Write Max/e pairs in grams, finest first, e.g. 6000/2, 15000/5.",
+    ),
     "need_value": ("不能为空", "Must not be empty."),
     "invalid": ("设置有误，未保存：{why}", "Settings not saved: {why}"),
     "nothing": ("没有修改", "Nothing changed."),
@@ -149,6 +166,15 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "probe_failed": ("无法打开串口：{why}", "Cannot open the port: {why}"),
     "print_ok": ("测试小票已打印：{status}", "Test ticket printed: {status}"),
     "print_failed": ("测试打印失败：{why}", "Test print failed: {why}"),
+    "sealed": (
+        "已铅封（事件日志第 {id} 条），恢复销售",
+        "Sealed (event log entry {id}); selling may resume.",
+    ),
+    "sealed_remote": (
+        "已铅封（事件日志第 {id} 条）；中心远程锁定仍有效，需由中心解锁",
+        "Sealed (event log entry {id}); central's remote lock remains until central unlocks.",
+    ),
+    "seal_failed": ("未铅封：{why}", "Not sealed: {why}"),
     "chain_ok": ("事件日志完整", "Event log intact"),
     "chain_broken": ("事件日志第 {id} 条起被篡改！", "The event log is broken from entry {id} on!"),
 }
@@ -193,6 +219,10 @@ class TechnicianView:
     probe_running: bool
     message: str
     message_kind: str  # "info" | "error"
+    lock_state: str = "unlocked"  # edge.core.protection.LockState value
+    lock_text: str = ""  # the lock state in the screen's language, short (for the head line)
+    legal_lines: tuple[str, ...] = ()  # the extended display: software id, event counter, lock state
+    legal_changes: int = 0  # the event counter
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,6 +315,8 @@ class TechnicianModel:
     def current_value(self, name: str) -> str:
         spec = _BY_NAME[name]
         value = getattr(getattr(self.config, spec.section), spec.key)
+        if spec.kind == "ranges":
+            return intervals_text(value)
         return "" if value is None else str(value)
 
     def set_field(self, name: str, text: str) -> str:
@@ -320,11 +352,18 @@ class TechnicianModel:
                 return _t("need_positive", self.lang)
         if spec.kind == "choice" and text not in spec.choices:
             return _t("need_choice", self.lang, choices=", ".join(spec.choices))
+        if spec.kind == "ranges":
+            try:
+                parse_intervals_text(text)
+            except ConfigError:
+                return _t("need_ranges", self.lang)
         return ""
 
     def _typed(self, spec: FieldSpec, text: str) -> Any:
-        if not text and spec.kind == "int":
+        if not text and spec.kind in ("int", "ranges"):
             return None  # an empty optional number removes the key: the default applies
+        if spec.kind == "ranges":
+            return parse_intervals_text(text)
         if spec.kind == "int" or (spec.kind == "choice" and spec.key == "paper_mm"):
             return int(text)
         return text
@@ -358,7 +397,7 @@ class TechnicianModel:
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{self.config_path} is not valid TOML: {exc}") from exc
         config = parse_config(data, str(self.config_path), self.config.base_dir)
-        ScaleConfig(max_g=config.scale.max_g, e_g=config.scale.e_g, stable_count=config.scale.stable_count)
+        config.scale.metrology()
         with contextlib.suppress(ImportError):
             from edge.sync import check_sync_config  # the sync package may be absent on a bare scale
 
@@ -452,6 +491,7 @@ class TechnicianModel:
         with self._lock:
             ident = software_id()
             ok, bad = self.store.verify_events()
+            protection = self.store.protection()
             fields = tuple(self._field_view(spec) for spec in FIELDS) if self._unlocked else ()
             link = self.driver.status.text(self.lang) if self.driver is not None else ""
             return TechnicianView(
@@ -468,7 +508,31 @@ class TechnicianModel:
                 probe_running=self._probe_thread is not None and self._probe_thread.is_alive(),
                 message=self._message[0],
                 message_kind=self._message[1],
+                lock_state=protection.state.value,
+                lock_text=state_text(protection, self.lang, short=True),
+                legal_lines=tuple(legal_lines(str(ident), protection, self.lang)),
+                legal_changes=protection.legal_changes,
             )
+
+    def seal(self, technician: str, reason: str) -> bool:
+        """The sealed procedure (behind the PIN): log who and why; selling resumes unless
+        central locked the scale remotely."""
+        with self._lock:
+            if not self._unlocked:
+                self._say("locked", "error")
+                return False
+            try:
+                entry = self.store.seal(technician, reason, self._clock_ms())
+                remote = self.store.protection().remote_locked
+            except SealError as exc:
+                self._say("seal_failed", "error", why=exc.zh if self.lang == "zh" else exc.en)
+                return False
+            except StoreError as exc:
+                self._say("seal_failed", "error", why=str(exc))
+                return False
+            log.info("sealed by %s (%s): event %d", technician, reason, entry.id)
+            self._say("sealed_remote" if remote else "sealed", "info", id=entry.id)
+            return True
 
     def _field_view(self, spec: FieldSpec) -> FieldView:
         text = self._text(spec)

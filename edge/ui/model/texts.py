@@ -56,7 +56,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "bad_hotkey": ("快捷键 {n} 未设置商品", "Hotkey {n} has no item."),
     "bad_result": ("没有第 {n} 个搜索结果", "There is no search result {n}."),
     "bad_category": ("没有分类“{name}”", "There is no category {name!r}."),
-    "bad_quantity": ("数量必须是 1 到 999 的整数", "The quantity must be a whole number from 1 to 999."),
+    "bad_quantity": ("数量必须是 1 到 {most} 的整数", "The quantity must be a whole number from 1 to {most}."),
+    "quantity_weighed": (
+        "{name}按重量计价，不能输入数量：请放上秤盘称重",
+        "{name} is sold by weight; a quantity is for piece items only. Weigh it on the platter.",
+    ),
+    "quantity_set": ("{name} {n} 件，金额 {amount} 元", "{name}: {n} pieces, {amount} CNY"),
     "batch_chosen": ("已选择批次 {batch}（{origin}）", "Batch {batch} ({origin}) chosen"),
     "payment_timeout": (
         "支付超时，请重新收款或选择其他方式",

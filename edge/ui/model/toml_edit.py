@@ -52,7 +52,9 @@ def toml_value(value: Any) -> str:
         return repr(value)  # shortest text that reads back as the same float; always has . or e
     if isinstance(value, str):
         return toml_string(value)
-    raise TypeError(f"cannot write {value!r} to edge.toml (only strings, numbers and booleans)")
+    if isinstance(value, list | tuple):  # one-line arrays, e.g. [scale].intervals = [[6000, 2], [15000, 5]]
+        return "[" + ", ".join(toml_value(item) for item in value) + "]"
+    raise TypeError(f"cannot write {value!r} to edge.toml (only strings, numbers, booleans and arrays)")
 
 
 def _comment(line: str) -> str:

@@ -25,6 +25,7 @@ class WeightPanel:
     overload: bool = False
     underload: bool = False
     blocked_text: str = ""  # why the weight cannot be sold now, in the current language
+    range_no: int = 0  # multiple-range scale: the weighing range in use (R76 asks to show it); else 0
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class ItemPanel:
     origin: str = ""
     supplier: str = ""
     pricing: str = "weight"  # "weight" | "piece"
+    quantity: int = 1  # pieces of a piece item (the + / − keys, the number pad)
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,8 @@ class PaymentPanel:
     method: str  # wechat | alipay | unionpay ("" before central answered a 付款码)
     amount_text: str
     actions: tuple[str, ...] = ()  # of: cash, static, confirm, paycode
+    lines: tuple[CartLineView, ...] = ()  # the sale being paid (the cart was emptied by its commit)
+    countdown_s: int | None = None  # seconds left of the QR on the customer screen; None: no countdown
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,7 @@ class MerchantView:
     busy: bool = False  # a checkout is in progress
     payment: PaymentPanel | None = None  # a QR payment of the last sale is under way
     pay_methods: tuple[str, ...] = ()  # QR checkout buttons ([payment].methods; cash is always there)
+    lock_text: str = ""  # legal parameters locked (edge.core.protection): why, and what to do; "" = selling
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,7 @@ class CustomerView:
     stall: str = ""
     merchant_name: str = ""
     weight_text: str = ""
+    range_no: int = 0  # multiple-range scale: the weighing range in use, as on the vendor's screen
     item_name: str = ""
     origin: str = ""
     unit_price_text: str = ""
@@ -108,6 +114,7 @@ class CustomerView:
     qr_content: str = ""
     qr_amount_text: str = ""
     countdown_s: int = 0
+    lock_text: str = ""  # "this scale is not selling" while its legal parameters are locked
     lang: str = "zh"
     seq: int = 0  # increases with every snapshot; a display drops older ones
 

@@ -4,11 +4,12 @@ Layout (landscape; every size is a share of the window, so 800×480, 1024×600 a
 1920×1080 get the same screen, scaled)::
 
     status bar: market · stall | scale link | printer | sync | 中/EN | 设置
-    ┌ weight panel (flags, big weight, kg/tare) ──────┐┌ cart: lines with 删, 取消 ─────┐
-    │ item name | unit price (per 500 g) | amount      ││                                 │
-    ├ batch: origin · batch · supplier   [换批次] ─────┤├ 合计 ─────────────────────────┤
-    │ ◀ 1/2 ▶ | categories … | 搜索                    ││ 置零   去皮   累计              │
-    │ hotkey grid (or: query, results, keyboard)       ││ 重打   日结   结算              │
+    ┌ weight panel (flags, big weight, kg/tare) ──────┐┌ 3 件  ¥ 74.68   ▲ ▼  取消 ──────┐
+    │ item name | unit price (per 500 g) | amount      ││ lines (name, detail, amount, 删) │
+    ├ batch: origin · batch …  [换批次] [− 3 件 +] ────┤│ (while paying: the sale paid)    │
+    │ ◀ 1/2 ▶ | categories … | 搜索                    │├ 微信  支付宝  云闪付  付款码 ─────┤
+    │ hotkey grid (or: query, results, keyboard)       ││ 置零   去皮   累计              │
+    │                                                  ││ 重打   日结   现金              │
     └──────────────────────────────────────────────────┘└─────────────────────────────────┘
     message bar (refusals in red, information in blue)
 
@@ -24,7 +25,8 @@ One module per task, each holding that task's panel (and popups):
 | `batches` | batch row, batch chooser |
 | `catalog` | hotkeys, categories, search keyboard |
 | `cart` | cart lines and total |
-| `keys` | function keys (置零 去皮 累计 / 重打 日结 结算) |
+| `keys` | function keys (置零 去皮 累计 / 重打 日结 现金) |
+| `quantity` | − / count / + of a piece item, the number pad |
 | `payment` | QR methods row, keys while paying, 付款码 entry |
 | `report` | 日结 popup |
 | `screen` | `MerchantScreen`: layout, render, key -> model action |

@@ -22,7 +22,7 @@ class BatchRow(w.Box):
     def __init__(self, screen: MerchantScreen, **kwargs: Any) -> None:
         super().__init__(orientation="horizontal", bg=w.PANEL, **kwargs)
         gap = gap_px(self)
-        self.padding = (gap * 2, gap)
+        self.padding = (gap * 2, 0)  # 换批次 gets the row's full height
         self.spacing = gap * 2
         self.text = w.FitLabel(text="", halign="left", color=w.MUTED, size_hint_x=0.78, fill=0.5)
         self.switch = w.key(
@@ -45,7 +45,10 @@ class BatchRow(w.Box):
             f"{t('batch', lang)} {item.batch_id}",
             f"{t('supplier', lang)} {item.supplier}" if item.supplier else "",
         ]
-        self.text.text = "  ·  ".join(p for p in parts if p)
+        if item.pricing == "piece":  # the quantity keys take half the row: origin over batch, no supplier
+            self.text.text = "\n".join(p for p in parts[:2] if p)
+        else:
+            self.text.text = "  ·  ".join(p for p in parts if p)
 
 
 class BatchChooser(w.Box):

@@ -62,7 +62,7 @@ class CatalogPanel(BoxLayout):
         self._results: tuple[KeyView, ...] | None = None
         self._lang = "zh"
         # hotkey mode
-        self.tabs = BoxLayout(orientation="horizontal", size_hint_y=0.18, spacing=gap)
+        self.tabs = BoxLayout(orientation="horizontal", size_hint_y=0.24, spacing=gap)
         self.prev = w.key("◀", lambda: screen.show_page(-1), action="page_prev", color=w.KEY_FUNC, size_hint_x=0.09)
         self.page = w.FitLabel(text="", size_hint_x=0.09, color=w.MUTED)
         self.next = w.key("▶", lambda: screen.show_page(+1), action="page_next", color=w.KEY_FUNC, size_hint_x=0.09)
@@ -70,17 +70,17 @@ class CatalogPanel(BoxLayout):
         self.search = w.key(t("search"), screen.open_search, action="search", color=w.KEY_ADD, size_hint_x=0.15)
         for child in (self.prev, self.page, self.next, self.cat_row, self.search):
             self.tabs.add_widget(child)
-        self.grid = GridLayout(cols=4, spacing=gap, size_hint_y=0.82)
+        self.grid = GridLayout(cols=4, spacing=gap, size_hint_y=0.76)
         # search mode
-        self.query_row = BoxLayout(orientation="horizontal", size_hint_y=0.13, spacing=gap)
+        self.query_row = BoxLayout(orientation="horizontal", size_hint_y=0.16, spacing=gap)
         self.query = w.FitLabel(text="", halign="left", color=w.TEXT, size_hint_x=0.64, fill=0.6)
         self.query.test_id = "query"
         self.clear = w.key(t("clear"), screen.clear_query, action="kbd:clear", color=w.KEY_FUNC, size_hint_x=0.18)
         self.close = w.key(t("close"), screen.close_search, action="search_close", color=w.KEY_FUNC, size_hint_x=0.18)
         for child in (self.query, self.clear, self.close):
             self.query_row.add_widget(child)
-        self.result_row = BoxLayout(orientation="horizontal", size_hint_y=0.2, spacing=gap)
-        self.keyboard = Keyboard(screen, size_hint_y=0.67)
+        self.result_row = BoxLayout(orientation="horizontal", size_hint_y=0.19, spacing=gap)
+        self.keyboard = Keyboard(screen, size_hint_y=0.65)
         self._show_mode()
 
     def _show_mode(self) -> None:

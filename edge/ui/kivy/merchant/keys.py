@@ -1,4 +1,4 @@
-"""The function keys under the cart: 置零 去皮 累计 / 重打 日结 结算."""
+"""The function keys under the cart: 置零 去皮 累计 / 重打 日结 现金 (cash checkout)."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ class FunctionKeys(GridLayout):
             self.keys["tare"].action = "clear_tare"
         else:
             self.keys["tare"].action = "tare"
-        # 结算 also sells the selected item on its own (the model adds it to the sale).
+        # 现金 also sells the selected item on its own (the model adds it to the sale).
         self.keys["checkout"].disabled = view.busy or (not view.cart and view.item is None)
         if view.busy:
             self.keys["checkout"].text = t("busy", lang)

@@ -18,9 +18,15 @@ if TYPE_CHECKING:
 
 from edge.ui.kivy.merchant.spacing import gap_px
 
+PAY_KEY: dict[str, Any] = {"fill": 0.42, "bold": True, "max_font": 400}  # as 现金 (keys.FunctionKeys)
+
 
 class PayRow(BoxLayout):
-    """微信 / 支付宝 / 云闪付 / 付款码: check out with a QR (only the methods [payment] enables)."""
+    """微信 / 支付宝 / 云闪付 / 付款码: check out with a QR (only the methods [payment] enables).
+
+    A row as tall as the function keys' and drawn like 现金: these are the keys most
+    customers pay with.
+    """
 
     METHODS = ("wechat", "alipay", "unionpay")
 
@@ -28,10 +34,10 @@ class PayRow(BoxLayout):
         super().__init__(orientation="horizontal", spacing=gap_px(), **kwargs)
         self.screen = screen
         self.keys = {
-            m: w.key(t(f"pay_{m}"), lambda m=m: screen.checkout_qr(m), action=f"pay:{m}", color=w.KEY_PAY, fill=0.45)
+            m: w.key(t(f"pay_{m}"), lambda m=m: screen.checkout_qr(m), action=f"pay:{m}", color=w.KEY_PAY, **PAY_KEY)
             for m in self.METHODS
         }
-        self.keys["paycode"] = w.key(t("paycode"), screen.open_paycode, action="paycode", color=w.KEY_PAY, fill=0.45)
+        self.keys["paycode"] = w.key(t("paycode"), screen.open_paycode, action="paycode", color=w.KEY_PAY, **PAY_KEY)
         self._shown: tuple[str, ...] | None = None
 
     def update(self, view: MerchantView) -> None:
@@ -52,22 +58,27 @@ class PaymentKeys(w.Box):
     def __init__(self, screen: MerchantScreen, **kwargs: Any) -> None:
         super().__init__(orientation="vertical", bg=w.PANEL, **kwargs)
         gap = gap_px(self)
-        self.padding = (gap * 2, gap)
+        self.padding = (gap * 2, 0)  # the full height for the keys (each >= 48 px at 800x480)
         self.spacing = gap
         self.screen = screen
-        self.title = w.FitLabel(text="", halign="left", color=w.WEIGHT_STABLE, size_hint_y=0.2, fill=0.7, bold=True)
+        # top row: amount and countdown | the 付款码 field; below: 2 × 2 keys (each row as tall as a key row)
+        top = BoxLayout(orientation="horizontal", size_hint_y=1, spacing=gap)
+        self.title = w.FitLabel(text="", halign="left", color=w.WEIGHT_STABLE, size_hint_x=0.58, fill=0.7, bold=True)
         self.title.test_id = "payment_title"
         self.code = TextInput(
             text="",
             multiline=False,
             write_tab=False,
             input_filter="int",
-            size_hint_y=0.2,
+            size_hint_x=0.42,
             font_size=max(14.0, 22 * w.ui_scale()),
             hint_text=t("paycode_hint"),
         )
+        self.code.action = "pay_code_field"  # a touch target: tap it, then scan
+        top.add_widget(self.title)
+        top.add_widget(self.code)
         self.code.bind(on_text_validate=lambda *_: self._paycode())
-        grid = GridLayout(cols=2, spacing=gap, size_hint_y=0.6)
+        grid = GridLayout(cols=2, spacing=gap, size_hint_y=2)
         self.keys = {
             "cash": w.key(
                 t("pay_cash"),
@@ -96,7 +107,7 @@ class PaymentKeys(w.Box):
         }
         for button in self.keys.values():
             grid.add_widget(button)
-        for child in (self.title, self.code, grid):
+        for child in (top, grid):
             self.add_widget(child)
 
     def _paycode(self) -> None:
@@ -105,7 +116,10 @@ class PaymentKeys(w.Box):
             self.screen.micropay(code)
 
     def update(self, panel: PaymentPanel, lang: str) -> None:
-        self.title.text = t("paying_title", lang, amount=panel.amount_text)
+        if panel.countdown_s is None:
+            self.title.text = t("paying_title", lang, amount=panel.amount_text)
+        else:
+            self.title.text = t("paying_left", lang, n=panel.countdown_s)
         for name, caption in (
             ("cash", "pay_cash"),
             ("static", "pay_static"),

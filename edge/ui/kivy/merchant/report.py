@@ -12,6 +12,7 @@ from edge.core.pricing import format_yuan
 from edge.core.units import format_kg
 from edge.ui.kivy import widgets as w
 from edge.ui.kivy.i18n import t
+from edge.ui.model.report import method_name, operator_name
 
 if TYPE_CHECKING:
     from edge.core.report import DailyReport
@@ -22,7 +23,7 @@ from edge.ui.kivy.merchant.spacing import gap_px
 class ReportView(w.Box):
     """日结: the day's totals and what was sold per item."""
 
-    MAX_ITEMS = 8
+    MAX_ITEMS = 6
 
     def __init__(self, report: DailyReport, lang: str, on_close: Callable[[], None], **kwargs: Any) -> None:
         super().__init__(orientation="vertical", bg=w.PANEL_LIGHT, **kwargs)
@@ -30,7 +31,7 @@ class ReportView(w.Box):
         self.padding = (gap * 4, gap * 2)
         self.spacing = gap
         self.test_id = "report"
-        head = BoxLayout(orientation="horizontal", size_hint_y=0.12, spacing=gap)
+        head = BoxLayout(orientation="horizontal", size_hint_y=0.14, spacing=gap)
         head.add_widget(
             w.FitLabel(
                 text=f"{t('report_title', lang)}  {report.local_date}",
@@ -57,7 +58,17 @@ class ReportView(w.Box):
                 label.test_id = "report_total"
             summary.add_widget(label)
         self.add_widget(summary)
-        table = GridLayout(cols=4, size_hint_y=0.66, spacing=gap)
+        # by payment method and by who sold (实名登录), one line each
+        methods = "   ".join(f"{method_name(m, lang)} {format_yuan(fen)}" for m, fen in report.by_method.items())
+        unit = "笔" if lang == "zh" else "x"
+        people = "   ".join(
+            f"{operator_name(p, lang)} {p.sales}{unit} {format_yuan(p.taken_fen)}" for p in report.by_operator
+        )
+        for test_id, text in (("report_methods", methods), ("report_operators", people)):
+            label = w.FitLabel(text=text, halign="left", color=w.TEXT, size_hint_y=0.08)
+            label.test_id = test_id
+            self.add_widget(label)
+        table = GridLayout(cols=4, size_hint_y=0.48, spacing=gap)
         table.add_widget(w.FitLabel(text=t("report_item", lang), halign="left", color=w.MUTED))
         table.add_widget(w.FitLabel(text=t("report_count", lang), color=w.MUTED))
         table.add_widget(w.FitLabel(text=t("report_weight", lang), color=w.MUTED))

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from kivy.clock import Clock
+from kivy.core.window import Window
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.modalview import ModalView
 from kivy.uix.widget import Widget
@@ -17,15 +19,21 @@ if TYPE_CHECKING:
     from edge.core.records import Batch
     from edge.core.report import DailyReport
 
+from edge.ui.kivy.lock_banner import LockBanner
 from edge.ui.kivy.merchant.bars import MessageBar, StatusBar
 from edge.ui.kivy.merchant.batches import BatchChooser, BatchRow
-from edge.ui.kivy.merchant.cart import CartPanel
+from edge.ui.kivy.merchant.cart import CartPanel, cart_rows
 from edge.ui.kivy.merchant.catalog import CatalogPanel
 from edge.ui.kivy.merchant.keys import FunctionKeys
 from edge.ui.kivy.merchant.payment import PaycodeEntry, PaymentKeys, PayRow
+from edge.ui.kivy.merchant.quantity import QuantityKeys, QuantityPad
 from edge.ui.kivy.merchant.report import ReportView
 from edge.ui.kivy.merchant.spacing import gap_px
+from edge.ui.kivy.merchant.stall import GoodsInForm, PriceForm, SignInForm, StallMenu
 from edge.ui.kivy.merchant.weighing import WeightBox
+
+LEFT_SHARES = (0.34, 0.125, 0.535)  # weight panel, batch (and quantity) row, catalog
+SEARCH_SHARES = (0.18, 0.82)  # weight line, search (query, results, keyboard)
 
 
 class MerchantScreen(BoxLayout):
@@ -52,28 +60,40 @@ class MerchantScreen(BoxLayout):
         self.padding = (gap, gap)
         self.spacing = gap
         self.status = StatusBar(self)
-        body = BoxLayout(orientation="horizontal", size_hint_y=0.85, spacing=gap * 2)
+        # Shares of the window, chosen so that every key used while selling is >= 48 px tall
+        # at 800x480 (tests/ui checks it); bigger windows scale up.
+        body = BoxLayout(orientation="horizontal", size_hint_y=0.865, spacing=gap * 2)
         self.left = left = BoxLayout(orientation="vertical", size_hint_x=0.6, spacing=gap)
-        self.weight = WeightBox(self, size_hint_y=0.42)
-        self.batch = BatchRow(self, size_hint_y=0.08)
-        self.catalog = CatalogPanel(self, size_hint_y=0.5)
-        for child in (self.weight, self.batch, self.catalog):
+        self.weight = WeightBox(self, size_hint_y=LEFT_SHARES[0])
+        # Under the weight: the item's batch, and for a piece item − / count / + beside it.
+        self.item_row = BoxLayout(orientation="horizontal", size_hint_y=LEFT_SHARES[1], spacing=gap)
+        self.batch = BatchRow(self)
+        self.quantity = QuantityKeys(self, size_hint_x=0.62)
+        self.item_row.add_widget(self.batch)
+        self._quantity_shown = False
+        self.catalog = CatalogPanel(self, size_hint_y=LEFT_SHARES[2])
+        for child in (self.weight, self.item_row, self.catalog):
             left.add_widget(child)
         right = BoxLayout(orientation="vertical", size_hint_x=0.4, spacing=gap * 2)
-        self.cart = CartPanel(self, size_hint_y=0.56)
+        self.cart = CartPanel(self, cart_rows(Window.height), size_hint_y=0.6)
         # Below the cart: the pay row and the function keys, or (a QR payment under way) its keys.
-        self.bottom = BoxLayout(orientation="vertical", size_hint_y=0.44, spacing=gap)
-        self.pay_row = PayRow(self, size_hint_y=0.2)
-        self.keys = FunctionKeys(self, size_hint_y=0.8)
+        # Pay row 1 : function keys 2 (two rows): every row of keys is as tall as 现金.
+        self.bottom = BoxLayout(orientation="vertical", size_hint_y=0.4, spacing=gap)
+        self.pay_row = PayRow(self, size_hint_y=1)
+        self.keys = FunctionKeys(self, size_hint_y=2)
         self.payment_keys = PaymentKeys(self)
-        self._paying: bool | None = None
+        self._bottom: tuple[bool, bool] | None = None  # (paying, with QR methods) the bottom was built for
         right.add_widget(self.cart)
         right.add_widget(self.bottom)
         body.add_widget(left)
         body.add_widget(right)
         self.message = MessageBar()
-        for child in (self.status, body, self.message):
+        self.lock_banner = LockBanner()  # legal parameters locked: why and what to do (no room when selling)
+        for child in (self.status, self.lock_banner, body, self.message):
             self.add_widget(child)
+        stall = getattr(model, "stall", None)
+        if stall is not None:  # a serial scanner's voucher opens (or fills) the goods-in form
+            stall.subscribe_scans(lambda kind, value: Clock.schedule_once(lambda _dt: self._on_scan(kind, value)))
 
     # --- rendering --------------------------------------------------------------------------
 
@@ -84,17 +104,28 @@ class MerchantScreen(BoxLayout):
         self.batch.update(view.item, view.lang)
         self.catalog.update(view)
         self.cart.update(view)
-        paying = view.payment is not None
-        if paying != self._paying:
-            self._paying = paying
+        piece = view.item is not None and view.item.pricing == "piece" and not self.catalog.searching
+        if piece != self._quantity_shown:
+            self._quantity_shown = piece
+            if piece:
+                self.item_row.add_widget(self.quantity)
+            else:
+                self.item_row.remove_widget(self.quantity)
+        if view.item is not None and piece:
+            self.quantity.update(view.item, view.lang, view.busy)
+        bottom = (view.payment is not None, bool(view.pay_methods))
+        if bottom != self._bottom:
+            self._bottom = bottom
             self.bottom.clear_widgets()
-            for part in (self.payment_keys,) if paying else (self.pay_row, self.keys):
+            paying, with_qr = bottom
+            for part in (self.payment_keys,) if paying else (self.pay_row, self.keys) if with_qr else (self.keys,):
                 self.bottom.add_widget(part)
         if view.payment is not None:
             self.payment_keys.update(view.payment, view.lang)
         self.pay_row.update(view)
         self.keys.update(view)
         self.message.update(view)
+        self.lock_banner.show(view.lock_text)
 
     @property
     def lang(self) -> str:
@@ -121,9 +152,8 @@ class MerchantScreen(BoxLayout):
         self.catalog.set_searching(on)
         self.weight.set_compact(on)
         self.left.clear_widgets()
-        self.weight.size_hint_y = 0.2 if on else 0.42
-        self.catalog.size_hint_y = 0.8 if on else 0.5
-        for part in (self.weight, self.catalog) if on else (self.weight, self.batch, self.catalog):
+        self.weight.size_hint_y, self.catalog.size_hint_y = SEARCH_SHARES if on else LEFT_SHARES[::2]
+        for part in (self.weight, self.catalog) if on else (self.weight, self.item_row, self.catalog):
             self.left.add_widget(part)
 
     def open_search(self) -> None:
@@ -154,6 +184,16 @@ class MerchantScreen(BoxLayout):
 
     def add_line(self) -> None:
         self._call("add_line")
+
+    def step_quantity(self, delta: int) -> None:
+        self._call("step_quantity", delta)
+
+    def open_quantity_pad(self) -> None:
+        def chosen(quantity: int) -> None:
+            self.close_popup()
+            self._call("set_quantity", quantity)
+
+        self._popup(QuantityPad(self.lang, chosen, self.close_popup), size=(0.56, 0.86))
 
     def void_line(self, index: int) -> None:
         self._call("void_line", index)
@@ -219,6 +259,37 @@ class MerchantScreen(BoxLayout):
         if report is None:
             return
         self._popup(ReportView(report, self.lang, self.close_popup))
+
+    # --- the vendor's day: sign-in, prices, goods-in (edge.ui.kivy.merchant.stall) -------------
+
+    def open_stall(self) -> None:
+        self._popup(StallMenu(self, self.lang), size=(0.7, 0.5))
+
+    def open_signin(self) -> None:
+        self._popup(SignInForm(self, self.lang), size=(0.8, 0.85))
+
+    def open_price(self) -> None:
+        self._popup(PriceForm(self, self.lang), size=(0.7, 0.85))
+
+    def open_goodsin(self, voucher: str = "") -> None:
+        form = GoodsInForm(self, self.lang, voucher or self._scanned_voucher())
+        self._popup(form, size=(0.8, 0.9))
+        form.inputs["certificate" if form.inputs["code"].text else "code"].focus = True
+
+    def _on_scan(self, kind: str, value: Any) -> None:
+        code = getattr(value, "code", None) if kind == "voucher" else None
+        if code is None:
+            return
+        form = self.popup.children[0] if self.popup is not None and self.popup.children else None
+        if isinstance(form, GoodsInForm):
+            form.inputs["code"].text = code
+            form.inputs["certificate"].focus = True
+        elif self.popup is None:
+            self.open_goodsin(code)
+
+    def _scanned_voucher(self) -> str:
+        stall = getattr(self.model, "stall", None)
+        return stall.voucher.code if stall is not None and stall.voucher is not None else ""
 
     def show_batches(self, batches: Sequence[Batch] | None) -> None:
         if not batches:

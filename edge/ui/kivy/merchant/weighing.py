@@ -74,6 +74,8 @@ class WeightBox(w.Box):
         if not weight.weight_text:
             self.weight.color = w.ERROR if (weight.overload or weight.underload) else w.MUTED
         self.tare.text = f"{t('tare_flag', lang)}\n{weight.tare_text}" if weight.tare_text else ""
+        if weight.range_no:  # a multiple-range scale shows the range in use
+            self.tare.text = f"{t('range_flag', lang)} {weight.range_no}\n{self.tare.text}".rstrip()
         self.blocked.text = weight.blocked_text
         if item is None:
             self.name.text, self.price.text, self.amount.text = t("no_item", lang), "", ""

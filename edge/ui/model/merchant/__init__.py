@@ -11,6 +11,7 @@ lock) that adds that task's actions and its part of the snapshot:
 | `sale` | 结算 (the commit), 重打, 日结 |
 | `payment` | QR / 付款码 / static-code payments of the shown sale |
 | `snapshots` | building `MerchantView` / `CustomerView` and handing them out |
+| `stall` | sign-in 实名登录, own prices 调价, goods-in 进货登记, stop-sale of the item's batch |
 
 A new task (goods-in 进货登记, sign-in 实名登录, ...) is a new module here with a
 ``class XTasks(ModelBase)``, added to `MerchantModel`'s bases below; its own state is
@@ -28,6 +29,7 @@ from edge.ui.model.merchant.payment import PaymentTasks
 from edge.ui.model.merchant.sale import SaleTasks
 from edge.ui.model.merchant.selection import SelectionTasks
 from edge.ui.model.merchant.snapshots import Snapshots
+from edge.ui.model.merchant.stall import StallTasks
 from edge.ui.model.merchant.weighing import WeighingTasks
 
 __all__ = [
@@ -42,5 +44,5 @@ __all__ = [
 ]
 
 
-class MerchantModel(WeighingTasks, SelectionTasks, CartTasks, SaleTasks, PaymentTasks, Snapshots):
+class MerchantModel(StallTasks, WeighingTasks, SelectionTasks, CartTasks, SaleTasks, PaymentTasks, Snapshots):
     """The merchant screen's model: every task's actions on one lock, one snapshot stream."""

@@ -6,6 +6,7 @@ the message (kind ``error``) in the current language."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from edge.config import EdgeConfig
 from edge.core.cart import Cart
 from edge.core.catalog import Catalog
 from edge.core.metrology import WeighingState
+from edge.core.protection import ProtectionState
 from edge.core.reading import Reading
 from edge.core.records import Batch, Plu, Sale
 from edge.core.refusals import Refusal, RefusedError
@@ -38,6 +40,8 @@ SEARCH_LIMIT = 20
 MESSAGE_S = 6.0  # a message stays this long (or until the next action)
 PAID_SHOW_S = 5.0  # the customer sees "paid" this long after a sale
 NO_WEIGHT = Reading(gross_g=0, net_g=0, has_weight=False)
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +111,7 @@ class ModelBase:
         self._pay_state: tuple[str, str, frozenset[str]] | None = None  # (stage, method, actions)
         kept = store.get_setting(runtime.ZERO_STATE_KEY)
         self._kept_zero: tuple[int, int] | None = tuple(kept) if kept else None  # type: ignore[assignment]
+        self._protection: ProtectionState = store.protection()  # refreshed by tick() and after a refused sale
         self._seq = 0
         self._merchant = MerchantView()
         self._customer = CustomerView()
@@ -169,8 +174,10 @@ class ModelBase:
             self._publish()
 
     def tick(self) -> None:
-        """Call about once a second: payment countdown, message and "paid" expiry."""
+        """Call about once a second: payment countdown, message and "paid" expiry, lock state
+        (a seal from ``python -m edge seal`` or central's command lands in the store)."""
         with self._lock:
+            self._refresh_protection()
             now = self._clock()
             if self._payment is not None and now >= self._payment.deadline:
                 self._payment = None
@@ -209,6 +216,12 @@ class ModelBase:
     def _say_error(self, code: str, /, **values: object) -> None:
         zh, en = texts.MESSAGES[code]
         self._message = self._error_message(zh.format(**values), en.format(**values))
+
+    def _refresh_protection(self) -> None:
+        try:
+            self._protection = self.store.protection()
+        except StoreError as exc:  # keep the last known state; the next tick tries again
+            log.warning("lock state not read: %s", exc)
 
     def _refused(self, refusal: Refusal) -> None:
         self._message = self._error_message(refusal.zh, refusal.en)

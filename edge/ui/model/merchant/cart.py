@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from edge.core.batches import pick_batch
 from edge.core.cart import Cart
+from edge.core.pricing import piece_amount_fen
 from edge.core.records import Pricing
 from edge.core.refusals import Refusal, RefusedError
 from edge.store import StoreError
@@ -20,13 +21,47 @@ MAX_QUANTITY = 999
 
 class CartTasks(ModelBase):
     def set_quantity(self, quantity: int) -> None:
-        """Pieces of the selected piece-priced item (default 1)."""
+        """Pieces of the selected piece-priced item (default 1, at most ``MAX_QUANTITY``).
+
+        Refused, with the reason, when no item is chosen or the item is sold by weight
+        (its amount comes from the scale, never from a typed count).
+        """
         with self._lock:
-            if isinstance(quantity, int) and not isinstance(quantity, bool) and 1 <= quantity <= MAX_QUANTITY:
+            if self._quantity_refused():
+                pass
+            elif isinstance(quantity, int) and not isinstance(quantity, bool) and 1 <= quantity <= MAX_QUANTITY:
                 self._quantity = quantity
+                self._say_quantity()
             else:
-                self._say_error("bad_quantity")
+                self._say_error("bad_quantity", most=MAX_QUANTITY)
             self._publish()
+
+    def step_quantity(self, delta: int) -> None:
+        """The + / − keys: one piece more or less, within 1..``MAX_QUANTITY``."""
+        with self._lock:
+            if not self._quantity_refused():
+                wanted = self._quantity + delta
+                if 1 <= wanted <= MAX_QUANTITY:
+                    self._quantity = wanted
+                    self._say_quantity()
+                else:
+                    self._say_error("bad_quantity", most=MAX_QUANTITY)
+            self._publish()
+
+    def _quantity_refused(self) -> bool:
+        if self._item is None:
+            self._say_error("no_item")
+            return True
+        if self._item.pricing is Pricing.WEIGHT:
+            self._say_error("quantity_weighed", name=self._item.name)
+            return True
+        return False
+
+    def _say_quantity(self) -> None:
+        item = self._item
+        assert item is not None
+        amount = texts.amount_text(piece_amount_fen(self._quantity, item.unit_price_fen))
+        self._say("quantity_set", n=self._quantity, name=item.name, amount=amount)
 
     def add_line(self) -> None:
         """累计: the selected item at the current sellable weight (or quantity) into the cart."""

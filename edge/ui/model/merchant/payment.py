@@ -131,4 +131,12 @@ class PaymentTasks(ModelBase):
         stage, method, actions = self._pay_state
         sale = self._shown_sale
         amount = texts.amount_text(sale.total_fen) if sale is not None else ""
-        return PaymentPanel(stage, method, amount, tuple(sorted(actions)))
+        lines = self._line_views(sale.lines) if sale is not None else ()
+        return PaymentPanel(stage, method, amount, tuple(sorted(actions)), lines, self._countdown_s())
+
+    def _countdown_s(self) -> int | None:
+        """Whole seconds left of the QR shown to the customer; None without a QR or a countdown."""
+        pay = self._payment
+        if pay is None or math.isinf(pay.deadline):
+            return None
+        return max(0, math.ceil(pay.deadline - self._clock()))

@@ -66,6 +66,8 @@ class SaleTasks(ModelBase):
             with self._lock:
                 self._busy = False
                 self._failed(exc)
+                if isinstance(exc, RefusedError):
+                    self._refresh_protection()  # a lock refused it: the banner shows at once
                 self._publish()
             return None
         with self._lock:

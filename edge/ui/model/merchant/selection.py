@@ -191,4 +191,5 @@ class SelectionTasks(ModelBase):
             origin=batch.origin if batch else "",
             supplier=batch.supplier if batch else "",
             pricing=str(item.pricing),
+            quantity=self._quantity,
         )

@@ -8,9 +8,9 @@ assembles them."""
 from __future__ import annotations
 
 import logging
-import math
 from dataclasses import replace
 
+from edge.core.protection import banner_texts
 from edge.ui.model import texts
 from edge.ui.model.merchant.base import (
     ModelBase,
@@ -87,6 +87,7 @@ class Snapshots(ModelBase):
             busy=self._busy,
             payment=self._payment_panel(),
             pay_methods=self.config.payment.methods if self._payments is not None else (),
+            lock_text=banner_texts(self._protection, self._lang)[0],
         )
 
     def _build_customer(self, merchant: MerchantView) -> CustomerView:
@@ -97,11 +98,12 @@ class Snapshots(ModelBase):
             merchant_name=ident.merchant_name,
             lang=self._lang,
             weight_text=merchant.weight.weight_text,
+            range_no=merchant.weight.range_no,
+            lock_text=banner_texts(self._protection, self._lang)[1],
         )
         if self._payment is not None:
             pay = self._payment
             sale = self._shown_sale
-            left = 0 if math.isinf(pay.deadline) else max(0, math.ceil(pay.deadline - self._clock()))
             return replace(
                 base,
                 mode="payment",
@@ -109,7 +111,7 @@ class Snapshots(ModelBase):
                 total_text=texts.amount_text(sale.total_fen) if sale else merchant.total_text,
                 qr_content=pay.qr_content,
                 qr_amount_text=texts.amount_text(pay.amount_fen),
-                countdown_s=left,
+                countdown_s=self._countdown_s() or 0,
             )
         if self._paid is not None:
             sale, amount, _ = self._paid

@@ -93,5 +93,6 @@ class WeighingTasks(ModelBase):
             overload=shown.overload,
             underload=shown.underload,
             blocked_text=blocked.text(self._lang) if blocked is not None else "",
+            range_no=shown.range_no,
         )
         return panel, (view.net_g if shown.weight_text else None)

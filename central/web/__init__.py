@@ -1,0 +1,1 @@
+"""Central's HTTP side on FastAPI (ASGI): trace page, regulator API, payment notifications, console."""

@@ -1,0 +1,1 @@
+"""A virtual barcode scanner: serial (a pty sending code + postamble) or USB HID (typing)."""
