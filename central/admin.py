@@ -64,6 +64,7 @@ def add_market(
     *,
     trace_prefix: str = "",
     rules: CodingRules | None = None,
+    office_phone: str = "",
 ) -> None:
     """Register a market under its national node id (9 digits, or a legacy 6).
 
@@ -85,9 +86,23 @@ def add_market(
     _insert(
         conn,
         f"market {market_id}, node {node} or trace prefix {prefix} (another market in the county: give --trace-prefix)",
-        "INSERT INTO markets (market_id, node_code, node_id, name, city, created_ms) VALUES (?, ?, ?, ?, ?, ?)",
-        (market_id, prefix, node, name.strip(), city.strip(), now_ms()),
+        "INSERT INTO markets (market_id, node_code, node_id, name, city, office_phone, created_ms) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (market_id, prefix, node, name.strip(), city.strip(), _office_phone(office_phone), now_ms()),
     )
+
+
+def set_market_phone(conn: Connection, market_id: str, office_phone: str) -> None:
+    """The market office's public phone, printed on the trace page's footer for complaints."""
+    _require(conn, "markets", "market_id", market_id, "market")
+    conn.execute("UPDATE markets SET office_phone = ? WHERE market_id = ?", (_office_phone(office_phone), market_id))
+
+
+def _office_phone(text: str) -> str:
+    phone = text.strip()
+    if phone and not all(c.isdigit() or c in "-+ ()" for c in phone):
+        raise AdminError(f"the market office phone may hold digits, spaces and - + ( ) only, got {text!r}")
+    return phone
 
 
 def set_market_node(conn: Connection, market_id: str, node: str, rules: CodingRules | None = None) -> int:

@@ -78,6 +78,10 @@ def _parser() -> argparse.ArgumentParser:
                     "(default: the node's first 6; give another when a second market is in the county)")  # fmt: skip
     ma.add_argument("--name", required=True)
     ma.add_argument("--city", default="")
+    ma.add_argument("--phone", default="", help="market office phone, public on the trace page (complaints)")
+    mp = m.add_parser("phone", parents=[common], help="set the market office's public phone")
+    mp.add_argument("--id", required=True)
+    mp.add_argument("--phone", required=True)
     mn = m.add_parser("set-node", parents=[common], help="give a legacy market its 9-digit national node id")
     mn.add_argument("--id", required=True)
     mn.add_argument("--node", required=True)
@@ -119,8 +123,10 @@ def _parser() -> argparse.ArgumentParser:
     scp = sc.add_parser("password", parents=[common], help="new MQTT password (printed once)")
     scp.add_argument("--id", required=True)
     sc.add_parser("list", parents=[common])
-    for verb, what in (("lock", "stop selling on a scale now (signed command; logged on the scale)"),
-                       ("unlock", "lift central's remote lock (a pending technician seal still applies)")):
+    for verb, what in (
+        ("lock", "stop selling on a scale now (signed command; logged on the scale)"),
+        ("unlock", "lift central's remote lock (a pending technician seal still applies)"),
+    ):
         scl = sc.add_parser(verb, parents=[common, mqtt, key], help=what)
         scl.add_argument("--scale", required=True)
         scl.add_argument("--reason", required=True, help="logged on the scale, shown to the vendor")
@@ -287,6 +293,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         return _run(args)
+    except BrokenPipeError:  # `central batch list | head`: the reader had enough, which is no error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit's flush
+        return 0
     except (admin.AdminError, DatabaseError, MqttError, CentralKeyError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -335,15 +344,20 @@ def _run(args: argparse.Namespace) -> int:
         if cmd == "init":
             print(f"database ready at schema version {migrate(db)}")
         elif cmd == "market" and action == "add":
-            admin.add_market(conn, args.id, args.node, args.name, args.city, trace_prefix=args.trace_prefix)
+            admin.add_market(conn, args.id, args.node, args.name, args.city, trace_prefix=args.trace_prefix,
+                             office_phone=args.phone)  # fmt: skip
             print(f"market {args.id} registered (node {args.node})")
         elif cmd == "market" and action == "set-node":
             n = admin.set_market_node(conn, args.id, args.node)
             print(f"market {args.id}: node {args.node}; {n} merchants got new operator ids")
+        elif cmd == "market" and action == "phone":
+            admin.set_market_phone(conn, args.id, args.phone)
+            print(f"market {args.id}: office phone {args.phone}")
         elif cmd == "market":
             _show(
                 conn.all(
-                    "SELECT market_id, node_id, node_code AS trace_prefix, name, city FROM markets ORDER BY market_id"
+                    "SELECT market_id, node_id, node_code AS trace_prefix, name, city, office_phone FROM markets "
+                    "ORDER BY market_id"
                 )
             )
         elif cmd == "merchant" and action == "add":

@@ -213,6 +213,7 @@ class _Group:
         for row in _held_sales(conn, batches):
             self.by_seq[(row["scale_id"], row["seq"])] = row
             self.by_id[row["sale_id"]] = row
+        self.codes = _held_codes(conn, batches)  # trace code -> (sale_id, who) of the sale that has it
         self.new: dict[str, tuple[int, dict[str, Any]]] = {}  # sale_id -> newest (oseq, sale) not stored yet
         self.updates: dict[str, tuple[int, dict[str, Any]]] = {}  # sale_id -> newest unsigned state of a held sale
         self.states: dict[str, tuple[int, dict[str, Any]]] = {}  # sale_id -> (oseq, newest signed state) of one
@@ -342,6 +343,16 @@ def _signed_states_only(group: _Group, scale_id: str, items: list[SalesItem], re
     return kept
 
 
+def _held_codes(conn: Connection, batches: list[SalesBatch]) -> dict[str, tuple[str, str]]:
+    """The stored sales holding any trace code the group's sales carry (one statement)."""
+    codes = sorted({i.sale["trace_code"] for b in batches for i in b.items if isinstance(i, SalesItem)})
+    if not codes:
+        return {}
+    among, params = conn.in_list("trace_code", codes)
+    rows = conn.all(f"SELECT trace_code, sale_id, scale_id, seq FROM sales WHERE {among}", params)
+    return {r["trace_code"]: (r["sale_id"], f"sale {r['sale_id']} (seq {r['seq']} of {r['scale_id']})") for r in rows}
+
+
 def _upsert(group: _Group, scale_id: str, items: list[SalesItem], result: SalesResult) -> list[int]:
     """Decide each item: a new sale, a later payment state, a resend or a conflict; return the
     oseqs accepted. Nothing is written here: ``_Group.write`` inserts the new sales (and
@@ -402,7 +413,32 @@ def _upsert(group: _Group, scale_id: str, items: list[SalesItem], result: SalesR
         else:
             result.unchanged += 1
         accepted.append(item.oseq)
+    _refuse_taken_codes(group, scale_id, items, result, accepted)
     return accepted
+
+
+def _refuse_taken_codes(
+    group: _Group, scale_id: str, items: list[SalesItem], result: SalesResult, accepted: list[int]
+) -> None:
+    """Refuse the message's new sales whose trace code another sale already has (stored,
+    earlier in this group, or earlier in this message); ``accepted`` loses their oseqs.
+
+    A trace code is one sale's public address (the ticket's QR): a second sale under it
+    would show a customer someone else's ticket, so it is refused and kept in rejects.
+    """
+    mine = sorted((oseq, sale_id) for sale_id, (oseq, _) in group.new.items() if group.by_id[sale_id]["by"] is result)
+    for _, sale_id in mine:
+        oseq, sale = group.new[sale_id]
+        code = sale["trace_code"]
+        holder = group.codes.get(code)
+        if holder is None or holder[0] == sale_id:
+            group.codes[code] = (sale_id, f"sale {sale_id} (seq {sale['seq']}, same message)")
+            continue
+        del group.new[sale_id], group.by_id[sale_id], group.by_seq[(scale_id, sale["seq"])]
+        result.stored -= 1
+        refused = {i.oseq for i in items if i.sale["sale_id"] == sale_id}  # the sale and its updates
+        accepted[:] = [o for o in accepted if o not in refused]
+        result.bad.append(_conflict(SalesItem(oseq, "sale", sale), f"trace code {code} already belongs to {holder[1]}"))
 
 
 def _newer(oseq: int, sale: dict[str, Any], held_oseq: int, held: dict[str, Any]) -> bool:

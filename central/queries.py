@@ -19,7 +19,7 @@ _SALE_PUBLIC = (
 _LINE_PUBLIC = (
     "l.line_no, l.plu, l.goods_code, l.name, l.pricing, l.net_g, l.tare_g, l.quantity, l.unit_price_fen, "
     "l.amount_fen, l.batch_id, l.origin, b.supplier, b.supplier_node, b.upstream_code, b.certificate, "
-    "b.arrival_date, b.origin AS batch_origin"
+    "b.arrival_date, b.origin AS batch_origin, b.stop_reason AS batch_stop_reason"
 )
 MAX_ROWS = 1000
 
@@ -31,7 +31,8 @@ def sale_by_code(conn: Connection, code: str, *, internal: bool = False) -> dict
     fields; the public page never asks for them."""
     extra = ", s.operator, s.provider_ref, s.signature, s.oseq, s.received_ms" if internal else ""
     sale = conn.one(
-        f"SELECT {_SALE_PUBLIC}{extra}, m.name AS market_name, m.node_code, mc.display_name AS merchant_name "
+        f"SELECT {_SALE_PUBLIC}{extra}, m.name AS market_name, m.node_code, m.office_phone, "
+        "mc.display_name AS merchant_name "
         "FROM sales s LEFT JOIN markets m ON m.market_id = s.market_id "
         "LEFT JOIN merchants mc ON mc.merchant_id = s.merchant_id "
         "WHERE s.trace_code = ? ORDER BY s.created_ms LIMIT 1",
@@ -41,11 +42,30 @@ def sale_by_code(conn: Connection, code: str, *, internal: bool = False) -> dict
         return None
     sale["printed"] = bool(sale["printed"])
     sale["lines"] = conn.all(
-        f"SELECT {_LINE_PUBLIC} FROM sale_lines l LEFT JOIN batches b ON b.batch_id = l.batch_id "
+        f"SELECT {_LINE_PUBLIC}, c.name_en FROM sale_lines l LEFT JOIN batches b ON b.batch_id = l.batch_id "
+        "LEFT JOIN catalog c ON c.market_id = ? AND c.plu = l.plu "
         "WHERE l.sale_id = ? ORDER BY l.line_no",
-        (sale["sale_id"],),
+        (sale["market_id"], sale["sale_id"]),
     )
     return sale
+
+
+def last_numbers(conn: Connection, scale_id: str) -> dict[str, Any]:
+    """The highest seq central holds of the scale, the highest daily number of its latest day
+    and the scale's ack watermark.
+
+    A scale whose store was wiped continues after these (docs/sync.md): its seqs, trace
+    codes and outbox numbers. The daily number is the trace code's QQQQ (digits 16-19)."""
+    seq = conn.scalar("SELECT MAX(seq) FROM sales WHERE scale_id = ?", (scale_id,)) or 0
+    day = conn.scalar("SELECT MAX(local_date) FROM sales WHERE scale_id = ?", (scale_id,)) or ""
+    daily = 0
+    if day:
+        daily = conn.scalar(
+            "SELECT MAX(CAST(SUBSTR(trace_code, 16, 4) AS INTEGER)) FROM sales WHERE scale_id = ? AND local_date = ?",
+            (scale_id, day),
+        ) or 0  # fmt: skip
+    acked = conn.scalar("SELECT acked_through FROM scale_sync WHERE scale_id = ?", (scale_id,)) or 0
+    return {"seq": int(seq), "local_date": day, "daily_seq": int(daily), "acked_through": int(acked)}
 
 
 STOPPED_REFUSAL_EVENT = "sale.refused_stopped_batch"  # a scale refused a line from a stopped batch

@@ -39,6 +39,7 @@ from central.keys import CentralKey
 from central.mqtt import PREFIX, MqttUrl
 from central.payment.service import Outgoing, PaymentService
 from central.prices import apply_price_events
+from central.queries import last_numbers
 from central.validate import (
     BadItem,
     Rejected,
@@ -243,6 +244,8 @@ class Receiver:
                     held = events_held(conn, topic.scale_id) if told else 0
                 if told and told > held:  # entries lost on the way: tell the scale where to resend from
                     self._ack_events(topic, held)
+                if status.get("numbering") == "ask":  # a store that may have been wiped: where to go on from
+                    self._answer_numbering(topic)
             elif topic.kind == "payment" and self.payments is not None:
                 self.publish_payment(self.payments.handle_message(topic_name, payload))
             elif topic.kind == "events":
@@ -319,6 +322,13 @@ class Receiver:
         for out in outgoing:
             doc = self.central_key.sign_document(out.result.to_dict())
             self._client.publish(out.topic, canonical_json(doc), qos=1)
+
+    def _answer_numbering(self, topic: Topic) -> None:
+        """``{"numbering": {"seq", "local_date", "daily_seq"}}`` on the ack topic: the last numbers
+        central holds of the scale, so a wiped store continues after them (docs/sync.md)."""
+        with self.db.connection() as conn:
+            numbers = last_numbers(conn, topic.scale_id)
+        self._client.publish(topic_name(topic, "ack"), canonical_json({"numbering": numbers}), qos=1)
 
     def _ack_events(self, topic: Topic, held: int) -> None:
         """``{"events_acked_through": n}`` on the ack topic: central holds the scale's events 1..n."""

@@ -359,7 +359,9 @@ MIGRATIONS: list[list[str | Callable[[Connection], None]]] = [
         # the monthly report reads only these columns: an index-only scan (bench/bench_console.py)
         "CREATE INDEX sales_market_day_totals ON sales (market_id, local_date, total_fen, refund_of)",
     ],
-    # 9: PostgreSQL: sales and sale_lines partitioned by local month, existing rows moved
+    # 9: the market office's public contact, on the trace page's footer
+    ["ALTER TABLE markets ADD COLUMN office_phone TEXT NOT NULL DEFAULT ''"],
+    # 10: PostgreSQL: sales and sale_lines partitioned by local month, existing rows moved
     # (central/partitions.py); SQLite keeps its tables
     [partition_sales],
     # append later migrations after this line

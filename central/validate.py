@@ -248,7 +248,7 @@ def parse_status(doc: dict[str, Any], topic: Topic) -> dict[str, Any]:
         if value is not None and not _is_int(value):
             raise Rejected("bad_schema", f"status {name} must be an integer or null, got {brief(value)}")
         out[name] = value
-    for name in ("software_id", "printer", "last_event_hash"):
+    for name in ("software_id", "printer", "last_event_hash", "numbering"):
         value = doc.get(name)
         if value is not None and not isinstance(value, str):
             raise Rejected("bad_schema", f"status {name} must be text or null, got {brief(value)}")

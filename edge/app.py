@@ -39,10 +39,13 @@ from edge.stall.console import StallCommands
 from edge.stall.wiring import Stall
 from edge.store import StoreError
 from edge.ui.customer_link import CustomerPublisher
+from edge.ui.model import texts
 from edge.ui.model.merchant import MerchantModel
 from edge.ui.model.technician import TechnicianModel, note_software_id
 from edge.ui.model.views import CustomerView, MerchantView
 from edge.ui.pole_display import PoleDisplay
+from edge.voice.announce import Voice
+from edge.voice.player import announcer_from_config
 
 log = logging.getLogger("edge.app")
 
@@ -69,6 +72,8 @@ class ScaleApp:
         # QR payments go through central (sync); without a broker they fall back to cash/static at once.
         self.payments = PaymentService.from_config(config, self.store, self.model, printer=self.printer)
         self.model.attach_payments(self.payments)
+        self.voice = Voice(announcer_from_config(config))  # 语音播报; off or without espeak-ng: silent
+        self.model.attach_voice(self.voice)
         self.driver = runtime.scale_driver(config)
         self.driver.subscribe(self.model.on_reading)
         self.driver.subscribe_status(self._on_link_status)
@@ -123,6 +128,7 @@ class ScaleApp:
         if self.pole is not None:
             self.pole.stop()
         self.publisher.stop()
+        self.voice.stop()
         self.store.close()
         log.info("stopped")
 
@@ -216,6 +222,14 @@ def _pole_display(config: EdgeConfig) -> PoleDisplay | None:
 
 # --- the headless console ------------------------------------------------------------------
 
+# a known command given the wrong arguments is answered with its usage, not "unknown command"
+USAGE = {
+    "plu": "plu CODE", "key": "key N", "pick": "pick I", "void": "void I", "qty": "qty N (1-999)",
+    "preset-tare": "preset-tare GRAMS", "search": "search TEXT", "batch": "batch ID",
+    "checkout": "checkout [cash|wechat|alipay|unionpay]", "pay": "pay wechat|alipay|unionpay",
+    "paycode": "paycode DIGITS", "wait": "wait [SECONDS]", "status": "status [json]", "lang": "lang zh|en",
+}  # fmt: skip
+
 HELP = """commands (one per line):
   plu CODE            choose an item by PLU number         key N     the item on hotkey N
   search TEXT         search by name, pinyin or PLU         pick I    choose search result I (1-based)
@@ -232,6 +246,7 @@ HELP = """commands (one per line):
   wait [SECONDS]      wait until the weight can be sold (default 10 s)
   status [json]       weight, item, cart, printer, link, sync (json: both snapshots)
   reprint             reprint the last ticket               report    today's 日结
+  paperless           电子小票 for the next sale (again: paper)   eticket   the ticket that cannot print: 电子小票
   lang zh|en          message language
   put GRAMS | remove | unstable [SECONDS] | sim COMMAND    the simulated weighing module (scripts/run.sh)
   frames | events | software    technician: raw module frames, event log, software id
@@ -298,7 +313,10 @@ class Console:
             )
         shown = m.payment.lines if m.payment is not None else m.cart  # while paying: the sale being paid
         lines.extend(f"  {line.index + 1}. {line.name} {line.detail} = {line.amount_text}" for line in shown)
-        lines.append(f"total: {m.total_text}" + (f" (rounding {m.rounding_text})" if m.rounding_text else ""))
+        if m.payment is not None:  # the cart is empty by now: the total is the sale's
+            lines.append(f"total: {m.payment.amount_text}")
+        else:
+            lines.append(f"total: {m.total_text}" + (f" (rounding {m.rounding_text})" if m.rounding_text else ""))
         lines.append(f"printer: {m.printer_text or '-'} | scale: {m.link_text or '-'} | sync: {m.sync_text}")
         lines.append(f"customer screen: {c.mode}" + (f" qr {c.qr_content} ¥{c.qr_amount_text}" if c.qr_content else ""))
         if m.payment is not None:  # a QR payment under way: its stage and what the vendor may do
@@ -323,6 +341,8 @@ class Console:
             "tare": model.press_tare,
             "clear-tare": model.clear_tare,
             "reprint": model.reprint_last,
+            "paperless": model.toggle_paperless,
+            "eticket": model.paperless_instead,
         }
         if name in simple and not args:
             simple[name]()
@@ -353,6 +373,9 @@ class Console:
         elif name == "batch" and len(args) == 1:
             model.choose_batch(args[0])
             self._result()
+        elif name == "batches" and not args and model.snapshot()[0].item is None:
+            zh, en = texts.MESSAGES["no_item"]  # an empty list would read as "this item has no batch"
+            self.say(f"error: {zh if model.lang == 'zh' else en}")
         elif name == "batches" and not args:
             for b in model.batches_for_item():
                 self.say(f"  {b.batch_id} {b.origin} {b.supplier} {b.arrival_date}")
@@ -423,6 +446,8 @@ class Console:
         elif name == "quit":
             self.say("ok: stopping")
             self.stop()
+        elif name in USAGE:
+            self.say(f"error: 参数不对 wrong arguments; 用法 usage: {USAGE[name]}")
         else:
             self.say(f"error: unknown command {line.strip()!r}; type help")
 

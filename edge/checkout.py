@@ -30,14 +30,29 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
+# seq and daily number start above these until central has answered (docs/sync.md)
+UNCONFIRMED_FLOORS = (1_000_000, 5000)
+
+
+def numbering_floors(config: EdgeConfig, store: Store) -> tuple[int, int]:
+    """Where the scale app numbers from while central has not told the store its last numbers.
+
+    A store with sync that has not heard from central may be a wiped one whose scale
+    already sold today (its tickets are out there): the app numbers from a range the
+    scale's normal numbering never reaches, so no code repeats even offline (docs/sync.md,
+    "Numbering after a wiped store"). A stand-alone scale has no central to collide with.
+    """
+    if not config.sync.broker_url or store.numbering_known():
+        return (0, 0)
+    return UNCONFIRMED_FLOORS
+
+
 def local_date(epoch_ms: int) -> datetime:
     return datetime.fromtimestamp(epoch_ms / 1000, MARKET_TZ)
 
 
 class Checkout:
-    def __init__(
-        self, config: EdgeConfig, store: Store, key: DeviceKey, clock_ms: Callable[[], int] = now_ms
-    ) -> None:
+    def __init__(self, config: EdgeConfig, store: Store, key: DeviceKey, clock_ms: Callable[[], int] = now_ms) -> None:
         self.config = config
         self.store = store
         self.key = key
@@ -51,7 +66,14 @@ class Checkout:
         """Who sells from now on (the signed-in operator's id): ``Sale.operator`` of the next sales."""
         self.identity = dataclasses.replace(self.identity, operator=operator)
 
-    def _commit(self, make: Callable[[str, int, str, int], Sale], *, refund: bool) -> Sale:
+    def _commit(
+        self,
+        make: Callable[[str, int, str, int], Sale],
+        *,
+        refund: bool,
+        paper: bool = True,
+        floors: tuple[int, int] = (0, 0),
+    ) -> Sale:
         """Let the store allocate the numbers; make the trace code from them, then sign."""
         created = self.clock_ms()
         day = local_date(created).date()
@@ -61,12 +83,18 @@ class Checkout:
             code = make_trace_code(ident.market_code, ident.scale_no, day, daily_seq)
             return self.key.sign(make(sale_uuid(created), seq, code, created))
 
-        commit = self.store.commit_refund if refund else self.store.commit_sale
-        return commit(day.isoformat(), build)
+        if refund:
+            return self.store.commit_refund(day.isoformat(), build, floors=floors)
+        return self.store.commit_sale(day.isoformat(), build, paper=paper, floors=floors)
 
-    def commit(self, cart: Cart, payment: Payment | None = None) -> Sale:
+    def commit(
+        self, cart: Cart, payment: Payment | None = None, *, paper: bool = True, floors: tuple[int, int] = (0, 0)
+    ) -> Sale:
         """Commit the cart; raises RefusedError (cart empty, numbers used up, nobody signed in, a line
-        from a stopped batch) or StoreError."""
+        from a stopped batch) or StoreError.
+
+        ``paper=False``: a paperless sale (电子小票), no ticket is printed. ``floors``: seq
+        and daily number start above these (see :func:`numbering_floors`)."""
         refusal = self.may_sell(cart)
         if refusal is not None:
             raise RefusedError(refusal)
@@ -83,7 +111,7 @@ class Checkout:
                 rounding=self.config.ticket.rounding,
             )
 
-        return self._commit(make, refund=False)
+        return self._commit(make, refund=False, paper=paper, floors=floors)
 
     def refund(self, original_sale_id: str, line_indexes: Sequence[int] | None = None) -> Sale:
         """A refund record of a sale made on this scale (all lines not yet refunded by default)."""

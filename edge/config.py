@@ -85,6 +85,8 @@ class TicketConfig:
     trace_base_url: str = "http://127.0.0.1:8080"
     lang: str = "zh"
     rounding: str = "none"  # none | jiao | yuan (抹零)
+    paperless: bool = False  # 电子小票 by default: no paper; the customer scans the trace QR on the customer screen
+    e_ticket_show_s: int = 30  # after a sale the customer screen shows the trace QR this long (0: not at all)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +145,17 @@ class StallConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class VoiceConfig:
+    """语音播报 (edge/voice): espeak-ng's Mandarin voice says lines, payments and faults."""
+
+    enabled: bool = True
+    volume: int = 80  # 0-100 %
+    voice: str = "cmn"  # espeak-ng voice (cmn: Mandarin)
+    speed: int = 160  # words per minute (espeak-ng -s)
+    out_dir: str = ""  # write each announcement as a WAV here instead of playing it (no speaker, tests)
+
+
+@dataclass(frozen=True, slots=True)
 class EdgeConfig:
     identity: IdentityConfig = field(default_factory=IdentityConfig)
     scale: ScaleConfigSection = field(default_factory=ScaleConfigSection)
@@ -154,6 +167,7 @@ class EdgeConfig:
     display: DisplayConfig = field(default_factory=DisplayConfig)
     payment: PaymentConfig = field(default_factory=PaymentConfig)
     stall: StallConfig = field(default_factory=StallConfig)
+    voice: VoiceConfig = field(default_factory=VoiceConfig)
     base_dir: Path = Path(".")  # relative paths in the file are relative to the file
 
     def path(self, value: str) -> Path:
@@ -172,6 +186,7 @@ _SECTIONS: dict[str, type] = {
     "display": DisplayConfig,
     "payment": PaymentConfig,
     "stall": StallConfig,
+    "voice": VoiceConfig,
 }
 
 
@@ -264,6 +279,12 @@ def _validate(config: EdgeConfig, source: str) -> None:
         raise ConfigError(f"{source}: [ticket].lang must be zh or en, got {ticket.lang!r}")
     if ticket.rounding not in ("none", "jiao", "yuan"):
         raise ConfigError(f"{source}: [ticket].rounding must be none, jiao or yuan, got {ticket.rounding!r}")
+    if ticket.e_ticket_show_s < 0:
+        raise ConfigError(f"{source}: [ticket].e_ticket_show_s must be 0 (off) or seconds, e.g. 30")
+    if not 0 <= config.voice.volume <= 100:
+        raise ConfigError(f"{source}: [voice].volume must be 0-100 (%), got {config.voice.volume}")
+    if not 80 <= config.voice.speed <= 450:
+        raise ConfigError(f"{source}: [voice].speed must be 80-450 words per minute, got {config.voice.speed}")
     _validate_display(config.display, source)
     _validate_payment(config.payment, source)
 

@@ -32,6 +32,7 @@ class Seen:
     link: str
     sync: str
     customer: str
+    lock: str  # the red banner: selling locked (a legal change not sealed, central's lock)
 
     @classmethod
     def of(cls, merchant: MerchantView, customer: CustomerView) -> Seen:
@@ -44,6 +45,7 @@ class Seen:
             merchant.link_text,
             merchant.sync_text,
             customer.mode,
+            merchant.lock_text,
         )
 
 
@@ -59,6 +61,8 @@ def notes(before: Seen, now: Seen, *, message: bool = True) -> list[str]:
         text = getattr(now, name)
         if text and text != getattr(before, name):
             lines.append(f"note: {'scale' if name == 'link' else name}: {text}")
+    if now.lock != before.lock:  # the banner both screens show: the console says it too
+        lines.append(f"note: error: {now.lock}" if now.lock else "note: 可以销售 selling unlocked")
     if message and now.message and (now.message, now.error) != (before.message, before.error):
         lines.append(f"note: {'error: ' if now.error else ''}{now.message}")
     return lines

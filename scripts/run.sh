@@ -15,6 +15,7 @@
 # Everything lives in var/ (TRACE_VAR to move it) and starts fresh on every run (but the
 # gateway simulator's keys in var/paysim, made once).
 # Ports: TRACE_HTTP_PORT (8080), TRACE_BROKER_PORT (18830), TRACE_PRINTER_PORT (9100), TRACE_PAY_PORT (8090).
+# TRACE_SCANNER_PORT: a serial barcode scanner's port for the scale app ([stall].scanner_port).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -76,6 +77,9 @@ sed -e "s#\"\\.\\./var/#\"$var/#g" \
     -e "s#http://127.0.0.1:8080#http://127.0.0.1:$http_port#" \
     -e "s#^protocol = \"mt-sics\"#protocol = \"$protocol\"#" \
     examples/edge.toml >"$var/edge.toml"
+if [ -n "${TRACE_SCANNER_PORT:-}" ]; then  # a serial scanner (e.g. python -m simulator scanner) for goods-in and cards
+    sed -i "s|^# scanner_port = .*|scanner_port = \"$TRACE_SCANNER_PORT\"|" "$var/edge.toml"
+fi
 scale_key="$("$py" -m edge key --config "$var/edge.toml" --json | "$py" -c 'import json,sys; print(json.load(sys.stdin)["public_key"])')"
 
 step "central: market, merchant, scale and catalog registered"
@@ -105,6 +109,9 @@ central mosquitto --dir "$var/broker" --listen "127.0.0.1:$broker_port" "${user_
 background broker mosquitto -c "$var/broker/mosquitto.conf"
 wait_port "$broker_port" broker
 mqtt="mqtt://central:$central_pw@127.0.0.1:$broker_port"
+# the market office's commands (batch stop-sale, scale lock, publish ...) need central's login
+(umask 077; printf 'export CENTRAL_DB=%q CENTRAL_KEY=%q CENTRAL_MQTT=%q\n' "$CENTRAL_DB" "$CENTRAL_KEY" "$mqtt" \
+    >"$var/central/env.sh")
 
 step "payment gateway simulator on http://127.0.0.1:$pay_port (the merchant's accounts imported at central)"
 background paysim "$py" -m simulator payment --listen "127.0.0.1:$pay_port" --state "$var/paysim"
@@ -162,5 +169,6 @@ The customer screen shows the QR; pay it and the ticket prints:
 EOF
 [ "$mode" = headless ] && echo "The scale's console reads this terminal: type help for its commands;" \
     "put 1235 / remove / unstable put goods on the simulated platter (the demo loop stops)."
+echo "Market office commands (python -m central ...): first \`. $var/central/env.sh\` (database, key, MQTT login)."
 echo "running; press Ctrl-C (or quit the scale) to stop. Logs in $var/run/."
 wait -n "${pids[@]}"  # the scale quit or a part died: stop the rest (cleanup on EXIT)

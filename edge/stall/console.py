@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from edge.core import batches as core_batches
 from edge.core.goodsin import GoodsIn
 from edge.core.operators import Operator
 from edge.core.records import Batch, Plu
@@ -73,13 +74,19 @@ class StallCommands:
         if name not in COMMANDS:
             code = line.strip()
             if len(words) == 1 and len(code) >= 8 and any(c.isdigit() for c in code):  # a HID scanner typed it
-                self._scan(code)
+                self._scanned(code)
                 return True
             return False
         getattr(self, f"_{name}")(args, daily_report)
         return True
 
-    def _scan(self, code: str) -> None:
+    def _scan(self, args: list[str], _report: Any) -> None:
+        if len(args) != 1:
+            self.console.say("error: 用法 usage: scan CODE（扫到的码，一个词 one word）")
+            return
+        self._scanned(args[0])
+
+    def _scanned(self, code: str) -> None:
         kind, value = self.stall.on_scan(code)
         if isinstance(value, Refusal):
             self._refused(value)
@@ -90,7 +97,7 @@ class StallCommands:
 
     def _login(self, args: list[str], _report: Any) -> None:
         if len(args) == 2 and args[0] == "card":
-            self._scan(args[1])
+            self._scanned(args[1])
             return
         if len(args) != 2:
             self.console.say("error: login ID PIN, or login card NUMBER")
@@ -116,7 +123,7 @@ class StallCommands:
         try:
             fen = None if args[1] == "guide" else _yuan_to_fen(args[1])
         except ValueError:
-            self.console.say(f"error: {args[1]!r} is not a price in yuan such as 3.50")
+            self.console.say(f"error: 单价请填元数，例如 3.50；{args[1]!r} is not a price in yuan such as 3.50")
             return
         if fen is None:
             guide = self.stall.prices.guide_item(args[0])
@@ -147,6 +154,11 @@ class StallCommands:
                 self.console.say(f"error: {word!r}: use {', '.join(k + '=' for k in _FORM_KEYS)}")
                 return
             values[_FORM_KEYS[key]] = value
+        # origin and supplier left out: the item's current batch's, as the screen's form fills them
+        current = core_batches.active_batches(self.stall.store.active_batches(args[0]), args[0])
+        if current:
+            values.setdefault("origin", current[0].origin)
+            values.setdefault("supplier", current[0].supplier)
         try:
             result = self.stall.goods_in(GoodsIn(**values), args[0])
         except (RefusedError, ValueError) as exc:

@@ -32,6 +32,31 @@ def ack_through(db: Database, seq: int) -> int:
     return int(db.execute("DELETE FROM outbox WHERE seq <= ?", (seq,)).rowcount)
 
 
+def continue_after(db: Database, acked: int) -> bool:
+    """Make every queued row, and every row queued from now on, number above ``acked``.
+
+    ``acked`` is central's watermark for this scale. A store that numbers below it (a
+    wiped one starts at 1 again) would have its rows taken as long acked and deleted
+    unsent; they are moved up instead, in order. True when anything moved (the
+    publisher then starts again from ``acked``)."""
+    first = db.execute("SELECT MIN(seq) FROM outbox").fetchone()[0]
+    moved = first is not None and first <= acked
+    if moved:
+        shift = acked - first + 1
+        # through negatives, so no row's new number meets another's old one on the way
+        db.execute("UPDATE outbox SET seq = -(seq + ?)", (shift,))
+        db.execute("UPDATE outbox SET seq = -seq")
+    used = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'outbox'").fetchone()
+    top = max(acked, db.execute("SELECT COALESCE(MAX(seq), 0) FROM outbox").fetchone()[0])
+    if used is None:
+        db.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('outbox', ?)", (top,))
+        moved = moved or top > 0
+    elif used[0] < top:
+        db.execute("UPDATE sqlite_sequence SET seq = ? WHERE name = 'outbox'", (top,))
+        moved = True
+    return moved
+
+
 def backlog(db: Database) -> int:
     return int(db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
 

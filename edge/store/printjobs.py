@@ -25,6 +25,23 @@ def enqueue(db: Database, sale_id: str, kind: str, now_ms: int) -> int:
     return int(cursor.lastrowid or 0)
 
 
+PAPERLESS = "paperless"  # last_error of a ticket job closed because the customer took the 电子小票
+
+
+def paperless(db: Database, sale_id: str, now_ms: int) -> None:
+    """No paper for this sale: close its pending ticket jobs, or record one born done."""
+    closed = db.execute(
+        "UPDATE print_jobs SET done_ms = ?, last_error = ? WHERE sale_id = ? AND kind = 'ticket' AND done_ms IS NULL",
+        (now_ms, PAPERLESS, sale_id),
+    ).rowcount
+    has_ticket = db.execute("SELECT 1 FROM print_jobs WHERE sale_id = ? AND kind = 'ticket'", (sale_id,)).fetchone()
+    if not closed and has_ticket is None:
+        db.execute(
+            "INSERT INTO print_jobs (sale_id, kind, created_ms, done_ms, last_error) VALUES (?, 'ticket', ?, ?, ?)",
+            (sale_id, now_ms, now_ms, PAPERLESS),
+        )
+
+
 def pending(db: Database, limit: int = 10) -> list[PrintJob]:
     rows = fetch(
         db,

@@ -46,9 +46,10 @@ def daily_report(db: Database, local_date: str) -> DailyReport:
     names = {op: name for op, name in db.execute("SELECT operator, name FROM shifts ORDER BY shift_id")}
     start = int(datetime.combine(date.fromisoformat(local_date), time(), MARKET_TZ).timestamp() * 1000)
     shifts = db.execute(
-        "SELECT operator, name, started_ms, ended_ms FROM shifts WHERE started_ms >= ? AND started_ms < ? "
-        "ORDER BY shift_id",
-        (start, start + 86_400_000),
+        # every shift that overlaps the day: one begun before midnight and still open counts too
+        "SELECT operator, name, started_ms, ended_ms FROM shifts "
+        "WHERE started_ms < ? AND (ended_ms IS NULL OR ended_ms >= ?) ORDER BY shift_id",
+        (start + 86_400_000, start),
     ).fetchall()
     plus: dict[str, list] = {}  # plu -> [name, lines, net_g, quantity, amount_fen]
     lines = db.execute(

@@ -28,21 +28,39 @@ def check_local_date(local_date: str) -> None:
         raise ValueError(f"local_date must be YYYY-MM-DD, got {local_date!r}")
 
 
-def allocate(db: Database, local_date: str) -> tuple[int, int]:
+def allocate(db: Database, local_date: str, floors: tuple[int, int] = (0, 0)) -> tuple[int, int]:
     """Take the next per-scale seq and the next daily seq of ``local_date``.
 
     Inside the caller's transaction, so a rolled-back sale gives its numbers back and
-    the numbers of a committed one are never handed out again.
+    the numbers of a committed one are never handed out again. ``floors`` (seq, daily):
+    the numbers start above them (a store that does not know central's numbers yet,
+    docs/sync.md "Numbering after a wiped store").
     """
-    db.execute("UPDATE counters SET value = value + 1 WHERE name = 'sale_seq'")
+    seq_floor, daily_floor = floors
+    db.execute("UPDATE counters SET value = MAX(value, ?) + 1 WHERE name = 'sale_seq'", (seq_floor,))
     seq = db.execute("SELECT value FROM counters WHERE name = 'sale_seq'").fetchone()[0]
     db.execute(
-        "INSERT INTO daily_counters (local_date, value) VALUES (?, 1) "
-        "ON CONFLICT (local_date) DO UPDATE SET value = value + 1",
-        (local_date,),
+        "INSERT INTO daily_counters (local_date, value) VALUES (?, ? + 1) "
+        "ON CONFLICT (local_date) DO UPDATE SET value = MAX(value, ?) + 1",
+        (local_date, daily_floor, daily_floor),
     )
     daily_seq = db.execute("SELECT value FROM daily_counters WHERE local_date = ?", (local_date,)).fetchone()[0]
     return seq, daily_seq
+
+
+def raise_numbering(db: Database, seq: int, local_date: str, daily_seq: int) -> None:
+    """Make the next numbers come after ``seq`` and ``daily_seq`` of ``local_date`` (never lowers them).
+
+    ``daily_seq`` 0: central holds no sale of this scale (``local_date`` may then be empty)."""
+    db.execute("UPDATE counters SET value = MAX(value, ?) WHERE name = 'sale_seq'", (seq,))
+    if not daily_seq:
+        return
+    check_local_date(local_date)
+    db.execute(
+        "INSERT INTO daily_counters (local_date, value) VALUES (?, ?) "
+        "ON CONFLICT (local_date) DO UPDATE SET value = MAX(value, excluded.value)",
+        (local_date, daily_seq),
+    )
 
 
 def check_sale(sale: Sale, seq: int, *, refund: bool) -> None:
@@ -98,12 +116,17 @@ def check_refund(db: Database, sale: Sale) -> None:
 TICKET_STATUSES = (PaymentStatus.PAID, PaymentStatus.UNCONFIRMED)
 
 
-def insert(db: Database, sale: Sale, local_date: str, daily_seq: int, now_ms: int) -> None:
-    """The sale, its lines, its outbox row and (unless payment is pending) its ticket print job."""
+def insert(db: Database, sale: Sale, local_date: str, daily_seq: int, now_ms: int, *, paper: bool = True) -> None:
+    """The sale, its lines, its outbox row and (unless payment is pending) its ticket print job.
+
+    ``paper=False`` (电子小票): the ticket job is recorded as done without printing, so the
+    sale never gets a paper ticket, not even when a pending payment arrives later."""
     db.execute(_INSERT_SALE, sale_row(sale, local_date, daily_seq))
     db.conn.executemany(_INSERT_LINE, line_rows(sale))
     outbox.enqueue(db, "sale", sale.sale_id, payload(sale), now_ms)
-    if sale.payment.status is not PaymentStatus.PENDING:
+    if not paper:
+        printjobs.paperless(db, sale.sale_id, now_ms)
+    elif sale.payment.status is not PaymentStatus.PENDING:
         printjobs.enqueue(db, sale.sale_id, "ticket", now_ms)
 
 

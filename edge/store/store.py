@@ -37,6 +37,9 @@ def _now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
+NUMBERING_KEY = "numbering.central"  # the numbers central last reported for this scale
+
+
 class Store:
     def __init__(self, db: Database, path: Path, clock: Callable[[], int]) -> None:
         self._db = db
@@ -139,7 +142,9 @@ class Store:
 
     # --- sales -------------------------------------------------------------------------
 
-    def commit_sale(self, local_date: str, build: Build) -> Sale:
+    def commit_sale(
+        self, local_date: str, build: Build, *, paper: bool = True, floors: tuple[int, int] = (0, 0)
+    ) -> Sale:
         """Record a sale durably before anything is printed or shown as paid.
 
         In one transaction: take the next ``seq`` and the next daily sequence of
@@ -150,18 +155,22 @@ class Store:
         and records nothing. Anything ``build`` raises rolls back and passes through;
         a full disk raises StoreFullError, other database failures StoreError — in every
         failure case nothing was recorded and no number was used up.
+        ``paper=False`` sells paperless (电子小票): no ticket job is left to print.
+        ``floors`` (seq, daily): numbers start above them (see :meth:`numbering_known`).
         """
-        return self._commit(local_date, build, refund=False)
+        return self._commit(local_date, build, refund=False, paper=paper, floors=floors)
 
-    def commit_refund(self, local_date: str, build: Build) -> Sale:
+    def commit_refund(self, local_date: str, build: Build, *, floors: tuple[int, int] = (0, 0)) -> Sale:
         """Like commit_sale for a refund record (``refund_of`` set, positive amounts).
 
         Raises RefundError if the original is unknown, is itself a refund, or would be
         refunded beyond its total. The original sale is not changed.
         """
-        return self._commit(local_date, build, refund=True)
+        return self._commit(local_date, build, refund=True, floors=floors)
 
-    def _commit(self, local_date: str, build: Build, *, refund: bool) -> Sale:
+    def _commit(
+        self, local_date: str, build: Build, *, refund: bool, paper: bool = True, floors: tuple[int, int] = (0, 0)
+    ) -> Sale:
         sales.check_local_date(local_date)
         with self._write(sale=True) as db:
             if not refund:
@@ -169,12 +178,12 @@ class Store:
                 refusal = self._protection_state(db).refusal()
                 if refusal is not None:
                     raise RefusedError(refusal)
-            seq, daily_seq = sales.allocate(db, local_date)
+            seq, daily_seq = sales.allocate(db, local_date, floors)
             sale = build(seq, daily_seq)
             sales.check_sale(sale, seq, refund=refund)
             if refund:
                 sales.check_refund(db, sale)
-            sales.insert(db, sale, local_date, daily_seq, self._clock())
+            sales.insert(db, sale, local_date, daily_seq, self._clock(), paper=paper)
         return sale
 
     def get_sale(self, sale_id: str) -> Sale | None:
@@ -251,6 +260,12 @@ class Store:
         with self._write() as db:
             sales.require(db, sale_id)
             return printjobs.enqueue(db, sale_id, kind, self._clock())
+
+    def go_paperless(self, sale_id: str) -> None:
+        """The customer takes this sale's ticket from the screen's QR (电子小票): its ticket is not printed."""
+        with self._write() as db:
+            sales.require(db, sale_id)
+            printjobs.paperless(db, sale_id, self._clock())
 
     def pending_print_jobs(self, limit: int = 10) -> list[PrintJob]:
         """Jobs not yet done, oldest first (failed ones included, with attempts/last_error)."""
@@ -358,6 +373,24 @@ class Store:
     def end_shift(self, now_ms: int) -> dict[str, Any] | None:
         with self._write() as db:
             return vendor.end_shift(db, now_ms)
+
+    # --- numbering from central ---------------------------------------------------------
+
+    def numbering_known(self) -> bool:
+        """Central has told this store the last numbers it holds of this scale (docs/sync.md)."""
+        return self.get_setting(NUMBERING_KEY) is not None
+
+    def raise_numbering(self, seq: int, local_date: str, daily_seq: int, now_ms: int, acked_through: int = 0) -> bool:
+        """Central's last seq, daily number and ack watermark of this scale: ours continue after them.
+
+        Returns True when outbox rows were renumbered above ``acked_through`` (see
+        :func:`edge.store.outbox.continue_after`): the publisher must start again."""
+        with self._write() as db:
+            sales.raise_numbering(db, seq, local_date, daily_seq)
+            moved = outbox.continue_after(db, acked_through) if acked_through else False
+            settings.put(db, NUMBERING_KEY, {"seq": seq, "local_date": local_date, "daily_seq": daily_seq,
+                                             "acked_through": acked_through, "at_ms": now_ms})  # fmt: skip
+        return moved
 
     # --- settings ----------------------------------------------------------------------
 

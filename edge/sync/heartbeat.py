@@ -21,6 +21,7 @@ class EventSource(Protocol):
     def last_sale(self) -> Sale | None: ...
 
     def protection(self) -> ProtectionState: ...
+    def numbering_known(self) -> bool: ...
 
 
 class EventCursor:
@@ -94,4 +95,5 @@ class Heartbeat:
             last_event_hash=self._cursor.last_hash,
             sent_ms=now_ms,
             protection=self._protection.to_dict(),
+            ask_numbering=not self._store.numbering_known(),
         )

@@ -136,10 +136,18 @@ class OutboxPublisher:
             log.warning(
                 "no ack progress for %.1f s at acked_through %d with %d message(s) in flight; resending from %d",
                 self._timeout(), self._acked, len(self._in_flight), self._acked + 1,
-            )
+            )  # fmt: skip
             self._stalls += 1
             self._restart(now)
         return self._fill_window(now, publish) or progressed
+
+    def continue_after(self, acked: int) -> None:
+        """The store renumbered its outbox above central's watermark ``acked`` (a wiped store):
+        what is in flight had the old numbers; start again from ``acked``."""
+        self._in_flight.clear()
+        self._acked = self._sent_through = self._sent_max = acked
+        self._progress_at = self._monotonic()
+        self._stalls = 0
 
     def _timeout(self) -> float:
         """ack_timeout_s, doubled for each resend in a row that brought no progress (up to
@@ -180,7 +188,7 @@ class OutboxPublisher:
                 "central acks through %d but this scale's outbox starts at %d: oseqs %d-%d were acked earlier and "
                 "are gone here, so central's watermark cannot advance; central must reset this scale's acked_through",
                 seen, first_row, seen + 1, first_row - 1,
-            )
+            )  # fmt: skip
 
     def _fill_window(self, now: float, publish: Publish) -> bool:
         sent = False

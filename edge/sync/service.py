@@ -152,6 +152,7 @@ class SyncService:
         )
         self._on_firmware = on_firmware  # the OTA updater (edge.update) checks and applies manifests itself
         self._inbox: queue.SimpleQueue[tuple[str, Message]] = queue.SimpleQueue()
+        self._numbering: queue.SimpleQueue[wire.Numbering] = queue.SimpleQueue()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -242,6 +243,15 @@ class SyncService:
 
     def _on_ack(self, message: Message) -> None:
         try:
+            numbering = wire.parse_numbering(message.payload)
+        except ValueError as exc:
+            log.warning("ignored a bad numbering answer on %s: %s", message.topic, exc)
+            return
+        if numbering is not None:
+            self._numbering.put(numbering)  # the worker writes it to the store
+            self._wake.set()
+            return
+        try:
             kind, acked = wire.parse_any_ack(message.payload)
         except ValueError as exc:
             log.warning("ignored a bad ack on %s: %s", message.topic, exc)
@@ -292,6 +302,13 @@ class SyncService:
             kind, message = self._inbox.get()
             result = self._inbound.handle(kind, message.topic, message.payload)
             self.inbound_results = [*self.inbound_results[-19:], result]
+        while not self._numbering.empty():
+            numbers = self._numbering.get()
+            n = numbers
+            if self._store.raise_numbering(n.seq, n.local_date, n.daily_seq, _now_ms(), n.acked_through):
+                self._publisher.continue_after(n.acked_through)
+            log.info("central's last numbers of this scale: seq %d, %s no. %d; ours continue after them",
+                     numbers.seq, numbers.local_date, numbers.daily_seq)  # fmt: skip
         self._refresh_summary(force=False)
         if connected and (epoch != self._heartbeat_epoch or self._heartbeat.due()):
             self._send_heartbeat(epoch)

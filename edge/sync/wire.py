@@ -84,6 +84,35 @@ def parse_any_ack(payload: bytes) -> tuple[str, int]:
     raise ValueError(f"ack needs a non-negative integer acked_through, got {payload[:80]!r}")
 
 
+@dataclass(frozen=True, slots=True)
+class Numbering:
+    """Central's last numbers of this scale: highest seq, and the daily number of its latest day."""
+
+    seq: int
+    local_date: str
+    daily_seq: int
+    acked_through: int = 0  # central's ack watermark of this scale: outbox rows go above it
+
+
+def parse_numbering(payload: bytes) -> Numbering | None:
+    """``{"numbering": {"seq": S, "local_date": "YYYY-MM-DD", "daily_seq": Q, "acked_through": W}}``, else None.
+
+    ValueError when the document is a numbering answer with bad values."""
+    try:
+        doc = json.loads(payload)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    if not isinstance(doc, dict) or "numbering" not in doc:
+        return None
+    body = doc["numbering"]
+    ints = [body.get(k, 0 if k == "acked_through" else None) if isinstance(body, dict) else None
+            for k in ("seq", "daily_seq", "acked_through")]  # fmt: skip
+    date = body.get("local_date") if isinstance(body, dict) else None
+    if any(isinstance(v, bool) or not isinstance(v, int) or v < 0 for v in ints) or not isinstance(date, str):
+        raise ValueError(f"numbering needs seq, daily_seq, acked_through >= 0 and local_date, got {payload[:120]!r}")
+    return Numbering(int(ints[0]), date, int(ints[1]), int(ints[2]))  # type: ignore[arg-type]
+
+
 def parse_ack(payload: bytes) -> int:
     """``{"acked_through": N}`` -> N; ValueError for anything else (an events ack included)."""
     kind, value = parse_any_ack(payload)
@@ -109,6 +138,7 @@ def status(
     last_event_hash: str,
     sent_ms: int,
     protection: dict[str, Any] | None = None,
+    ask_numbering: bool = False,
 ) -> bytes:
     doc: dict[str, Any] = {
         "schema": STATUS_SCHEMA,
@@ -125,6 +155,8 @@ def status(
     }
     if protection is not None:  # lock state and event counter (docs/protection.md)
         doc["protection"] = protection
+    if ask_numbering:
+        doc["numbering"] = "ask"  # central answers on the ack topic: {"numbering": {...}}
     return json.dumps(doc, ensure_ascii=False).encode("utf-8")
 
 

@@ -112,7 +112,12 @@ def cmd_seal(args: argparse.Namespace) -> int:
         config = load_config(args.config)
     except ConfigError as exc:
         return _error(exc)
-    if not hmac.compare_digest(_read_pin().encode(), config.display.technician_pin.encode()):
+    pin = _read_pin()
+    if not pin:
+        return _error(ValueError("没有输入技术员密码，未铅封：设置 TRACE_TECHNICIAN_PIN，或在终端上运行 / "
+                                 "no technician PIN given, not sealed: set TRACE_TECHNICIAN_PIN or run it on a "
+                                 "terminal"), 3)  # fmt: skip
+    if not hmac.compare_digest(pin.encode(), config.display.technician_pin.encode()):
         return _error(ValueError("技术员密码错误，未铅封 / wrong technician PIN, not sealed"), 3)
     try:
         with open_store(config) as store:

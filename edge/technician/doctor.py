@@ -165,7 +165,12 @@ def check_printer(config: EdgeConfig) -> Finding:
     if status.code == "ok":
         return Finding("printer", "ok", f"{conn.name}: {zh_en}")
     level: Status = "warn" if status.code in ("paper_near_end", "head_hot", "unchecked") else "fail"
-    return Finding("printer", level, f"{conn.name}: {status.code} ({zh_en.split(' / ')[-1]})", zh_en)
+    fix = zh_en
+    if status.code == "no_answer" and isinstance(conn, NetworkConnection):
+        # a network printer serves one connection at a time: a running scale app holds it, the doctor waits
+        fix += (" —— 秤程序运行时占用打印机唯一的连接，请先停止秤程序再检查 / a running scale app holds the "
+                "printer's only connection: stop the app, then check again")  # fmt: skip
+    return Finding("printer", level, f"{conn.name}: {status.code} ({zh_en.split(' / ')[-1]})", fix)
 
 
 # --- broker --------------------------------------------------------------------------------

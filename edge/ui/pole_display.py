@@ -90,6 +90,13 @@ def _ascii(text: str) -> str:
     return text if text.isascii() else ""
 
 
+# What a display without Chinese says for metrology's refusal codes (edge.core.refusals).
+_BLOCKED_ASCII = {
+    "unstable": "UNSTABLE", "below_min": "BELOW MIN", "negative": "NEGATIVE", "overload": "OVERLOAD",
+    "underload": "UNDERLOAD", "no_weight": "NO WEIGHT", "not_zeroed": "NOT ZEROED", "power_on_zero": "NOT ZEROED",
+}  # fmt: skip
+
+
 def lines_for(view: CustomerView, chinese: bool) -> tuple[str, str]:
     """The two 20-column lines for ``view`` (before encoding)."""
     zh = chinese and view.lang != "en"
@@ -103,14 +110,20 @@ def lines_for(view: CustomerView, chinese: bool) -> tuple[str, str]:
         "items": "件商品" if zh else "ITEMS",
     }
     if view.mode == "weighing":
-        weight = f"{view.weight_text}kg" if view.weight_text else "--"
+        if view.pricing == "piece":
+            weight = view.quantity_text.replace(" ", "") if zh else view.quantity_text.split(" ")[0] + " PCS"
+        else:
+            weight = f"{view.weight_text}kg" if view.weight_text else "--"
         price = _number(view.unit_price_text)
+        # a weight that cannot be sold shows why instead of an amount (the customer screen greys it)
+        why = (view.blocked_text if zh else _BLOCKED_ASCII.get(view.blocked_code, "")) if not view.sellable else ""
+        amount = why or view.amount_text
         if chinese and view.item_name:
             top = _pair(view.item_name, weight)
-            bottom = _pair(f"{label['price']}{price}" if price else "", view.amount_text)
+            bottom = _pair(f"{label['price']}{price}" if price else "", amount)
         else:
             top = _pair(weight, f"@{price}" if price else "")
-            bottom = _pair(label["amount"] if view.amount_text else "", view.amount_text)
+            bottom = _pair(label["amount"] if view.amount_text and not why else "", amount)
         return top, bottom
     if view.mode == "cart":
         count = len(view.lines)

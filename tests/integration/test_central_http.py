@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import urllib.error
 import urllib.request
 from datetime import date
@@ -10,12 +11,14 @@ from pathlib import Path
 
 import pytest
 
+from central import admin
 from central.http import App, HttpServer
 from central.ingest import check_signatures, store_sales
 from central.keys import load_public_key
 from central.localtime import local_date
 from central.validate import Topic, load_json, parse_sales
 from edge.core.tracecode import format_trace_code, make_trace_code
+from edge.store.samples import PLUS
 from tests.integration.central_support import (
     DAY,
     ID_NUMBER,
@@ -46,6 +49,9 @@ def site(tmp_path: Path):  # type: ignore[no-untyped-def]
     scale = setup.scales[0]
     sales = [scale.sale(n, lines=3) for n in range(1, 4)]
     _ingest(setup, 0, 1, sales)
+    with setup.db.connection() as conn:
+        admin.set_catalog(conn, MARKET, [p.to_dict() for p in PLUS])
+        admin.set_market_phone(conn, MARKET, "0931-8123456")
     server = HttpServer(App(setup.db, TOKEN), "127.0.0.1", 0)
     server.start()
     yield setup, f"http://127.0.0.1:{server.port}", sales
@@ -60,6 +66,11 @@ def _get(url: str, token: str | None = None) -> tuple[int, str, str]:
             return response.status, response.headers["Content-Type"], response.read().decode()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.headers["Content-Type"], exc.read().decode()
+
+
+def _text(html: str) -> str:
+    """What a reader sees: the page's text without tags."""
+    return re.sub(r"<[^>]+>", "", html)
 
 
 def _wrong_check_digit(code: str) -> str:
@@ -82,18 +93,29 @@ def test_consumer_page_for_a_known_code_in_chinese_without_personal_data(site) -
     for private in (REAL_NAME, ID_NUMBER, PHONE, sale.operator):
         assert private not in html
     # typed with spaces, as grouped on the ticket; and in English
+    # the page is the ticket: payment, sale number, grouped code; complaints go to the office or 12315
+    text = _text(html)
+    assert "支付方式现金 已支付" in text and f"流水号{sale.seq}" in text
+    assert format_trace_code(sale.trace_code) in text
+    assert "东方红综合市场管理处 0931-8123456" in text and "12315" in text
+    # typed with spaces, as grouped on the ticket; and in English, with the catalog's English names
     status, _, html = _get(f"{base}/t/{format_trace_code(sale.trace_code).replace(' ', '%20')}?lang=en")
     assert status == 200 and "Origin" in html and "Stall" in html
+    assert "Chinese cabbage" in html and "白菜" not in html
+    assert "Payment" in _text(html) and "Cash paid" in _text(html) and "0931-8123456" in html
 
 
 def test_mistyped_and_unknown_codes(site) -> None:  # type: ignore[no-untyped-def]
     _setup, base, sales = site
-    status, _, html = _get(f"{base}/t/{_wrong_check_digit(sales[0].trace_code)}")
+    wrong = _wrong_check_digit(sales[0].trace_code)
+    status, _, html = _get(f"{base}/t/{wrong}")
     assert status == 400 and "校验位不符" in html
+    assert format_trace_code(wrong) in _text(html)  # what was typed, grouped as on the ticket
+    assert f'href="/lookup?code={wrong}&amp;lang=en"' in html  # the English link keeps the code
     status, _, html = _get(f"{base}/t/12345")
     assert status == 400 and "溯源码应为20位数字，您输入了5位" in html
-    status, _, html = _get(f"{base}/t/{_wrong_check_digit(sales[0].trace_code)}?lang=en")
-    assert status == 400 and "check digit" in html
+    status, _, html = _get(f"{base}/lookup?code={wrong}&lang=en")
+    assert status == 400 and "check digit" in html and format_trace_code(wrong) in _text(html)
     unknown = make_trace_code("620102", 9, date(2024, 5, 13), 1)  # well formed, never sold
     status, _, html = _get(f"{base}/t/{unknown}")
     assert status == 404 and "未找到该溯源码" in html
@@ -103,7 +125,7 @@ def test_mistyped_and_unknown_codes(site) -> None:  # type: ignore[no-untyped-de
     assert status == 200 and "<form" in html
     # the form redirects a good code to its page and refuses a bad one on the spot
     status, _, html = _get(f"{base}/lookup?code={sales[1].trace_code}")
-    assert status == 200 and format_trace_code(sales[1].trace_code) in html
+    assert status == 200 and format_trace_code(sales[1].trace_code) in _text(html)
     status, _, html = _get(f"{base}/lookup?code=abc")
     assert status == 400 and "只能包含数字" in html
 

@@ -128,6 +128,19 @@ def test_printer_out_of_paper(rig: Rig) -> None:
     assert finding.fix == "打印机缺纸，请装纸 / Printer out of paper: load paper"
 
 
+def test_a_printer_held_by_the_running_app_says_so(rig: Rig) -> None:
+    """A network printer serves one connection at a time: while the scale app holds it, say so."""
+    import socket
+
+    held = socket.create_connection(("127.0.0.1", rig.server.port), timeout=5)  # the running app's connection
+    try:
+        finding = rig.only("printer")
+    finally:
+        held.close()
+    assert finding.status == "fail" and "no_answer" in finding.seen
+    assert "stop the app, then check again" in finding.fix and finding.fix.startswith("打印机无应答")
+
+
 def test_printer_port_closed(rig: Rig) -> None:
     rig.settings["printer"]["connection"] = f"tcp:127.0.0.1:{free_port()}"
     finding = rig.only("printer")

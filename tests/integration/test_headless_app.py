@@ -196,6 +196,9 @@ def test_refusals_and_a_paper_out_never_lose_the_sale(app):
     assert app.ask("add")[-1].startswith("error: 重量低于最小称量 0.100 kg")
     assert app.ask("plu 9999")[-1].startswith("error: 商品编号 9999 不存在")
     assert app.ask("bogus")[-1].startswith("error: unknown command")
+    assert app.ask("qty abc")[-1] == "error: 参数不对 wrong arguments; 用法 usage: qty N (1-999)"
+    assert app.ask("cancel")[-1].startswith("ok")
+    assert app.ask("batches")[-1] == "error: 请先选择商品（快捷键、编号或拼音搜索）"
     app.scale.put(480)
     assert app.ask("wait 10")[-1] == "ok: 0.480 kg stable"
     app.printer.set_paper_out(True)

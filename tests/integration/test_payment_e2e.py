@@ -29,6 +29,7 @@ from tests.integration.payment_support import ORIGIN_1001, PaymentSystem, decode
 from tests.integration.payment_ui_driver import RELEASE
 from tests.integration.test_headless_app import HeadlessScale
 from tests.ui.conftest import ui_artifacts, xdisplay  # noqa: F401  (fixtures: Xvfb display, screenshot folder)
+from tests.ui.targets import small_selling_keys
 
 pytestmark = pytest.mark.integration
 
@@ -160,7 +161,7 @@ def test_vendor_taps_wechat_customer_scans_the_screen_and_the_ticket_prints(
     assert shown["cart_count"] == "1 件" and shown["cart_amount:0"] == "4.92" and shown["total"] == "¥ 4.92"
     assert shown["payment_title"].startswith("剩余 ") and shown["payment_title"].endswith(" 秒")  # the QR's seconds
     targets = result["shots"]["merchant-qr"]["targets"]
-    small = [k for k in targets if k["h"] < 48 and k["action"] not in ("lang", "settings")]
+    small = small_selling_keys(targets)
     assert small == [], small
 
     with Store.open(system.tmp / "edge.db") as store:

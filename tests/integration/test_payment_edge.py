@@ -231,6 +231,7 @@ def test_headless_commands_take_a_qr_sale_offline_in_cash(tmp_path: Path) -> Non
         assert any(line.startswith("sale: ") for line in answer) and answer[-1].startswith("error: 未连上中心"), answer
         status = app.ask("status")
         assert any(line.startswith("payment: offline wechat 4.92 [cash paycode]") for line in status), status
+        assert "total: 4.92" in status, status  # the sale being paid, not the emptied cart's 0.00
         assert app.ask("static")[-1].startswith("error: 未配置静态收款码")
         assert app.printer.printed == []  # not paid: no ticket
         assert app.ask("cash")[-1].startswith("ok: 已改收现金 4.92 元")

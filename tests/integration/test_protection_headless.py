@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -41,6 +42,10 @@ def test_locked_scale_refuses_until_sealed(tmp_path) -> None:  # type: ignore[no
         assert done.returncode == 0, done.stderr
         assert app.ask("legal")[-1] == "ok: unlocked"
         sold = app.ask("checkout cash")
+        # the console said so by itself (the notes of a command come after its answer), as the banner clears
+        time.sleep(1.5)
+        app.ask("legal")
+        assert "note: 可以销售 selling unlocked" in app.notes, app.notes
         assert sold[-1].startswith("ok: 已结算 4.92 元"), sold
         assert app.stop() == 0
     finally:

@@ -7,6 +7,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -58,6 +59,15 @@ def test_a_sale_goes_from_the_scale_to_the_trace_page(tmp_path: Path) -> None:
             assert shown in page, shown
         for private in ("王大伟", "620102198001011234", "13900000000"):  # real-name data stays private
             assert private not in page
+
+        # the market office's commands reach this system with nothing but run.sh's env.sh (README)
+        office = subprocess.run(
+            ["bash", "-c", f". {tmp_path / 'var' / 'central' / 'env.sh'} && {sys.executable} "
+             "-m central batch stop-sale --batch B20261125-1002 --reason 快检不合格"],
+            cwd=ROOT, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert office.returncode == 0, office.stderr
+        assert "sent to 1 scale(s)" in office.stdout
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)

@@ -70,6 +70,12 @@ def test_sign_in_price_goods_in_by_scan_and_report(stall_app, scanner, tmp_path)
     assert answer[-1].startswith("ok: 进货已登记 batch 620102001-")
     batch_id = answer[-1].split()[-1]
     assert "一张证明只能登记一个批次" in app.ask("goodsin 1001 cert=GS-JY-2026-200001 code=X1")[-1]
+    # or the vendor types the voucher's code with `scan` (README: "scan (or type `scan CODE`)")
+    assert app.ask("scan 6201000052611250100")[-1] == "ok: voucher 6201000052611250100"
+    answer = app.ask("goodsin 1001 cert=GS-JY-2026-200002 kg=5")
+    assert answer[-1].startswith("ok: 进货已登记 batch 620102001-")
+    typed_id = answer[-1].split()[-1]
+    assert app.ask("price 1001 abc")[-1].startswith("error: 单价请填元数，例如 3.50")
 
     # the helper signs in with a card typed by a HID scanner into the console
     assert app.ask("8613000000002")[-1] == "ok: 已登录 李小红 (L02)"
@@ -88,6 +94,10 @@ def test_sign_in_price_goods_in_by_scan_and_report(stall_app, scanner, tmp_path)
         assert sale.operator == "L02"
         batch = store.get_batch(batch_id)
         assert (batch.weight_g, batch.origin, batch.upstream_code) == (20500, "甘肃榆中", "6201000052611250099")
+        typed = store.get_batch(typed_id)  # origin and supplier left out: those of the item's current batch
+        assert (typed.upstream_code, typed.origin, typed.supplier) == (
+            "6201000052611250100", "甘肃榆中", "兰州高原夏菜批发市场"
+        )  # fmt: skip
         kinds = [e.kind for e in store.events(0, 1000)]
         assert {"operator.signed_in", "operator.signed_out", "price.changed", "goodsin.registered"} <= set(kinds)
         assert store.goodsin_unacked() and store.goodsin_unacked()[0][1]["signature"]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -130,6 +131,14 @@ def test_goods_in_by_scan_sale_bound_stop_sale_refused_then_next_batch(system, s
         sale2 = next(line for line in second if line.startswith("sale:")).split()[-1]
         wait_for(lambda: rows(system, "SELECT 1 FROM sale_lines WHERE sale_id = ?", (sale2,)), 20, "second sale")
         assert rows(system, "SELECT batch_id FROM sale_lines WHERE sale_id = ?", (sale2,)) == [{"batch_id": SEED_BATCH}]
+
+        # the customer of the first sale, bought before the stop, is told on the ticket's trace page
+        code = next(line for line in first if line.startswith("sale:")).split()[1]
+        page = urllib.request.urlopen(f"{system.central.url}/t/{code}", timeout=10).read().decode()
+        assert "该批次已被市场停售" in page and REASON in page
+        code2 = next(line for line in second if line.startswith("sale:")).split()[1]
+        page2 = urllib.request.urlopen(f"{system.central.url}/t/{code2}", timeout=10).read().decode()
+        assert "停售" not in page2  # the next batch's sale is not flagged
 
         # the refusal is logged at the scale and uploaded: central's batch flow lists it
         def refusal_at_central() -> list[dict[str, Any]]:

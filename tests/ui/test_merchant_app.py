@@ -17,6 +17,8 @@ import pytest
 import zxingcpp
 from PIL import Image
 
+from tests.ui.targets import NOT_SELLING, small_selling_keys
+
 pytestmark = pytest.mark.integration
 
 HERE = Path(__file__).resolve().parent
@@ -125,10 +127,6 @@ def test_the_cart_counts_lines_in_pieces_not_as_a_total(sale: dict[str, Any]) ->
     assert texts["cart_count"] == "3 件" and texts["total"] == "¥ 74.68"
 
 
-# Keys a vendor presses while selling; the status bar's 中/EN, 设置 and 店务 (sign-in at the
-# start of a shift, prices and goods-in between sales: its popups' keys are checked in
-# test_stall_screens.py) and the technician's are not.
-NOT_SELLING = {"lang", "settings", "stall"}
 SELLING_SHOTS = ("merchant-weighing", "merchant-quantity", "merchant-quantity-pad", "merchant-cart",
                  "merchant-search", "merchant-sold", "merchant-batches", "merchant-en")
 
@@ -137,7 +135,7 @@ SELLING_SHOTS = ("merchant-weighing", "merchant-quantity", "merchant-quantity-pa
 def test_every_selling_key_is_at_least_48_px_tall(sale: dict[str, Any], name: str) -> None:
     targets = [k for k in sale["shots"][name]["targets"] if k["action"] not in NOT_SELLING]
     assert len(targets) >= 10, targets  # the check saw the keys
-    small = [f"{k['action']} {k['w']:.0f}x{k['h']:.0f}" for k in targets if k["h"] < 48]
+    small = small_selling_keys(targets)
     assert small == [], f"keys under 48 px tall at {sale['_size']}: {small}"
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from central.ingest import check_signatures, runs, store_sales, store_sales_group
 from central.keys import load_public_key
+from central.queries import last_numbers
 from central.validate import BadItem, Topic, load_json, parse_sales
 from edge.core.records import Payment, PaymentMethod, PaymentStatus
 from tests.integration.central_support import MARKET, Setup, paid_later, register, sales_message
@@ -96,6 +97,23 @@ def test_conflicting_seq_or_content_is_refused_not_overwritten(setup: Setup) -> 
     assert _one(setup, "SELECT total_fen FROM sales") == original.total_fen
 
 
+def test_a_trace_code_belongs_to_one_sale_only(setup: Setup) -> None:
+    """A wiped scale that numbered a day again would reuse codes: central refuses the second sale."""
+    s = setup.scales[0]
+    first = s.sale(1)
+    assert _store(setup, 1, [("sale", first)]).stored == 1
+    # another sale (new id, new seq) under the same code, as a scale restarted from an empty store would make
+    again = s.key.sign(dataclasses.replace(s.sale(2), trace_code=first.trace_code, signature=""))
+    twin = s.key.sign(dataclasses.replace(s.sale(4), trace_code=s.sale(3).trace_code, signature=""))
+    result = _store(setup, 2, [("sale", again), ("sale", s.sale(3)), ("sale", twin)])
+    assert [b.reason for b in result.bad] == ["conflict", "conflict"] and result.stored == 1
+    assert f"trace code {first.trace_code} already belongs to sale {first.sale_id}" in result.bad[0].detail
+    assert "same message" in result.bad[1].detail
+    assert result.acked_through == 1  # the refused sale stops the watermark: the scale keeps it, nothing is lost
+    assert _one(setup, f"SELECT COUNT(*) FROM sales WHERE trace_code = '{first.trace_code}'") == 1
+    assert _one(setup, f"SELECT sale_id FROM sales WHERE trace_code = '{first.trace_code}'") == first.sale_id
+
+
 def test_items_with_bad_content_are_marked_individually(setup: Setup) -> None:
     s = setup.scales[0]
     good = s.sale(1).to_dict()
@@ -177,3 +195,13 @@ def test_a_gap_left_open_by_a_group_is_kept_for_the_next(setup: Setup) -> None:
     assert [r.acked_through for r in second] == [1, 7]
     assert _one(setup, "SELECT COUNT(*) FROM oseq_runs") == 0
     assert _one(setup, "SELECT COUNT(*) FROM sales") == 7
+
+
+def test_last_numbers_are_what_a_wiped_scale_continues_after(setup: Setup) -> None:
+    s = setup.scales[0]
+    with setup.db.connection() as conn:
+        assert last_numbers(conn, s.scale_id) == {"seq": 0, "local_date": "", "daily_seq": 0, "acked_through": 0}
+    _store(setup, 1, [("sale", s.sale(n)) for n in (1, 2, 3)])
+    with setup.db.connection() as conn:
+        numbers = last_numbers(conn, s.scale_id)
+    assert numbers == {"seq": 3, "local_date": "2024-05-12", "daily_seq": 3, "acked_through": 3}

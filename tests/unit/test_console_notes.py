@@ -64,3 +64,16 @@ def test_changes_between_commands_are_noted_once_and_a_commands_own_message_is_n
         assert sum("缺纸" in line for line in lines) == 1
     finally:
         notes.stop()
+
+
+def test_a_lock_and_its_lifting_are_noted() -> None:
+    """Central locks the scale (or a legal change awaits the seal): the banner's text is a note."""
+    model, lines = FakeModel(), []
+    notes = Announcer(model, FakePrinter(), lines.append).start()
+    try:
+        model.publish(lock_text="本秤已被中心远程锁定，暂停销售（原因：投诉调查）")
+        assert said(lines, "note: error: 本秤已被中心远程锁定，暂停销售（原因：投诉调查）")
+        model.publish(lock_text="")
+        assert said(lines, "note: 可以销售 selling unlocked")
+    finally:
+        notes.stop()

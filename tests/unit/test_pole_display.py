@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import pty
 import time
@@ -10,7 +11,7 @@ import tty
 import pytest
 
 from edge.ui.model.views import CartLineView, CustomerView
-from edge.ui.pole_display import PoleDisplay, init_bytes, lines_for, parse_protocol, render
+from edge.ui.pole_display import PoleDisplay, _pair, init_bytes, lines_for, parse_protocol, render
 
 WEIGHING = CustomerView(
     mode="weighing",
@@ -127,3 +128,15 @@ def test_writer_sends_init_once_then_only_changed_views_over_a_pty():
         display.stop()
         os.close(master)
         os.close(slave)
+
+
+def test_an_unsellable_weight_shows_why_instead_of_an_amount_and_pieces_their_count():
+    moving = dataclasses.replace(WEIGHING, sellable=False, blocked_code="unstable", blocked_text="未稳定")
+    assert lines_for(moving, chinese=False) == ("1.235kg        @3.98", "            UNSTABLE")  # where the amount was
+    assert lines_for(moving, chinese=True)[1].rstrip().endswith("未稳定")
+    sellable = dataclasses.replace(WEIGHING, sellable=True)
+    assert lines_for(sellable, chinese=False)[1] == "AMOUNT          4.92"
+    eggs = CustomerView(mode="weighing", item_name="鸡蛋", pricing="piece", quantity_text="2 件",
+                        unit_price_text="15.00 元/件", amount_text="30.00", sellable=True)  # fmt: skip
+    assert lines_for(eggs, chinese=False) == ("2 PCS         @15.00", "AMOUNT         30.00")
+    assert lines_for(eggs, chinese=True)[0] == _pair("鸡蛋", "2件")

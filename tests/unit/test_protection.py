@@ -232,6 +232,8 @@ def test_configure_cli_change_locks_until_edge_seal(tmp_path: Path) -> None:
     assert '"state": "locked-by-change"' in legal.stdout and '"legal_changes": 1' in legal.stdout
     wrong = edge("seal", "--config", str(conf), "--technician", "张师傅", "--reason", "复检", stdin="9999\n")
     assert wrong.returncode == 3 and "密码错误" in wrong.stderr
+    none = edge("seal", "--config", str(conf), "--technician", "张师傅", "--reason", "复检")  # stdin empty
+    assert none.returncode == 3 and "没有输入技术员密码" in none.stderr and "TRACE_TECHNICIAN_PIN" in none.stderr
     ok = edge("seal", "--config", str(conf), "--technician", "张师傅", "--reason", "复检", stdin="0000\n")
     assert ok.returncode == 0, ok.stderr
     assert "已铅封" in ok.stdout and "正常" in ok.stdout

@@ -60,3 +60,20 @@ def test_paid_later_moves_out_of_unpaid(store: Store) -> None:
     store.set_payment(sale.sale_id, WECHAT_PAID)
     report = store.daily_report(DAY)
     assert (report.unpaid_fen, report.total_fen, report.by_method) == (0, 199, {"wechat": 199})
+
+
+def test_a_shift_across_midnight_is_in_both_days(store: Store) -> None:
+    """Signed in at 23:50, signed out at 00:10: the shift sold on both days, so both 日结 list it."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    def ms(text: str) -> int:
+        return int(datetime.fromisoformat(text).replace(tzinfo=ZoneInfo("Asia/Shanghai")).timestamp() * 1000)
+
+    store.start_shift("W01", "王建国", "merchant", "pin", ms("2024-05-11 20:00"))
+    store.end_shift(ms("2024-05-11 21:00"))  # the day before: not listed
+    store.start_shift("W01", "王建国", "merchant", "pin", ms("2024-05-12 23:50"))
+    store.end_shift(ms("2024-05-13 00:10"))
+    store.start_shift("L02", "李小红", "helper", "pin", ms("2024-05-13 00:10"))  # still open
+    assert [s.operator for s in store.daily_report(DAY).shifts] == ["W01"]
+    assert [s.operator for s in store.daily_report(NEXT).shifts] == ["W01", "L02"]

@@ -107,7 +107,8 @@ def test_checkout_commits_to_the_store_and_queues_the_ticket(rig):
     assert "34.92" in m.message and sale.trace_code[:6] in m.message.replace(" ", "")
     assert c.mode == "paid" and c.total_text == "34.92" and len(c.lines) == 2
     assert rig.printer.run_once(force=True) == 1  # the queued ticket prints
-    rig.clock.now += 10
+    assert c.ticket_url.endswith(f"/t/{sale.trace_code}") and c.ticket_s == 30  # the 电子小票 QR, [ticket] default
+    rig.clock.now += 31
     rig.model.tick()
     assert rig.customer.mode == "weighing"  # the goods are still on the platter
     rig.weigh(0)

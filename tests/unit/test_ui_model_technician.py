@@ -213,3 +213,16 @@ def test_test_print_sends_the_demo_ticket_to_the_form_printer(rig):
     assert "测试小票已打印" in rig.model.view().message
     rig.model.set_field("printer.connection", f"file:{os.devnull}/nope")
     assert not rig.model.test_print() and "测试打印失败" in rig.model.view().message
+
+
+def test_voice_on_off_and_volume_are_technician_settings(rig):
+    rig.model.unlock("0000")
+    assert rig.model.current_value("voice.enabled") == "True"
+    assert rig.model.set_field("voice.enabled", "maybe").startswith("请选择")
+    rig.model.set_field("voice.enabled", "False")
+    rig.model.set_field("voice.volume", "35")
+    result = rig.model.apply()
+    assert result.ok, result.message
+    voice = load_config(rig.path).voice
+    assert (voice.enabled, voice.volume) == (False, 35)  # a TOML boolean, not the text "False"
+    assert "[voice]" in rig.path.read_text(encoding="utf-8")

@@ -5,8 +5,11 @@ window on the second screen, and follows the merchant app's snapshots over
 `edge.ui.customer_link.CustomerSubscriber`. It shows exactly the texts of the snapshot
 (the same weight, unit price and amount as the vendor's screen) and computes nothing.
 
-Modes: idle (market, stall, merchant), weighing (weight, unit price, amount, item,
-origin, plus the cart so far), cart, payment (QR with amount and countdown), paid.
+Modes: idle (market, stall, merchant), weighing (the vendor's lamps 稳定/零位/净重,
+weight or piece count, unit price and price per 500 g, amount, item, origin, plus the cart
+so far; a weight metrology will not sell is greyed with the reason), cart, payment (QR
+framed in the wallet's colour and named, amount, countdown, the cart), paid (with the
+电子小票: the trace QR of the sale, the same URL as the paper ticket's).
 """
 
 from __future__ import annotations
@@ -30,6 +33,15 @@ from edge.ui.model.views import CartLineView, CustomerView
 
 MARKET_TZ = ZoneInfo("Asia/Shanghai")
 CART_ROWS = 5
+UNSELLABLE = (0.5, 0.52, 0.55, 1)  # a weight or amount that cannot be sold yet: greyed
+# The wallets' brand colours, as their payment marks show them (WeChat Pay green #07C160,
+# Alipay blue #1677FF, UnionPay/云闪付 red #E60012); the static code is for any wallet.
+WALLET_COLORS = {
+    "wechat": (0.027, 0.757, 0.376, 1),
+    "alipay": (0.086, 0.467, 1.0, 1),
+    "unionpay": (0.902, 0.0, 0.071, 1),
+    "static_qr": w.KEY,
+}
 
 
 def _gap() -> float:
@@ -105,14 +117,31 @@ class WeighingBox(w.Box):
         gap = _gap()
         self.padding = (gap * 3, gap * 2)
         self.spacing = gap
-        self.item = w.FitLabel(text="", halign="left", color=w.TEXT, size_hint_y=0.16, fill=0.8, bold=True)
+        self.item = w.FitLabel(text="", halign="left", color=w.TEXT, size_hint_y=0.12, fill=0.8, bold=True)
         self.item.test_id = "customer_item"
-        self.origin = w.FitLabel(text="", halign="left", color=w.MUTED, size_hint_y=0.1, fill=0.8)
+        self.origin = w.FitLabel(text="", halign="left", color=w.MUTED, size_hint_y=0.07, fill=0.8)
         self.origin.test_id = "customer_origin"
-        self.weight = Caption(t("weight"), "customer_weight", w.WEIGHT_STABLE, size_hint_y=0.3)
-        self.price = Caption(t("unit_price"), "customer_price", w.TEXT, size_hint_y=0.16)
-        self.amount = Caption(t("amount"), "customer_amount", w.WEIGHT_STABLE, size_hint_y=0.28)
-        for child in (self.item, self.origin, self.weight, self.price, self.amount):
+        lamps = BoxLayout(orientation="horizontal", size_hint_y=0.09, spacing=gap * 2)
+        self.stable = w.Flag(text=t("stable"), size_hint_x=0.2)
+        self.stable.test_id = "customer_lamp_stable"
+        self.zero = w.Flag(text=t("zero_flag"), size_hint_x=0.2)
+        self.zero.test_id = "customer_lamp_zero"
+        self.net = w.Flag(text=t("net"), size_hint_x=0.2)
+        self.net.test_id = "customer_lamp_net"
+        self.tare = w.FitLabel(text="", halign="right", color=w.MUTED, size_hint_x=0.4, fill=0.7)
+        self.tare.test_id = "customer_tare"
+        for child in (self.stable, self.zero, self.net, self.tare):
+            lamps.add_widget(child)
+        self.weight = Caption(t("weight"), "customer_weight", w.WEIGHT_STABLE, size_hint_y=0.25)
+        self.blocked = w.FitLabel(text="", halign="right", color=w.WEIGHT_MOVING, size_hint_y=0.07, fill=0.85,
+                                  bold=True)
+        self.blocked.test_id = "customer_blocked"
+        self.price = Caption(t("unit_price"), "customer_price", w.TEXT, size_hint_y=0.12)
+        self.per_500g = w.FitLabel(text="", halign="right", color=w.MUTED, size_hint_y=0.07, fill=0.85)
+        self.per_500g.test_id = "customer_price_500g"
+        self.amount = Caption(t("amount"), "customer_amount", w.WEIGHT_STABLE, size_hint_y=0.21)
+        for child in (self.item, self.origin, lamps, self.weight, self.blocked, self.price, self.per_500g,
+                      self.amount):
             self.add_widget(child)
 
     def update(self, view: CustomerView) -> None:
@@ -120,14 +149,44 @@ class WeighingBox(w.Box):
         self.item.text = view.item_name
         colon = ": " if lang == "en" else "："
         self.origin.text = f"{t('origin', lang)}{colon}{view.origin}" if view.origin else ""
-        self.weight.caption.text = t("weight", lang)
+        self.stable.text, self.zero.text, self.net.text = t("stable", lang), t("zero_flag", lang), t("net", lang)
+        self.stable.on, self.zero.on, self.net.on = view.stable, view.zero, view.net
+        self.tare.text = f"{t('tare_weight', lang)} {view.tare_text} kg" if view.tare_text else ""
+        piece = view.pricing == "piece"
+        self.weight.caption.text = t("quantity" if piece else "weight", lang)
         if view.range_no:  # a multiple-range scale shows the range in use on both screens
             self.weight.caption.text += f" · {t('range_flag', lang)} {view.range_no}"
-        self.weight.value.text = f"{view.weight_text} kg" if view.weight_text else "------"
+        if piece:
+            self.weight.value.text = view.quantity_text
+        else:
+            self.weight.value.text = f"{view.weight_text} kg" if view.weight_text else "------"
+        # Metrology's verdict, not ours: what cannot be sold yet is grey, with the reason beside it.
+        lit = w.WEIGHT_STABLE if view.sellable else UNSELLABLE
+        self.weight.value.color = self.amount.value.color = lit
+        self.blocked.text = view.blocked_text if not view.sellable else ""
         self.price.caption.text = t("unit_price", lang)
         self.price.value.text = view.unit_price_text
+        self.per_500g.text = view.price_per_500g_text
         self.amount.caption.text = t("amount", lang)
         self.amount.value.text = f"¥ {view.amount_text}" if view.amount_text else ""
+
+
+class QrBox(w.Box):
+    """A QR on a frame (the wallet's colour, or white), drawn crisp from one pixel per module."""
+
+    def __init__(self, test_id: str, **kwargs: Any) -> None:
+        super().__init__(orientation="vertical", bg=(1, 1, 1, 1), **kwargs)
+        self.padding = (_gap() * 2,) * 2
+        self.image = Image(fit_mode="contain")
+        self.image.test_id = test_id
+        self.add_widget(self.image)
+        self._content = ""
+
+    def show(self, content: str, frame: tuple[float, ...] = (1, 1, 1, 1)) -> None:
+        self.bg = frame
+        if content != self._content:
+            self._content = content
+            self.image.texture = qr_texture(content) if content else None
 
 
 class PaymentBox(w.Box):
@@ -137,45 +196,80 @@ class PaymentBox(w.Box):
         self.padding = (gap * 3, gap * 3)
         self.spacing = gap * 4
         left = BoxLayout(orientation="vertical", size_hint_x=0.42, spacing=gap)
-        self.prompt = w.FitLabel(text="", color=w.TEXT, size_hint_y=0.25, fill=0.6, bold=True)
-        self.amount = w.FitLabel(text="", color=w.WEIGHT_STABLE, size_hint_y=0.45, fill=0.8, max_font=600, bold=True)
+        self.wallet = w.Box(bg=w.PANEL, size_hint_y=0.2)
+        self.wallet_name = w.FitLabel(text="", color=w.TEXT, fill=0.7, bold=True)
+        self.wallet_name.test_id = "customer_wallet"
+        self.wallet.add_widget(self.wallet_name)
+        self.prompt = w.FitLabel(text="", color=w.TEXT, size_hint_y=0.18, fill=0.6, bold=True)
+        self.prompt.test_id = "customer_pay_prompt"
+        self.amount = w.FitLabel(text="", color=w.WEIGHT_STABLE, size_hint_y=0.38, fill=0.8, max_font=600, bold=True)
         self.amount.test_id = "customer_pay_amount"
-        self.countdown = w.FitLabel(text="", color=w.WEIGHT_MOVING, size_hint_y=0.3, fill=0.5)
+        self.countdown = w.FitLabel(text="", color=w.WEIGHT_MOVING, size_hint_y=0.24, fill=0.5)
         self.countdown.test_id = "customer_countdown"
-        for child in (self.prompt, self.amount, self.countdown):
+        for child in (self.wallet, self.prompt, self.amount, self.countdown):
             left.add_widget(child)
-        self.qr = Image(size_hint_x=0.58, fit_mode="contain")
+        self.qr = QrBox("customer_pay_qr", size_hint_x=0.58)
         self.add_widget(left)
         self.add_widget(self.qr)
-        self._content = ""
 
     def update(self, view: CustomerView) -> None:
         lang = view.lang
-        self.prompt.text = t("scan_to_pay", lang)
+        color = WALLET_COLORS.get(view.pay_method)
+        self.wallet.bg = color or w.PANEL
+        self.wallet_name.text = view.pay_method_name
+        wallet = view.pay_method_name if view.pay_method in ("wechat", "alipay", "unionpay") else ""
+        self.prompt.text = t("scan_with", lang, wallet=wallet) if wallet else t("scan_to_pay", lang)
         self.amount.text = f"¥ {view.qr_amount_text}"
         # 0: no countdown (the static code stays until the vendor confirms)
         self.countdown.text = t("seconds_left", lang, n=view.countdown_s) if view.countdown_s else ""
-        if view.qr_content != self._content:
-            self._content = view.qr_content
-            self.qr.texture = qr_texture(view.qr_content) if view.qr_content else None
+        self.qr.show(view.qr_content, color or (1, 1, 1, 1))
 
 
 class PaidBox(w.Box):
+    """支付成功 and the total; with an 电子小票, its trace QR beside them for ``ticket_s`` seconds."""
+
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(orientation="vertical", bg=(0.08, 0.3, 0.15, 1), **kwargs)
+        super().__init__(orientation="horizontal", bg=(0.08, 0.3, 0.15, 1), **kwargs)
         gap = _gap()
         self.padding = (gap * 3, gap * 3)
+        self.spacing = gap * 3
+        self.left = BoxLayout(orientation="vertical")
         self.title = w.FitLabel(text="", color=w.TEXT, size_hint_y=0.35, fill=0.7, max_font=400, bold=True)
         self.title.test_id = "customer_paid"
         self.amount = w.FitLabel(text="", color=w.WEIGHT_STABLE, size_hint_y=0.4, fill=0.8, max_font=600, bold=True)
         self.thanks = w.FitLabel(text="", color=w.TEXT, size_hint_y=0.25, fill=0.5)
         for child in (self.title, self.amount, self.thanks):
-            self.add_widget(child)
+            self.left.add_widget(child)
+        self.ticket = BoxLayout(orientation="vertical", size_hint_x=0.5, spacing=gap)
+        self.ticket_title = w.FitLabel(text="", color=w.TEXT, size_hint_y=0.12, fill=0.75, bold=True)
+        self.ticket_title.test_id = "customer_e_ticket"
+        self.ticket_qr = QrBox("customer_ticket_qr", size_hint_y=0.68)
+        self.ticket_code = w.FitLabel(text="", color=w.TEXT, size_hint_y=0.11, fill=0.8)
+        self.ticket_code.test_id = "customer_ticket_code"
+        self.ticket_left = w.FitLabel(text="", color=w.MUTED, size_hint_y=0.1, fill=0.8)
+        self.ticket_left.test_id = "customer_ticket_left"
+        for child in (self.ticket_title, self.ticket_qr, self.ticket_code, self.ticket_left):
+            self.ticket.add_widget(child)
+        self.add_widget(self.left)
+        self._with_ticket = False
 
     def update(self, view: CustomerView) -> None:
-        self.title.text = f"✓ {t('paid', view.lang)}"
+        lang = view.lang
+        self.title.text = f"✓ {t('paid', lang)}"
         self.amount.text = f"¥ {view.total_text}" if view.total_text else ""
-        self.thanks.text = t("thanks", view.lang)
+        with_ticket = bool(view.ticket_url)
+        self.thanks.text = t("thank_you" if with_ticket else "thanks", lang)
+        if with_ticket != self._with_ticket:
+            self._with_ticket = with_ticket
+            if with_ticket:
+                self.add_widget(self.ticket)
+            else:
+                self.remove_widget(self.ticket)
+        if with_ticket:
+            self.ticket_title.text = t("e_ticket", lang)
+            self.ticket_qr.show(view.ticket_url)
+            self.ticket_code.text = view.ticket_code_text
+            self.ticket_left.text = t("seconds_left", lang, n=view.ticket_s) if view.ticket_s else ""
 
 
 class IdleBox(w.Box):
@@ -264,7 +358,8 @@ class CustomerScreen(BoxLayout):
         self.lock_banner.show(view.lock_text)
         self.stall.text = " · ".join(x for x in (view.stall, view.merchant_name) if x)
         mode = view.mode if self.connected else "idle"
-        self._layout(mode, bool(view.lines))
+        # the 电子小票 QR needs the room the cart had (the customer has seen the cart while paying)
+        self._layout(mode, bool(view.lines) and not (mode == "paid" and view.ticket_url))
         if mode == "weighing":
             self.weighing.update(view)
         elif mode == "payment":

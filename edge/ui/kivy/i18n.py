@@ -14,6 +14,8 @@ CAPTIONS: dict[str, tuple[str, str]] = {
     "add": ("累计", "Add"),
     "checkout": ("现金", "Cash"),  # cash checkout; the QR methods sit beside it
     "reprint": ("重打", "Reprint"),
+    "paper_ticket": ("纸质小票", "Paper"),
+    "e_ticket_key": ("电子小票", "E-ticket"),
     "report": ("日结", "Day report"),
     "cancel": ("取消", "Cancel"),
     "void": ("删", "Del"),
@@ -86,6 +88,11 @@ CAPTIONS: dict[str, tuple[str, str]] = {
     "paid": ("支付成功", "Paid"),
     "thanks": ("谢谢惠顾，请取小票", "Thank you, take your ticket"),
     "waiting_link": ("等待秤主机…", "Waiting for the scale…"),
+    "quantity": ("数量", "Quantity"),
+    "tare_weight": ("皮重", "Tare"),
+    "scan_with": ("请用{wallet}扫码支付", "Scan with {wallet} to pay"),
+    "e_ticket": ("扫码取电子小票", "Scan for your e-ticket"),
+    "thank_you": ("谢谢惠顾", "Thank you"),
     # technician
     "tech_title": ("技术人员设置", "Technician settings"),
     "pin_prompt": ("请输入技术人员密码", "Enter the technician PIN"),

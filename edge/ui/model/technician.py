@@ -127,6 +127,8 @@ FIELDS: tuple[FieldSpec, ...] = (
         ("cd5220", "escpos", "cd5220-zh", "escpos-zh"),
     ),
     FieldSpec("display", "lang", "界面语言", "Screen language", "choice", ("zh", "en")),
+    FieldSpec("voice", "enabled", "语音播报", "Voice announcements", "choice", ("True", "False")),
+    FieldSpec("voice", "volume", "播报音量（1-100）", "Voice volume (1-100)", "int"),
 )
 _BY_NAME = {spec.name: spec for spec in FIELDS}
 
@@ -366,6 +368,8 @@ class TechnicianModel:
             return parse_intervals_text(text)
         if spec.kind == "int" or (spec.kind == "choice" and spec.key == "paper_mm"):
             return int(text)
+        if spec.choices == ("True", "False"):
+            return text == "True"  # an on/off setting is a TOML boolean
         return text
 
     def _changes(self) -> dict[tuple[str, str], Any]:

@@ -45,10 +45,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "sold": ("已结算 {total} 元，票号 {code}", "Sold: {total} CNY, ticket {code}"),
     "ticket_printing": ("小票打印中", "printing the ticket"),
     "ticket_queued": (
-        "交易已保存；小票已排队，打印机恢复后自动打印：{why}",
-        "The sale is saved; the ticket is queued and prints when the printer is back: {why}",
+        "交易已保存；小票已排队，打印机恢复后自动打印：{why}（可按“电子小票”让顾客扫码取票）",
+        "The sale is saved; the ticket is queued and prints when the printer is back: {why} "
+        "(or press e-ticket: the customer scans it)",
     ),
     "no_printer": ("交易已保存；未配置打印机", "The sale is saved; no printer is configured."),
+    "ticket_paperless": ("电子小票：请顾客扫顾客屏上的二维码", "e-ticket: the customer scans the customer screen's QR"),
+    "paperless_on": ("下一笔为电子小票（不打印）", "Next sale: e-ticket (no paper)"),
+    "paperless_off": ("下一笔打印纸质小票", "Next sale: paper ticket"),
+    "no_paper_offer": ("没有等待打印的小票", "No ticket is waiting for the printer."),
     "reprint_queued": ("已排队重打小票 {code}", "Reprint of ticket {code} queued"),
     "no_sale_yet": ("还没有交易，无法重打", "There is no sale yet to reprint."),
     "busy": ("正在结算，请稍候", "Checking out, please wait."),
@@ -169,6 +174,18 @@ METHOD_NAMES: dict[str, tuple[str, str]] = {
     "alipay": ("支付宝", "Alipay"),
     "unionpay": ("云闪付", "UnionPay"),
     "static_qr": ("静态码", "static code"),
+}
+
+# Why the customer's weight is greyed: metrology's refusal codes (edge.core.refusals), said briefly.
+CUSTOMER_BLOCKED: dict[str, tuple[str, str]] = {
+    "unstable": ("未稳定", "Not stable"),
+    "below_min": ("低于最小称量", "Below minimum"),
+    "negative": ("负值", "Negative"),
+    "overload": ("超载", "Overload"),
+    "underload": ("欠载", "Underload"),
+    "no_weight": ("无称重数据", "No weight"),
+    "not_zeroed": ("未置零", "Not zeroed"),
+    "power_on_zero": ("开机置零失败", "Not zeroed"),
 }
 
 STATUS: dict[str, tuple[str, str]] = {

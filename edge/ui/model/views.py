@@ -95,10 +95,20 @@ class MerchantView:
     payment: PaymentPanel | None = None  # a QR payment of the last sale is under way
     pay_methods: tuple[str, ...] = ()  # QR checkout buttons ([payment].methods; cash is always there)
     lock_text: str = ""  # legal parameters locked (edge.core.protection): why, and what to do; "" = selling
+    paperless: bool = False  # the next sale is an 电子小票 (no paper ticket)
+    paper_offer: bool = False  # the last ticket cannot print: 电子小票 offered instead
 
 
 @dataclass(frozen=True)
 class CustomerView:
+    """The customer screen: the vendor's weight, lamps, prices and amount, never recomputed.
+
+    ``sellable`` is metrology's verdict on the weight shown (edge.core.metrology
+    ``WeightView.blocked``); when False the display greys weight and amount and shows
+    ``blocked_text`` (未稳定, 低于最小称量, ...). After a sale, ``ticket_url`` is the
+    trace page of its code (the ticket's QR): the 电子小票 the customer may scan.
+    """
+
     mode: CustomerMode = "idle"
     market_name: str = ""
     stall: str = ""
@@ -117,6 +127,22 @@ class CustomerView:
     lock_text: str = ""  # "this scale is not selling" while its legal parameters are locked
     lang: str = "zh"
     seq: int = 0  # increases with every snapshot; a display drops older ones
+    # the vendor's lamps: 稳定, 零位, 净重 (with the tare beside it)
+    stable: bool = False
+    zero: bool = False
+    net: bool = False
+    tare_text: str = ""
+    sellable: bool = False  # the weight shown may be sold now (metrology); False: greyed
+    blocked_text: str = ""  # why not, briefly: 未稳定, 低于最小称量, 超载 ...
+    blocked_code: str = ""  # metrology's refusal code (unstable, below_min, ...), for displays with their own words
+    price_per_500g_text: str = ""  # "1.99 元/500g"; "" for pieces
+    pricing: str = "weight"  # weight | piece: a piece item shows quantity_text instead of a weight
+    quantity_text: str = ""  # "2 件"
+    pay_method: str = ""  # wechat | alipay | unionpay | static_qr: the wallet the payment QR is for
+    pay_method_name: str = ""  # 微信 / WeChat Pay ...
+    ticket_url: str = ""  # after a sale: the trace page of its code (电子小票)
+    ticket_code_text: str = ""  # the code, grouped as on the ticket
+    ticket_s: int = 0  # seconds the 电子小票 QR stays
 
     def to_json(self) -> str:
         """One line of JSON (no newline inside), UTF-8 text kept readable."""

@@ -1,4 +1,4 @@
-"""The function keys under the cart: 置零 去皮 累计 / 重打 日结 现金 (cash checkout)."""
+"""The function keys under the cart: 置零 去皮 累计 / 重打 日结 现金 (重打 -> 电子小票 while a ticket cannot print)."""
 
 from __future__ import annotations
 
@@ -48,3 +48,8 @@ class FunctionKeys(GridLayout):
         if view.busy:
             self.keys["checkout"].text = t("busy", lang)
         self.keys["add"].disabled = view.item is None or view.busy
+        # the last ticket cannot print (paper out ...): the same key lets the customer take the 电子小票
+        reprint = self.keys["reprint"]
+        reprint.action = "paperless_instead" if view.paper_offer else "reprint"
+        reprint.text = t("e_ticket_key" if view.paper_offer else "reprint", lang)
+        reprint.key_color = w.KEY_PAY if view.paper_offer else w.KEY_FUNC

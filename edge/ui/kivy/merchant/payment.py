@@ -22,7 +22,8 @@ PAY_KEY: dict[str, Any] = {"fill": 0.42, "bold": True, "max_font": 400}  # as �
 
 
 class PayRow(BoxLayout):
-    """微信 / 支付宝 / 云闪付 / 付款码: check out with a QR (only the methods [payment] enables).
+    """微信 / 支付宝 / 云闪付 / 付款码: check out with a QR (only the methods [payment] enables);
+    then 纸质小票/电子小票, the next sale's ticket.
 
     A row as tall as the function keys' and drawn like 现金: these are the keys most
     customers pay with.
@@ -38,6 +39,9 @@ class PayRow(BoxLayout):
             for m in self.METHODS
         }
         self.keys["paycode"] = w.key(t("paycode"), screen.open_paycode, action="paycode", color=w.KEY_PAY, **PAY_KEY)
+        # 纸质小票 / 电子小票 for the next sale ([ticket].paperless is where it starts)
+        self.paperless = w.key(t("paper_ticket"), screen.toggle_paperless, action="paperless", color=w.KEY_FUNC,
+                               **PAY_KEY)  # fmt: skip
         self._shown: tuple[str, ...] | None = None
 
     def update(self, view: MerchantView) -> None:
@@ -47,9 +51,12 @@ class PayRow(BoxLayout):
             self.clear_widgets()
             for name in shown:
                 self.add_widget(self.keys[name])
+            self.add_widget(self.paperless)
         for name, button in self.keys.items():
             button.text = t(f"pay_{name}" if name in self.METHODS else name, view.lang)
             button.disabled = view.busy or (not view.cart and view.item is None)
+        self.paperless.text = t("e_ticket_key" if view.paperless else "paper_ticket", view.lang)
+        self.paperless.key_color = w.KEY_PAY if view.paperless else w.KEY_FUNC
 
 
 class PaymentKeys(w.Box):

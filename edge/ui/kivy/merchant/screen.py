@@ -224,7 +224,10 @@ class MerchantScreen(BoxLayout):
         entry.input.focus = True
 
     def reprint(self) -> None:
-        self._call("reprint_last")
+        self._call("paperless_instead" if self.keys.keys["reprint"].action == "paperless_instead" else "reprint_last")
+
+    def toggle_paperless(self) -> None:
+        self._call("toggle_paperless")
 
     def daily_report(self) -> None:
         self._call("daily_report", then=self.show_report)

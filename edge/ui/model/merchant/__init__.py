@@ -12,6 +12,7 @@ lock) that adds that task's actions and its part of the snapshot:
 | `payment` | QR / 付款码 / static-code payments of the shown sale |
 | `snapshots` | building `MerchantView` / `CustomerView` and handing them out |
 | `stall` | sign-in 实名登录, own prices 调价, goods-in 进货登记, stop-sale of the item's batch |
+| `customer` | the customer screen's `CustomerView` (lamps, greyed weights, wallet, 电子小票) |
 
 A new task (goods-in 进货登记, sign-in 实名登录, ...) is a new module here with a
 ``class XTasks(ModelBase)``, added to `MerchantModel`'s bases below; its own state is
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 from edge.ui.model.merchant.base import MESSAGE_S, PAGE_SIZE, PAID_SHOW_S, SEARCH_LIMIT, ModelBase, Subscriber
 from edge.ui.model.merchant.cart import MAX_QUANTITY, CartTasks
+from edge.ui.model.merchant.customer import CustomerDisplay
 from edge.ui.model.merchant.payment import PaymentTasks
 from edge.ui.model.merchant.sale import SaleTasks
 from edge.ui.model.merchant.selection import SelectionTasks
@@ -44,5 +46,7 @@ __all__ = [
 ]
 
 
-class MerchantModel(StallTasks, WeighingTasks, SelectionTasks, CartTasks, SaleTasks, PaymentTasks, Snapshots):
+class MerchantModel(
+    StallTasks, WeighingTasks, SelectionTasks, CartTasks, SaleTasks, PaymentTasks, CustomerDisplay, Snapshots
+):
     """The merchant screen's model: every task's actions on one lock, one snapshot stream."""

@@ -32,6 +32,7 @@ from edge.ui.model.views import (
     CustomerView,
     MerchantView,
 )
+from edge.voice.announce import Voice
 
 Subscriber = Callable[[MerchantView, CustomerView], None]
 
@@ -109,6 +110,9 @@ class ModelBase:
         self._shown_sale: Sale | None = None  # committed, awaiting payment on the customer screen
         self._payments: Any = None  # edge.payment.PaymentService, once attached
         self._pay_state: tuple[str, str, frozenset[str]] | None = None  # (stage, method, actions)
+        self._voice = Voice(None)  # 语音播报, once attached
+        self._paperless = config.ticket.paperless  # the next sale is paperless (电子小票)
+        self._paper_offer: Sale | None = None  # its ticket could not print: offer the 电子小票
         kept = store.get_setting(runtime.ZERO_STATE_KEY)
         self._kept_zero: tuple[int, int] | None = tuple(kept) if kept else None  # type: ignore[assignment]
         self._protection: ProtectionState = store.protection()  # refreshed by tick() and after a refused sale
@@ -137,6 +141,14 @@ class ModelBase:
         QR method then asks central for the QR; without it such a sale just stays pending."""
         self._payments = payments
 
+    def attach_voice(self, voice: Voice) -> None:
+        """语音播报 through ``voice`` (edge.voice.announce): lines, payments and printer faults."""
+        self._voice = voice
+
+    def _paid_until(self) -> float:
+        """The customer sees "paid" (and the 电子小票 QR) until then."""
+        return self._clock() + max(PAID_SHOW_S, self.config.ticket.e_ticket_show_s)
+
     def on_commit(self, hook: Callable[[Sale], None]) -> None:
         """Called after every committed sale, outside the lock (e.g. wake the sync service)."""
         self._commit_hooks.append(hook)
@@ -159,7 +171,10 @@ class ModelBase:
 
     def on_printer_status(self, status: PrinterStatus) -> None:
         with self._lock:
+            before = self._printer_status
             self._printer_status = status
+            if not status.ready and (before is None or before.code != status.code):
+                self._voice.fault(status.code)  # said once when it starts, not at every poll
             self._publish()
 
     def on_sync_state(self, state: object) -> None:

@@ -73,6 +73,7 @@ class CartTasks(ModelBase):
                     self._failed(exc)
                 else:
                     line = self._cart.lines[-1]
+                    self._voice.line_added(line, self.state.config.e_g)
                     self._say(
                         "added",
                         name=line.name,

@@ -13,7 +13,6 @@ from edge.core.payment import QR_METHODS, PaymentMessageError, code_provider
 from edge.core.records import PaymentMethod, Sale
 from edge.ui.model import texts
 from edge.ui.model.merchant.base import (
-    PAID_SHOW_S,
     ModelBase,
     PaymentShown,
 )
@@ -91,8 +90,9 @@ class PaymentTasks(ModelBase):
             sale = self._shown_sale
             amount = self._payment.amount_fen if self._payment else (sale.total_fen if sale else 0)
             self._payment = None
-            self._paid = (sale, amount, self._clock() + PAID_SHOW_S)
+            self._paid = (sale, amount, self._paid_until())
             self._say("paid", total=texts.amount_text(amount))
+            self._voice.payment_received(amount)
             self._publish()
 
     def cancel_payment(self) -> None:

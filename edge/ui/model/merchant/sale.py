@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 
-from edge.checkout import local_date
+from edge.checkout import local_date, numbering_floors
 from edge.core.cart import Cart
 from edge.core.payment import QR_METHODS
 from edge.core.records import Payment, PaymentMethod, PaymentStatus, Sale
@@ -17,7 +17,6 @@ from edge.store import StoreError
 from edge.ui.model import texts
 from edge.ui.model.merchant.base import (
     MESSAGE_S,
-    PAID_SHOW_S,
     Message,
     ModelBase,
 )
@@ -57,10 +56,12 @@ class SaleTasks(ModelBase):
                 return None
             self._busy = True
             self._publish()
+            paper = not self._paperless
         status = PaymentStatus.PAID if pay_method is PaymentMethod.CASH else PaymentStatus.PENDING
         sale: Sale | None = None
         try:
-            sale = self.committer.commit(cart, Payment(pay_method, status))
+            floors = numbering_floors(self.config, self.store)
+            sale = self.committer.commit(cart, Payment(pay_method, status), paper=paper, floors=floors)
         except Exception as exc:  # disk full, database trouble or a bug: nothing was recorded
             log.log(logging.INFO if isinstance(exc, RefusedError) else logging.ERROR, "sale not recorded: %s", exc)
             with self._lock:
@@ -89,23 +90,56 @@ class SaleTasks(ModelBase):
         self._cart = Cart()
         self._clear_item()
         self._shown_sale = sale
+        paperless = self._paperless
+        self._paperless = self.config.ticket.paperless  # a per-sale choice applies to one sale
+        self._paper_offer = None
         if sale.payment.status is PaymentStatus.PAID:
-            self._paid = (sale, sale.total_fen, self._clock() + PAID_SHOW_S)
+            self._paid = (sale, sale.total_fen, self._paid_until())
         values = {"total": texts.amount_text(sale.total_fen), "code": format_trace_code(sale.trace_code)}
         sold = (texts.MESSAGES["sold"][0].format(**values), texts.MESSAGES["sold"][1].format(**values))
         if sale.payment.status is PaymentStatus.PENDING:
             self._say("sold_waiting_payment", **values)  # no ticket before the money arrives
             return
-        if self.printer is None:
+        if paperless:
+            tail, kind = texts.MESSAGES["ticket_paperless"], "info"
+        elif self.printer is None:
             tail, kind = texts.MESSAGES["no_printer"], "info"
         elif (status := self._printer_status or self.printer.last_status) is not None and not status.ready:
             # Paper out, cover open, offline: the sale is kept, the ticket waits in the queue.
             zh, en = texts.MESSAGES["ticket_queued"]
             why = texts.split_bilingual
             tail, kind = (zh.format(why=why(status.message, "zh")), en.format(why=why(status.message, "en"))), "error"
+            self._paper_offer = sale  # the vendor may let the customer take the 电子小票 instead
         else:
             tail, kind = texts.MESSAGES["ticket_printing"], "info"
         self._message = Message(f"{sold[0]}；{tail[0]}", f"{sold[1]}; {tail[1]}", kind, self._clock() + MESSAGE_S)
+
+    def toggle_paperless(self) -> None:
+        """电子小票 for the next sale (or back to paper): the customer scans the trace QR instead."""
+        with self._lock:
+            self._paperless = not self._paperless
+            self._say("paperless_on" if self._paperless else "paperless_off")
+            self._publish()
+
+    def paperless_instead(self) -> None:
+        """The printer cannot print the last ticket: the customer takes the 电子小票 instead of waiting."""
+        with self._lock:
+            sale = self._paper_offer
+            if sale is None:
+                self._say_error("no_paper_offer")
+            elif self._payment is not None:
+                self._say_error("busy")  # another sale's payment QR is on the customer screen
+            else:
+                try:
+                    self.store.go_paperless(sale.sale_id)
+                except StoreError as exc:
+                    self._message = self._error_message(exc.zh, exc.en)
+                else:
+                    self._paper_offer = None
+                    self._say("ticket_paperless")
+                    self._shown_sale = sale
+                    self._paid = (sale, sale.total_fen, self._paid_until())  # its QR on the customer screen
+            self._publish()
 
     def reprint_last(self) -> None:
         with self._lock:

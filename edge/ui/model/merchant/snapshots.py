@@ -3,7 +3,7 @@
 Built and handed out still under the lock, so they arrive in order: subscribers must be
 quick (schedule onto the UI thread, queue a write). Each task contributes its panel
 (``_weight_panel``, ``_item_panel``, ``_line_views``, ``_payment_panel``); this module
-assembles them."""
+assembles them. The customer screen's snapshot is built in `customer`."""
 
 from __future__ import annotations
 
@@ -88,53 +88,6 @@ class Snapshots(ModelBase):
             payment=self._payment_panel(),
             pay_methods=self.config.payment.methods if self._payments is not None else (),
             lock_text=banner_texts(self._protection, self._lang)[0],
+            paperless=self._paperless,
+            paper_offer=self._paper_offer is not None,
         )
-
-    def _build_customer(self, merchant: MerchantView) -> CustomerView:
-        ident = self.config.identity
-        base = CustomerView(
-            market_name=ident.market_name,
-            stall=ident.stall,
-            merchant_name=ident.merchant_name,
-            lang=self._lang,
-            weight_text=merchant.weight.weight_text,
-            range_no=merchant.weight.range_no,
-            lock_text=banner_texts(self._protection, self._lang)[1],
-        )
-        if self._payment is not None:
-            pay = self._payment
-            sale = self._shown_sale
-            return replace(
-                base,
-                mode="payment",
-                lines=self._line_views(sale.lines) if sale else merchant.cart,
-                total_text=texts.amount_text(sale.total_fen) if sale else merchant.total_text,
-                qr_content=pay.qr_content,
-                qr_amount_text=texts.amount_text(pay.amount_fen),
-                countdown_s=self._countdown_s() or 0,
-            )
-        if self._paid is not None:
-            sale, amount, _ = self._paid
-            return replace(
-                base,
-                mode="paid",
-                lines=self._line_views(sale.lines) if sale else (),
-                total_text=texts.amount_text(amount),
-            )
-        item = merchant.item
-        view = self.state.view
-        on_platter = view.has_weight and not view.at_zero
-        if item is not None or on_platter:
-            return replace(
-                base,
-                mode="weighing",
-                item_name=item.name if item else "",
-                origin=item.origin if item else "",
-                unit_price_text=item.unit_price_text if item else "",
-                amount_text=item.amount_text if item else "",
-                lines=merchant.cart,
-                total_text=merchant.total_text,
-            )
-        if merchant.cart:
-            return replace(base, mode="cart", lines=merchant.cart, total_text=merchant.total_text)
-        return base  # idle: market and stall
