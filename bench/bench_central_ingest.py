@@ -7,13 +7,17 @@ sales/1 message as the edge sends them, and published by K scale clients at once
 their own logins through the broker configuration central generates. The clock runs
 from the first publish until every scale has received the ack covering its last oseq,
 so the rate counts only sales that are committed in central's database and acked.
-Prints a markdown table with the target (>= 5,000 sales/s end to end per receiver);
+Prints a markdown table with the target (>= 5,000 sales/s end to end per receiver; issue
+17: two PostgreSQL receivers >= 1.6x one), the CPU each part spent per sale (receiver
+processes, broker, PostgreSQL backends; /proc) and how busy the whole machine was, which
+tells a second receiver without a free core from one held back by the database;
 ``run()`` returns the rows as dicts.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
@@ -27,6 +31,7 @@ if __package__ in (None, ""):  # run as a script: make the repo importable
 from central.ingest import check_signatures, store_sales
 from central.keys import load_public_key
 from central.validate import Topic, load_json, parse_sales
+from simulator.fleet.run import cpu_seconds, db_backends
 from tests.broker import Broker
 from tests.integration.central_support import MARKET, ScaleClient, register, sales_message, wait_for
 
@@ -68,12 +73,20 @@ def _measure(
             client = ScaleClient(broker.port, scale.scale_id, scale.password, f"bench-{scale.scale_id}")
             client.subscribe(f"trace/v1/{MARKET}/{scale.scale_id}/ack")
             clients.append(client)
+        backends = db_backends(db_url)
+        parts = {"central": [p.pid for p in procs], "broker": [broker.proc.pid] if broker.proc else [],
+                 "database": backends}  # fmt: skip
+        cpu0 = {part: sum(cpu_seconds(pid) for pid in pids) for part, pids in parts.items()}
+        busy0 = _machine_busy()
         t0 = time.perf_counter()
         for _first, i, topic, payload in messages:
             clients[i].client.publish(topic, payload, qos=1)
         for client in clients:
             wait_for(lambda c=client: max(c.acks(), default=0) >= per_scale, 600, "the last ack")
         elapsed = time.perf_counter() - t0
+        busy1 = _machine_busy()
+        parts["database"] = db_backends(db_url)  # a pool may have opened more during the run
+        cpu = {part: sum(cpu_seconds(pid) for pid in pids) - cpu0.get(part, 0.0) for part, pids in parts.items()}
         with setup.db.connection() as conn:
             stored = int(conn.scalar("SELECT COUNT(*) FROM sales"))
     finally:
@@ -96,9 +109,18 @@ def _measure(
         "seconds": round(elapsed, 2),
         "sales_per_s": round(rate),
         "per_receiver_per_s": round(rate / receivers),
+        "cpu_us_per_sale": ", ".join(f"{k} {v / total * 1e6:,.0f}" for k, v in cpu.items() if v > 0),
+        "machine_busy": f"{(busy1[0] - busy0[0]) / max(1, busy1[1] - busy0[1]):.0%} of {os.cpu_count()} cores",
         "target": f">= {TARGET}",
         "ok": rate / receivers >= TARGET,
     }
+
+
+def _machine_busy() -> tuple[int, int]:
+    """(busy, total) CPU ticks of the whole machine so far (/proc/stat): how saturated a run was."""
+    ticks = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = ticks[3] + ticks[4]  # idle + iowait
+    return sum(ticks) - idle, sum(ticks)
 
 
 def _core(db_url: str, workdir: Path, n_sales: int) -> dict[str, object]:
@@ -139,6 +161,8 @@ def _core(db_url: str, workdir: Path, n_sales: int) -> dict[str, object]:
         "seconds": round(elapsed, 2),
         "sales_per_s": round(total / elapsed),
         "per_receiver_per_s": round(total / elapsed),
+        "cpu_us_per_sale": "",
+        "machine_busy": "",
         "target": f">= {TARGET}",
         "ok": total / elapsed >= TARGET,
     }
@@ -210,12 +234,12 @@ def main() -> None:
     args = parser.parse_args()
     rows = run(args.sales, args.scales, not args.no_postgres, args.workers)
     print(f"\nCentral ingest: signed sales, {PER_MESSAGE} per message, committed + acked\n")
-    head = ("database", "receivers", "workers", "sales", "messages", "seconds", "sales/s", "per receiver", "target",
-            "ok")  # fmt: skip
+    head = ("database", "receivers", "workers", "sales", "messages", "seconds", "sales/s", "per receiver",
+            "CPU µs/sale", "machine busy", "target", "ok")  # fmt: skip
     print("| " + " | ".join(head) + " |")
     print("|" + " --- |" * len(head))
     keys = ("database", "receivers", "workers", "sales", "messages", "seconds", "sales_per_s", "per_receiver_per_s",
-            "target")  # fmt: skip
+            "cpu_us_per_sale", "machine_busy", "target")  # fmt: skip
     for r in rows:
         print("| " + " | ".join(str(r[k]) for k in keys) + f" | {'yes' if r['ok'] else 'no'} |")
 

@@ -56,6 +56,10 @@ def _parser() -> argparse.ArgumentParser:
         "--token", default=os.environ.get("CENTRAL_API_TOKEN"), help="API bearer token (env CENTRAL_API_TOKEN)"
     )
     s.add_argument("--workers", type=int, default=1, help="receiver worker threads (default 1)")
+    s.add_argument("--receivers", type=int, default=int(os.environ.get("CENTRAL_RECEIVERS", "1")),
+                   help="receiver processes on the broker's shared subscription, one per core (default 1; "
+                   "env CENTRAL_RECEIVERS)")  # fmt: skip
+    s.add_argument("--receiver-only", action="store_true", help=argparse.SUPPRESS)  # a --receivers child
     s.add_argument("--client-id", help="MQTT client id (default: central-HOST-PID)")
     s.add_argument("-v", "--verbose", action="store_true")
     s.add_argument("--key", default=os.environ.get("CENTRAL_KEY"), help="central's signing key (env CENTRAL_KEY; "
@@ -577,8 +581,8 @@ def _serve(args: argparse.Namespace) -> int:
     stop = StopFlag()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, stop)
-    receiver = server = sweeper = None
-    payments, key = _payments(db, args)
+    receiver = server = sweeper = pool = None
+    payments, key = (None, None) if args.receiver_only else _payments(db, args)
     if args.mqtt:
         receiver = Receiver(db, _mqtt(args), client_id=args.client_id, workers=max(1, args.workers),
                             central_key=key, payments=payments)  # fmt: skip
@@ -589,7 +593,12 @@ def _serve(args: argparse.Namespace) -> int:
 
             sweeper = Sweeper(payments, receiver.publish_payment)
             sweeper.start()
-    if args.http:
+        if args.receivers > 1 and not args.receiver_only:
+            from central.receivers import ReceiverPool
+
+            pool = ReceiverPool(args.receivers - 1, db.url, args.mqtt, receiver.client_id, max(1, args.workers))
+            pool.start()
+    if args.http and not args.receiver_only:
         publish_results = receiver.publish_payment if receiver else None
         app = App(db, args.token, payments=payments, publish=publish_results, console=_console(args, key))
         server = HttpServer(app, *args.http)
@@ -598,6 +607,8 @@ def _serve(args: argparse.Namespace) -> int:
         if not args.token:
             log.warning("no API token (--token / CENTRAL_API_TOKEN): the regulator API answers 401 to everyone")
     stop.wait()
+    if pool:
+        pool.stop()
     if sweeper:
         sweeper.stop()
     if server:

@@ -56,6 +56,9 @@ log = logging.getLogger(__name__)
 SHARE_GROUP = "central"
 KEY_CACHE_S = 30.0  # how long a scale's registration (key, market) is trusted before re-reading
 GROUP_MAX = 32  # sales messages committed together by one worker (one fsync for all)
+# ... or fewer once they hold this many bytes (~200 sales): a group holds its scales' locks
+# until it commits, so a big one makes the other receivers wait; big messages need no company
+GROUP_BYTES = 256 * 1024
 
 
 @dataclass
@@ -178,9 +181,9 @@ class Receiver:
             msg = source.get()
             if msg is None:
                 return
-            group, stop = [msg], False
+            group, stop, size = [msg], False, len(msg.payload)
             if source is self._queue:  # what else is waiting goes into the same commit
-                while len(group) < GROUP_MAX:
+                while len(group) < GROUP_MAX and size < GROUP_BYTES:
                     try:
                         more = source.get_nowait()
                     except queue.Empty:
@@ -189,6 +192,7 @@ class Receiver:
                         stop = True
                         break
                     group.append(more)
+                    size += len(more.payload)
             try:
                 self.handle_many([(m.topic, m.payload) for m in group])
             except Exception:  # never let one message stop the worker

@@ -10,13 +10,16 @@ not race each other through the migrations.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from central.db import POSTGRES, Connection, Database
+from central.partitions import partition_sales
 
 _ID = {"sqlite": "INTEGER PRIMARY KEY AUTOINCREMENT", "postgresql": "BIGSERIAL PRIMARY KEY"}
 _MIGRATION_LOCK = 0x7472_6163  # "trac": any fixed number shared by every central process
 
-MIGRATIONS: list[list[str]] = [
+# a step is SQL for both dialects, or a function of the connection for what differs
+MIGRATIONS: list[list[str | Callable[[Connection], None]]] = [
     # 1: registration, sales, sync state, status, events, rejects, publishing
     [
         """CREATE TABLE markets (
@@ -358,6 +361,9 @@ MIGRATIONS: list[list[str]] = [
     ],
     # 9: the market office's public contact, on the trace page's footer
     ["ALTER TABLE markets ADD COLUMN office_phone TEXT NOT NULL DEFAULT ''"],
+    # 10: PostgreSQL: sales and sale_lines partitioned by local month, existing rows moved
+    # (central/partitions.py); SQLite keeps its tables
+    [partition_sales],
     # append later migrations after this line
 ]
 
@@ -383,5 +389,8 @@ def migrate(db: Database) -> int:
 
 def _apply(conn: Connection, version: int) -> None:
     for statement in MIGRATIONS[version - 1]:
-        conn.execute(statement.replace("{id}", _ID[conn.dialect]))
+        if callable(statement):
+            statement(conn)
+        else:
+            conn.execute(statement.replace("{id}", _ID[conn.dialect]))
     conn.execute("INSERT INTO schema_version (version, applied_ms) VALUES (?, ?)", (version, int(time.time() * 1000)))

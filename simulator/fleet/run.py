@@ -13,6 +13,7 @@ import base64
 import json
 import math
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -20,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,11 @@ class FleetReport:
     elapsed_s: float
     ack_latency_ms: dict[str, float] = field(default_factory=dict)  # commit -> ack back at the scale
     central_latency_ms: dict[str, float] = field(default_factory=dict)  # commit -> row at central
+    cpu_s: dict[str, float] = field(default_factory=dict)  # CPU seconds per part: central, broker, database, fleet
+
+    def cpu_us_per_sale(self) -> dict[str, float]:
+        """CPU per stored sale of each part: what sizes a deployment (docs/deployment.md)."""
+        return {part: round(s / self.at_central * 1e6) for part, s in self.cpu_s.items()} if self.at_central else {}
 
     @property
     def sales_per_s(self) -> float:
@@ -88,6 +94,7 @@ class FleetReport:
             ("resends / disconnects", f"{self.resends} / {self.disconnects}"),
             ("heartbeats sent / scales with status", f"{self.heartbeats:,} / {self.statuses_at_central:,}"),
             ("rejects at central", f"{self.rejects}"),
+            ("CPU µs per stored sale", ", ".join(f"{k} {v:,.0f}" for k, v in self.cpu_us_per_sale().items())),
         ]
         out = ["| figure | value |", "| --- | --- |"]
         out += [f"| {name} | {value} |" for name, value in rows]
@@ -257,19 +264,55 @@ def run_fleet(opts: FleetOptions) -> FleetReport:
             cmd = [sys.executable, "-m", "simulator.fleet.worker", str(path)]
             workers.append(subprocess.Popen(cmd, stdout=subprocess.PIPE, cwd=REPO, env=env))
         results = []
+        reaped_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         for proc in workers:
             out, _ = proc.communicate()
             if proc.returncode != 0:
                 raise RuntimeError(f"fleet worker failed with exit code {proc.returncode}")
             results.append(json.loads(out.decode().strip().splitlines()[-1]))
+        reaped = resource.getrusage(resource.RUSAGE_CHILDREN)
         time.sleep(0.5)  # the last acks' rows are committed before the acks go out; nothing to wait for but logs
-        return _report(opts, db_url, specs, results)
+        cpu = {
+            "central": sum(cpu_seconds(p.pid) for p in central),
+            "broker": cpu_seconds(broker.pid),
+            "database": sum(cpu_seconds(pid) for pid in db_backends(db_url)),
+            "fleet": reaped.ru_utime + reaped.ru_stime - reaped_before.ru_utime - reaped_before.ru_stime,
+        }
+        report = _report(opts, db_url, specs, results)
+        return replace(report, cpu_s={part: round(seconds, 2) for part, seconds in cpu.items()})
     finally:
         for proc in workers:
             if proc.poll() is None:
                 proc.kill()
         stop_processes(central)
         stop_processes([broker])
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a live process has used (/proc/PID/stat fields 14 and 15)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def db_backends(db_url: str) -> list[int]:
+    """PostgreSQL server processes serving this database (central's connections); none on SQLite.
+    The server's shared WAL writer and checkpointer are not counted."""
+    if not db_url.startswith("postgres"):
+        return []
+    from central.db import Database
+
+    db = Database(db_url)
+    try:
+        with db.connection() as conn:
+            rows = conn.all(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+    finally:
+        db.close()
+    return [int(r["pid"]) for r in rows]
 
 
 def _report(opts: FleetOptions, db_url: str, specs: list[dict], results: list[dict]) -> FleetReport:
