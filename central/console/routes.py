@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import calendar
 import logging
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
@@ -36,7 +37,9 @@ from central.console.web import (
     secure_cookie,
 )
 from central.localtime import local_date, local_text, now_ms
+from central.pages import yuan
 from central.web.services import services
+from edge.core.records import Plu
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -326,7 +329,6 @@ DAY_COLUMNS = [("local_date", "date", "text"), ("tickets", "tickets", "int"), ("
 @router.get("/reports")
 def daily_report(c: Context, market: str = "", day: str = "", export: str = "") -> Response:
     from central.console.charts import bar_chart
-    from central.pages import yuan
 
     chosen = c.market(market, required=True)
     day = _date_or_today(day)
@@ -345,7 +347,6 @@ def daily_report(c: Context, market: str = "", day: str = "", export: str = "") 
 @router.get("/reports/monthly")
 def monthly_report(c: Context, market: str = "", month: str = "", export: str = "") -> Response:
     from central.console.charts import bar_chart
-    from central.pages import yuan
 
     chosen = c.market(market, required=True)
     if not (len(month) == 7 and month[4] == "-" and month.replace("-", "").isdigit() and 1 <= int(month[5:]) <= 12):
@@ -448,22 +449,72 @@ def prices(c: Context, market: str = "", done: str = "", sent: str = "") -> Resp
     return _prices_page(c, c.market(market, required=True), done=done, sent=sent)
 
 
+def _optional_yuan(typed: str, what: str) -> int | None:
+    """A price bound typed in yuan as integer fen; empty is None (the scale's default bound)."""
+    if not typed.strip():
+        return None
+    fen = goodsin.decimal_units(typed, 2, what)
+    if fen <= 0:
+        raise admin.AdminError(f"{what} {typed!r}: 应大于 0 / must be above zero (leave it empty for the default)")
+    return fen
+
+
+def check_bounds(guide: int, low: int | None, high: int | None) -> None:
+    """Central's rule for a PLU's vendor price bounds: lowest <= guide price <= highest."""
+    if low is not None and low > guide:
+        raise admin.AdminError(f"最低价 {yuan(low)} 高于指导价 {yuan(guide)} / the lowest price is above the guide "
+                               "price: lower it or raise the guide price first")  # fmt: skip
+    if high is not None and high < guide:
+        raise admin.AdminError(f"最高价 {yuan(high)} 低于指导价 {yuan(guide)} / the highest price is below the guide "
+                               "price: raise it or lower the guide price first")  # fmt: skip
+
+
+def _change_plu(c: Ctx, market: str, plu: str, change: Callable[[Plu], dict[str, Any]], action: str,
+                detail: str) -> None:  # fmt: skip
+    """Store ``change(current PLU)`` over the PLU (AdminError if it is not the market's) and audit it."""
+    with c.svc.db.connection() as conn:
+        current = {p.plu: p for p in admin.catalog(conn, market)}
+        if plu not in current:
+            raise admin.AdminError(f"PLU {plu!r} is not in the catalog of {market}")
+        admin.set_catalog(conn, market, [{**current[plu].to_dict(), **change(current[plu])}], replace=False)
+        with conn.transaction():
+            users.audit(conn, c.user.username, action, f"{market}/{plu}", detail)
+
+
 @router.post("/prices")
 def set_price(c: Context, csrf: Field = "", plu: Field = "", price_yuan: Field = "") -> Response:
     c.check_csrf(csrf)
     market = c.require_office()
+
+    def guide(p: Plu) -> dict[str, Any]:
+        check_bounds(fen, p.price_min_fen, p.price_max_fen)  # a guide price outside its own bounds would lock sales
+        return {"unit_price_fen": fen}
+
     try:
         fen = goodsin.decimal_units(price_yuan, 2, "guide price (yuan)")
-        with c.svc.db.connection() as conn:
-            current = {p.plu: p for p in admin.catalog(conn, market)}
-            if plu not in current:
-                raise admin.AdminError(f"PLU {plu!r} is not in the catalog of {market}")
-            admin.set_catalog(conn, market, [{**current[plu].to_dict(), "unit_price_fen": fen}], replace=False)
-            with conn.transaction():
-                users.audit(conn, c.user.username, "price.guide", f"{market}/{plu}", str(fen))
+        _change_plu(c, market, plu, guide, "price.guide", str(fen))
     except admin.AdminError as exc:
         return _prices_page(c, market, 400, error=str(exc))
     return c.done("/console/prices", "price_saved")
+
+
+@router.post("/prices/bounds")
+def set_bounds(c: Context, csrf: Field = "", plu: Field = "", min_yuan: Field = "", max_yuan: Field = "") -> Response:
+    """The vendor price bounds of one PLU (empty: the scale's default, guide price ±50 %)."""
+    c.check_csrf(csrf)
+    market = c.require_office()
+
+    def bounds(p: Plu) -> dict[str, Any]:
+        check_bounds(p.unit_price_fen, low, high)
+        return {"price_min_fen": low, "price_max_fen": high}
+
+    try:
+        low = _optional_yuan(min_yuan, "最低价 / lowest price (yuan)")
+        high = _optional_yuan(max_yuan, "最高价 / highest price (yuan)")
+        _change_plu(c, market, plu, bounds, "price.bounds", f"{low or ''}-{high or ''}")
+    except admin.AdminError as exc:
+        return _prices_page(c, market, 400, error=str(exc))
+    return c.done("/console/prices", "bounds_saved")
 
 
 @router.post("/catalog/push")

@@ -229,7 +229,7 @@ def test_stop_sale_clicked_in_the_console_reaches_the_scale_which_refuses_the_ba
         page.click("nav >> text=价格与目录")
         row = page.locator("#prices tr", has_text="白菜")
         row.locator("input[name=price_yuan]").fill("4.20")
-        row.locator("button").click()
+        row.locator("form.price-form button").click()
         page.wait_for_selector(".msg.ok")
         page.locator("form[action='/console/catalog/push'] button").click()
         page.wait_for_selector("#sent")

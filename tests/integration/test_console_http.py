@@ -20,6 +20,7 @@ import pytest
 from openpyxl import load_workbook
 
 from central.console import data
+from central.console.settings import ConsoleSettings
 from central.localtime import local_dt
 from tests.integration.central_support import ID_NUMBER, MARKET, PHONE, REAL_NAME
 from tests.integration.console_support import (
@@ -267,3 +268,83 @@ def test_search_pages_through_many_lines(site: ConsoleSite) -> None:
     assert f"({total // 200 * 200 + 1}–{total})" in last and 'id="next-page"' not in last
     rows = office.get("/console/search?from=2024-05-12&to=2024-05-12&page=1&export=csv").body.decode("utf-8-sig")
     assert len(rows.strip().splitlines()) == total + 1  # the export has them all, from the first
+
+
+def test_the_office_sets_price_bounds_that_the_catalog_carries_to_the_scales(tmp_path: Path) -> None:
+    from central.keys import CentralKey
+    from central.publish import Document
+    from edge.core.prices import price_bounds
+    from edge.core.records import Plu
+
+    sent: list[Document] = []
+    built = build_site(tmp_path, ConsoleSettings(key=CentralKey.load_or_create(tmp_path / "key.pem"), send=sent.extend))
+    try:
+        office = _logged_in(built, OFFICE, OFFICE_PW)
+        page = office.get("/console/prices").text
+        assert 'action="/console/prices/bounds"' in page and "修改限价" in page
+        answer = office.post("/console/prices/bounds", {"plu": "1001", "min_yuan": "3", "max_yuan": "4.5"})
+        assert answer.status == 200 and "限价已保存" in answer.text and "¥3.00 – ¥4.50" in answer.text
+        # only a highest price: the lowest stays the scale's default (guide price -50 %)
+        answer = office.post("/console/prices/bounds", {"plu": "1002", "min_yuan": "", "max_yuan": "8"})
+        assert answer.status == 200 and "默认 – ¥8.00" in answer.text
+        with built.setup.db.connection() as conn:
+            stored = conn.all("SELECT plu, price_min_fen, price_max_fen FROM catalog WHERE plu IN ('1001', '1002') "
+                              "ORDER BY plu")  # fmt: skip
+            audit = conn.all("SELECT username, target, detail FROM console_audit WHERE action = 'price.bounds' "
+                             "ORDER BY target")  # fmt: skip
+        assert stored == [{"plu": "1001", "price_min_fen": 300, "price_max_fen": 450},
+                          {"plu": "1002", "price_min_fen": None, "price_max_fen": 800}]  # fmt: skip
+        assert audit == [{"username": OFFICE, "target": f"{MARKET}/1001", "detail": "300-450"},
+                         {"username": OFFICE, "target": f"{MARKET}/1002", "detail": "-800"}]  # fmt: skip
+
+        assert office.post("/console/catalog/push", {}).status == 200
+        entries = {p["plu"]: p for p in sent[-1].doc["body"]["plus"]}
+        assert (entries["1001"]["price_min_fen"], entries["1001"]["price_max_fen"]) == (300, 450)
+        assert "price_min_fen" not in entries["1002"] and entries["1002"]["price_max_fen"] == 800
+        assert price_bounds(Plu.from_dict(entries["1002"])) == (230, 800)  # what the scale then allows: 4.60 -50 %
+        assert "price_max_fen" not in entries["2001"]  # untouched PLUs keep the default
+
+        # emptying both fields goes back to the default
+        assert office.post("/console/prices/bounds", {"plu": "1002", "min_yuan": "", "max_yuan": ""}).status == 200
+        with built.setup.db.connection() as conn:
+            assert conn.one("SELECT price_min_fen, price_max_fen FROM catalog WHERE plu = '1002'") == {
+                "price_min_fen": None, "price_max_fen": None}  # fmt: skip
+    finally:
+        built.server.stop()
+        built.setup.db.close()
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
+        ({"min_yuan": "4.5", "max_yuan": "9"}, "最低价 ¥4.50 高于指导价 ¥3.98"),
+        ({"min_yuan": "1", "max_yuan": "3.5"}, "最高价 ¥3.50 低于指导价 ¥3.98"),
+        ({"min_yuan": "1.005", "max_yuan": ""}, "at most 2 decimals"),
+        ({"min_yuan": "-1", "max_yuan": ""}, "at most 2 decimals"),
+        ({"min_yuan": "0", "max_yuan": ""}, "应大于 0"),
+        ({"min_yuan": "", "max_yuan": "1e3"}, "at most 2 decimals"),
+        ({"plu": "9999", "min_yuan": "1", "max_yuan": "5"}, "not in the catalog"),
+    ],
+)  # fmt: skip
+def test_bad_price_bounds_are_refused_with_the_reason(site: ConsoleSite, fields: dict[str, str], reason: str) -> None:
+    office = _logged_in(site, OFFICE, OFFICE_PW)
+    answer = office.post("/console/prices/bounds", {"plu": "1001", **fields})
+    assert answer.status == 400 and reason in answer.text, answer.text[-600:]
+    with site.setup.db.connection() as conn:
+        assert conn.one("SELECT price_min_fen, price_max_fen FROM catalog WHERE plu = '1001'") == {
+            "price_min_fen": None, "price_max_fen": None}  # fmt: skip
+        assert conn.scalar("SELECT COUNT(*) FROM console_audit WHERE action = 'price.bounds'") == 0
+
+
+def test_the_regulator_cannot_change_price_bounds_and_a_guide_price_must_stay_within_them(site: ConsoleSite) -> None:
+    city = _logged_in(site, REGULATOR, REGULATOR_PW)
+    page = city.get(f"/console/prices?market={MARKET}").text
+    assert 'action="/console/prices/bounds"' not in page
+    assert city.post("/console/prices/bounds", {"plu": "1001", "min_yuan": "1", "max_yuan": "5"}).status == 403
+    office = _logged_in(site, OFFICE, OFFICE_PW)
+    assert office.post("/console/prices/bounds", {"plu": "1001", "min_yuan": "3", "max_yuan": "5"}).status == 200
+    answer = office.post("/console/prices", {"plu": "1001", "price_yuan": "5.50"})
+    assert answer.status == 400 and "最高价 ¥5.00 低于指导价 ¥5.50" in answer.text
+    with site.setup.db.connection() as conn:
+        assert conn.one("SELECT unit_price_fen, price_min_fen, price_max_fen FROM catalog WHERE plu = '1001'") == {
+            "unit_price_fen": 398, "price_min_fen": 300, "price_max_fen": 500}  # fmt: skip
