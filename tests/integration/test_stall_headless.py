@@ -37,7 +37,7 @@ def stall_app(tmp_path, scanner):
     app.stop()
 
 
-def wait_line(app: HeadlessScale, prefix: str, timeout_s: float = 10.0) -> str:
+def wait_line(app: HeadlessScale, prefix: str, timeout_s: float = 60.0) -> str:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         try:
