@@ -119,7 +119,7 @@ class HeadlessScale:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
         try:
-            return self.proc.wait(15)
+            return self.proc.wait(60)
         finally:
             self.server.stop()
             self.link.stop()
@@ -216,7 +216,7 @@ def test_refusals_and_a_paper_out_never_lose_the_sale(app):
     names = [t.txt.read_text(encoding="utf-8") for t in app.printer.printed]
     assert "西红柿" in names[0] and "土豆" in names[1]
     assert app.ask("quit")[-1] == "ok: stopping"
-    assert app.proc.wait(15) == 0
+    assert app.proc.wait(60) == 0
     app.server.stop()
     app.link.stop()
     with Store.open(app.tmp / "edge.db") as store:
@@ -257,7 +257,7 @@ def test_the_console_drives_the_simulated_platter_and_notes_what_happens(tmp_pat
         assert scale.wait_note("ticket printed") == "note: 1 ticket printed (1 since start)"
         assert scale.wait_note("note: printer:").startswith("note: printer: 打印机")
         assert scale.ask("quit")[-1] == "ok: stopping"
-        assert scale.proc.wait(15) == 0
+        assert scale.proc.wait(60) == 0
     finally:
         control.stop()
         if scale.proc.poll() is None:
