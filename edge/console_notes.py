@@ -6,6 +6,10 @@ would otherwise only show in ``status``. `Announcer` watches the model's snapsho
 the print worker and writes one ``note: ...`` line per change, so a script can tell a
 note from an answer. While a command runs it stays quiet (the answer says it all); a
 ticket printed is always noted, after the answer.
+
+The first snapshot is compared with a blank screen, so the console says the printer's,
+the weighing module's and sync's state once at start, whatever the order in which the
+print worker's first status check and the console's start happen to run.
 """
 
 from __future__ import annotations
@@ -76,14 +80,16 @@ class Announcer:
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
-        self._last: Seen | None = None
+        # A blank screen, not the first snapshot: a printer status that arrived before the
+        # console started is still said (else whether it is noted depends on thread timing).
+        self._last = Seen.of(MerchantView(), CustomerView())
         self._pending: list[tuple[Seen, bool]] = []  # (snapshot, seen while a command ran)
         self._quiet = 0
         self._command_thread = 0  # the thread running the command, while quiet
         self._printed = self._printed_now()
 
     def start(self) -> Announcer:
-        self.model.subscribe(self._on_snapshot)  # replays the current state: the baseline
+        self.model.subscribe(self._on_snapshot)  # replays the current state: said at start
         threading.Thread(target=self._run, name="console-notes", daemon=True).start()
         return self
 
@@ -112,9 +118,6 @@ class Announcer:
         # Under the model's lock: only record, never write here.
         seen = Seen.of(merchant, customer)
         with self._lock:
-            if self._last is None:
-                self._last = seen
-                return
             # The command's own doing (published on its thread) is in its answer; all else is noted.
             self._pending.append((seen, bool(self._quiet) and threading.get_ident() == self._command_thread))
         self._wake.set()
@@ -128,8 +131,7 @@ class Announcer:
             if self._quiet:
                 return
             for seen, during_command in self._pending:
-                if self._last is not None:
-                    lines.extend(notes(self._last, seen, message=not during_command))
+                lines.extend(notes(self._last, seen, message=not during_command))
                 self._last = seen
             self._pending.clear()
             printed = self._printed_now()

@@ -17,7 +17,7 @@ from edge.ui.model.views import CartLineView, CustomerView
 pytestmark = pytest.mark.integration
 
 
-def wait_for(cond: Callable[[], bool], timeout_s: float = 5.0) -> None:
+def wait_for(cond: Callable[[], bool], timeout_s: float = 30.0) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if cond():

@@ -68,7 +68,7 @@ class HeadlessScale:
         threading.Thread(target=self._pump, args=(self.proc.stdout, self.lines.put), daemon=True).start()
         threading.Thread(target=self._pump, args=(self.proc.stderr, self.stderr.append), daemon=True).start()
 
-    def wait_note(self, text: str, timeout_s: float = 20.0) -> str:
+    def wait_note(self, text: str, timeout_s: float = 60.0) -> str:
         """The first ``note:`` line containing ``text`` (read between answers)."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
@@ -88,7 +88,7 @@ class HeadlessScale:
         for line in stream:
             put(line.rstrip("\n"))
 
-    def ask(self, command: str, timeout_s: float = 20.0) -> list[str]:
+    def ask(self, command: str, timeout_s: float = 60.0) -> list[str]:
         """Send one command; the answer ends with an ``ok:``/``error:`` line or a JSON object.
 
         ``note:`` lines (what the scale says by itself) go to ``notes``, not into the answer.
@@ -127,7 +127,7 @@ class HeadlessScale:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
         try:
-            return self.proc.wait(15)
+            return self.proc.wait(60)
         finally:
             self.server.stop()
             self.link.stop()
@@ -140,7 +140,8 @@ def app(tmp_path) -> Iterator[HeadlessScale]:
     scale.kill()
 
 
-def wait_for(cond, timeout_s: float = 10.0) -> None:
+def wait_for(cond, timeout_s: float = 60.0) -> None:
+    """Generous: CI runs on a loaded 2-core machine; a met condition returns at once."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if cond():
@@ -174,7 +175,7 @@ def test_a_sale_from_the_terminal_prints_a_ticket_and_shows_on_the_customer_disp
         assert answer[-1].startswith("ok: 已结算 34.92 元"), answer
         sale_line = next(line for line in answer if line.startswith("sale: "))
         trace_code = sale_line.split()[1]
-        ticket = app.printer.wait_for_ticket(1, timeout=15)
+        ticket = app.printer.wait_for_ticket(1, timeout=60)
         text = ticket.txt.read_text(encoding="utf-8")
         assert "白菜" in text and "1.235kg" in text and "34.92" in text
         assert app.wait_note("ticket printed") == "note: 1 ticket printed (1 since start)"
@@ -215,11 +216,11 @@ def test_refusals_and_a_paper_out_never_lose_the_sale(app):
     assert second.startswith("error: 已结算 1.43 元") and "交易已保存" in second and "缺纸" in second
     assert app.printer.printed == []
     app.printer.set_paper_out(False)
-    app.printer.wait_for_ticket(2, timeout=40)  # the worker retries by itself, oldest first
+    app.printer.wait_for_ticket(2, timeout=60)  # the worker retries by itself, oldest first
     names = [t.txt.read_text(encoding="utf-8") for t in app.printer.printed]
     assert "西红柿" in names[0] and "土豆" in names[1]
     assert app.ask("quit")[-1] == "ok: stopping"
-    assert app.proc.wait(15) == 0
+    assert app.proc.wait(60) == 0
     app.server.stop()
     app.link.stop()
     with Store.open(app.tmp / "edge.db") as store:
@@ -241,16 +242,17 @@ def test_the_console_drives_the_simulated_platter_and_notes_what_happens(tmp_pat
         assert scale.ask("put 1235")[-1] == "ok: 1235 g on the platter, settling"
         assert stopped == ["demo"]  # the first command ends the demo loop
         assert scale.ask("wait 10")[-1] == "ok: 1.235 kg stable"
-        assert scale.ask("unstable 3")[-1] == "ok: the load moves for 3 s"
-        wait_for(lambda: not scale.snapshot()["merchant"]["weight"]["stable"], 5)
+        # 10 s of wobble: a loaded machine must still see it and try 累计 while it lasts
+        assert scale.ask("unstable 10")[-1] == "ok: the load moves for 10 s"
+        wait_for(lambda: not scale.snapshot()["merchant"]["weight"]["stable"])
         scale.ask("plu 1001")
         assert scale.ask("add")[-1].startswith("error: 重量不稳定")
-        assert scale.ask("wait 10")[-1] == "ok: 1.235 kg stable"  # the wobble ends on the same load
+        assert scale.ask("wait 30")[-1] == "ok: 1.235 kg stable"  # the wobble ends on the same load
         assert scale.ask("sim status")[-1].startswith("ok: gross 1235 g")
         assert scale.ask("sim fly")[-1].startswith("error: unknown command 'fly'")
         assert scale.ask("put -5")[-1].startswith("error: put needs grams >= 0")
         assert scale.ask("remove")[-1] == "ok: remove"
-        wait_for(lambda: scale.snapshot()["merchant"]["weight"]["weight_text"] == "0.000", 10)
+        wait_for(lambda: scale.snapshot()["merchant"]["weight"]["weight_text"] == "0.000")
         scale.ask("put 1235")
         assert scale.ask("wait 10")[-1] == "ok: 1.235 kg stable"
         scale.ask("plu 1001")
@@ -259,7 +261,7 @@ def test_the_console_drives_the_simulated_platter_and_notes_what_happens(tmp_pat
         assert scale.wait_note("ticket printed") == "note: 1 ticket printed (1 since start)"
         assert scale.wait_note("note: printer:").startswith("note: printer: 打印机")
         assert scale.ask("quit")[-1] == "ok: stopping"
-        assert scale.proc.wait(15) == 0
+        assert scale.proc.wait(60) == 0
     finally:
         control.stop()
         if scale.proc.poll() is None:

@@ -37,7 +37,7 @@ def stall_app(tmp_path, scanner):
     app.stop()
 
 
-def wait_line(app: HeadlessScale, prefix: str, timeout_s: float = 10.0) -> str:
+def wait_line(app: HeadlessScale, prefix: str, timeout_s: float = 60.0) -> str:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         try:
@@ -87,7 +87,7 @@ def test_sign_in_price_goods_in_by_scan_and_report(stall_app, scanner, tmp_path)
     shifts = report[report.index("班次") + 1 : report.index("班次") + 3]
     assert shifts[0].startswith("  王建国  ") and shifts[1].startswith("  李小红  ") and shifts[1].endswith("在岗")
     app.ask("quit")
-    app.proc.wait(15)
+    app.proc.wait(60)
 
     with Store.open(tmp_path / "edge.db") as store:
         sale = store.last_sale()

@@ -68,23 +68,27 @@ def test_missing_espeak_is_a_clear_error(tmp_path: Path) -> None:
 def test_the_announcer_never_blocks_and_drops_stale_announcements(espeak: Espeak, tmp_path: Path) -> None:
     release = threading.Event()
     said: list[str] = []
+    busy = threading.Event()
 
     def slow_speaker(text: str) -> None:  # a speaker still busy with the first announcement
-        release.wait(10)
+        busy.set()
+        release.wait(60)
         said.append(text)
 
     announcer = Announcer(slow_speaker, stale_s=0.3)
     try:
+        announcer.say("第0")
+        assert busy.wait(60)  # the speaker has taken 第0 (not left stale by a slow thread start)
         start = time.monotonic()
-        for n in range(50):
+        for n in range(1, 50):
             announcer.say(f"第{n}")
         announcer.say("收款一元", key="payment")
         announcer.say("收款两元", key="payment")  # replaces the pending one
-        assert time.monotonic() - start < 0.5  # say() only queues
+        assert time.monotonic() - start < 5  # say() only queues: it never waits the speaker's 60 s
         time.sleep(0.5)  # everything pending is now stale...
         announcer.say("打印机缺纸")  # ...except this
         release.set()
-        assert announcer.idle(10)
+        assert announcer.idle(60)
         assert said[-1] == "打印机缺纸" and "收款一元" not in said and len(said) == 2
         assert announcer.dropped == 51
     finally:
@@ -97,7 +101,7 @@ def test_the_scale_config_records_announcements_as_wavs(tmp_path: Path) -> None:
     assert announcer is not None and isinstance(announcer.speak, WavRecorder)
     try:
         announcer.say(texts.payment_received(1181))
-        assert announcer.idle(20)
+        assert announcer.idle(60)
     finally:
         announcer.stop()
     [wav] = sorted((tmp_path / "voice").glob("*.wav"))
@@ -118,7 +122,7 @@ def test_a_scale_without_a_sound_device_keeps_selling_and_says_why(tmp_path: Pat
     try:
         announcer.say("收款五元")
         announcer.say("打印机缺纸")
-        assert announcer.idle(10)
+        assert announcer.idle(60)
     finally:
         announcer.stop()
     assert (announcer.failed, announcer.said) == (2, 0)

@@ -30,7 +30,7 @@ def _start_xvfb() -> tuple[subprocess.Popen[bytes], str]:
     )
     os.close(write_fd)
     number = b""
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 60
     while not number.endswith(b"\n") and time.monotonic() < deadline:
         ready, _, _ = select.select([read_fd], [], [], 0.5)
         if ready:

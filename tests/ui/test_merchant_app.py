@@ -32,17 +32,31 @@ MERCHANT_SHOTS = (
 CUSTOMER_SHOTS = ("customer-weighing", "customer-cart", "customer-paid", "customer-idle")
 
 
+class ScenarioResult(dict):
+    """What the driver saw; a value it never recorded fails with the scenario's own error, not a bare KeyError."""
+
+    def __init__(self, values: dict[str, Any], error: str | None = None, steps: list[str] | None = None) -> None:
+        super().__init__(values)
+        self.error = values.get("error", error)
+        self.steps = values.get("steps", steps or [])
+
+    def __missing__(self, key: str) -> Any:
+        pytest.fail(f"the UI scenario recorded no {key!r}; it stopped with: {self.error}\n"
+                    f"last steps: {self.steps[-5:]}")
+
+
 def run_driver(env: dict[str, str], out: Path, size: str, scenario: str = "sale",
                script: str = "ui_driver.py") -> dict[str, Any]:  # fmt: skip
     done = subprocess.run(
         [sys.executable, str(HERE / script), "--out", str(out), "--size", size, "--scenario", scenario],
-        env=env, cwd=ROOT, capture_output=True, text=True, timeout=240,
+        env=env, cwd=ROOT, capture_output=True, text=True, timeout=900,  # a loaded CI machine draws slowly
     )
     (out / "driver.log").write_text(done.stdout + done.stderr, encoding="utf-8")
     result_file = out / "result.json"
     if not result_file.exists():
         pytest.fail(f"the UI driver wrote no result (exit {done.returncode}):\n{done.stderr[-4000:]}")
-    result = json.loads(result_file.read_text(encoding="utf-8"))
+    result = ScenarioResult(json.loads(result_file.read_text(encoding="utf-8")))
+    result["shots"] = ScenarioResult(result["shots"], error=result["error"], steps=result["steps"])
     result["_log"] = (done.stdout + done.stderr)[-4000:]
     result["_out"] = str(out)
     return result

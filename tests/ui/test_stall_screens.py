@@ -26,7 +26,7 @@ SHOTS = ("stall-menu", "stall-signin", "stall-price", "stall-goodsin", "stall-re
 def day(request: pytest.FixtureRequest, xdisplay: dict[str, str], ui_artifacts: Path) -> dict[str, Any]:
     out = ui_artifacts / f"stall-{request.param}"
     done = subprocess.run([sys.executable, str(HERE / "stall_driver.py"), "--out", str(out), "--size", request.param],
-                          env=xdisplay, cwd=ROOT, capture_output=True, text=True, timeout=240)  # fmt: skip
+                          env=xdisplay, cwd=ROOT, capture_output=True, text=True, timeout=900)  # fmt: skip
     result_file = out / "result.json"
     if not result_file.exists():
         pytest.fail(f"the stall driver wrote no result (exit {done.returncode}):\n{done.stderr[-4000:]}")

@@ -77,3 +77,17 @@ def test_a_lock_and_its_lifting_are_noted() -> None:
         assert said(lines, "note: 可以销售 selling unlocked")
     finally:
         notes.stop()
+
+
+def test_a_state_known_before_the_console_started_is_said_once_at_start() -> None:
+    """The print worker's first status check may finish before the console starts: still said."""
+    model, lines = FakeModel(), []
+    model.publish(printer_text="打印机正常", link_text="称重模块已连接")
+    notes = Announcer(model, FakePrinter(), lines.append).start()
+    try:
+        assert said(lines, "note: printer: 打印机正常") and said(lines, "note: scale: 称重模块已连接")
+        model.publish(printer_text="打印机正常")  # no change: nothing more
+        time.sleep(0.4)
+        assert sum("printer:" in line for line in lines) == 1
+    finally:
+        notes.stop()

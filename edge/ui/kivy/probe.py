@@ -238,10 +238,10 @@ class Probe:
         assert self.dir is not None
         for request in sorted(self.dir.glob(f"{self.role}.cmd-*")):
             name = request.name.split(".cmd-", 1)[1]
-            try:
-                command = request.read_text(encoding="utf-8").strip()
-            finally:
-                request.unlink(missing_ok=True)
+            command = request.read_text(encoding="utf-8").strip()
+            if not command:
+                continue  # caught between the writer's create and write: read it at the next poll
+            request.unlink(missing_ok=True)
             if command == "shot":
                 self.shoot(name)
             elif command == "quit":
@@ -258,11 +258,14 @@ class Probe:
         def done(path: Path) -> None:
             problems = check_layout()
             texts = label_texts(self.root) if self.root is not None else {}
-            (directory / f"{name}.layout.json").write_text(
+            report = directory / f"{name}.layout.json"
+            partial = report.with_name(report.name + ".part")
+            partial.write_text(
                 json.dumps({"png": str(path), "size": list(Window.size), "problems": problems, "texts": texts},
                            ensure_ascii=False, indent=1),
                 encoding="utf-8",
             )
+            partial.replace(report)  # a test polling for the report never reads half of it
             self.write("shot", name=name)
 
         screenshot(directory / f"{name}.png", done)
