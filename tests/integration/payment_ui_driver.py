@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 from tests.ui.ui_driver import Driver, Wait  # noqa: E402
 
 RELEASE = "release"  # the test creates DIR/release when the app may stop
+VENDOR_SAW_QR = "vendor-saw-qr"  # the driver creates it once the merchant screen was shot with the QR up
 PAY_WAIT_S = 90  # the test pays within seconds; central closes an unpaid order after 120 s
 
 
@@ -56,6 +57,8 @@ class PayDriver(Driver):
         yield Wait("the QR is up (central answered)", note_stage, 40)
         r["message_qr"] = self.view.message
         yield from self.shoot("merchant-qr")
+        # the customer pays only now: a payment that lands first would empty the shot's cart
+        (self.out / VENDOR_SAW_QR).touch()
         yield Wait("the payment settled", lambda: (note_stage() or True) and self.view.payment is None, PAY_WAIT_S)
         r["message_paid"] = self.view.message
         yield from self.settle()

@@ -26,7 +26,7 @@ from edge.core.records import Payment, PaymentMethod, PaymentStatus
 from edge.store import Store
 from tests.integration.central_support import wait_for
 from tests.integration.payment_support import ORIGIN_1001, PaymentSystem, decode_qr
-from tests.integration.payment_ui_driver import RELEASE
+from tests.integration.payment_ui_driver import RELEASE, VENDOR_SAW_QR
 from tests.integration.test_headless_app import HeadlessScale
 from tests.ui.conftest import ui_artifacts, xdisplay  # noqa: F401  (fixtures: Xvfb display, screenshot folder)
 from tests.ui.targets import small_selling_keys
@@ -140,6 +140,7 @@ def test_vendor_taps_wechat_customer_scans_the_screen_and_the_ticket_prints(
         [order] = system.gw.orders()  # the order central opened at the provider for this sale
         assert (order["state"], order["amount_fen"], order["qr_content"]) == ("open", TOTAL_FEN, qr_content)
 
+        wait_for((out / VENDOR_SAW_QR).exists, 60, "the merchant screen shot with the QR up")
         system.gw.scan(qr_content, action="pay")  # the customer's phone
 
         wait_for(lambda: probe.mode() == "paid", 60, "支付成功 on the customer display")
