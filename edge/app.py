@@ -240,7 +240,7 @@ HELP = """commands (one per line):
   checkout [METHOD]   commit and print (cash; others wait for payment)
   pay wechat|alipay|unionpay    checkout with a QR on the customer screen; the ticket prints once paid
   paycode DIGITS      the customer's 付款码 (pays the payment shown, or checks out the cart)
-  cash                take cash instead of the payment shown      static    show the static code
+  cash                现金: the cart paid in cash, or cash instead of the QR shown    static  show the static code
   confirm             the static-code payment arrived
   zero | tare | clear-tare | preset-tare GRAMS
   wait [SECONDS]      wait until the weight can be sold (default 10 s)
@@ -381,14 +381,9 @@ class Console:
                 self.say(f"  {b.batch_id} {b.origin} {b.supplier} {b.arrival_date}")
             self.say("ok: -")
         elif name == "checkout" and len(args) <= 1:
-            try:
-                sale = model.checkout(args[0] if args else "cash")
-            except ValueError:
-                self.say("error: payment method must be cash, wechat, alipay, unionpay or static_qr")
-                return
-            if sale is not None:
-                self.say(f"sale: {sale.trace_code} seq {sale.seq} total_fen {sale.total_fen} id {sale.sale_id}")
-            self._result()
+            self._checkout(args[0] if args else "cash")
+        elif name == "cash" and not args and model.snapshot()[0].payment is None:
+            self._checkout("cash")  # as the 现金 key: no QR under way, so the cart is paid in cash
         elif name == "pay" and len(args) == 1:
             self._pay(lambda: model.checkout(args[0]) if args[0] in QR_METHODS else None, args[0])
         elif name == "paycode" and len(args) == 1:
@@ -450,6 +445,17 @@ class Console:
             self.say(f"error: 参数不对 wrong arguments; 用法 usage: {USAGE[name]}")
         else:
             self.say(f"error: unknown command {line.strip()!r}; type help")
+
+    def _checkout(self, method: str) -> None:
+        """Commit the cart paid by ``method`` and say the sale (``checkout``, and ``cash`` on a cart)."""
+        try:
+            sale = self.model.checkout(method)
+        except ValueError:
+            self.say("error: payment method must be cash, wechat, alipay, unionpay or static_qr")
+            return
+        if sale is not None:
+            self.say(f"sale: {sale.trace_code} seq {sale.seq} total_fen {sale.total_fen} id {sale.sale_id}")
+        self._result()
 
     def _pay(self, start: Callable[[], Any], method: str) -> None:
         if method and method not in QR_METHODS:
