@@ -37,6 +37,11 @@ from tests.integration.central_support import MARKET, ScaleClient, register, sal
 
 TARGET = 5000  # sales/s, committed and acked
 PER_MESSAGE = 200
+SCALE_OUT = 1.6  # issue 17: two PostgreSQL receivers take >= 1.6x what one takes, in the same run
+# worker threads per receiver: `central serve`'s default. One process per core scales; a second
+# thread in the same process only contends for the GIL (measured: one receiver 6,876 -> 5,615
+# sales/s with one thread, but two receivers 9,527 -> 10,661: 1.39x -> 1.90x)
+WORKERS = 1
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -189,7 +194,7 @@ def _drop(name: str) -> None:
 
 
 def run(
-    n_sales: int = 20000, n_scales: int = 10, postgres: bool = True, workers: int = 2
+    n_sales: int = 20000, n_scales: int = 10, postgres: bool = True, workers: int = WORKERS
 ) -> list[dict[str, object]]:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -213,7 +218,7 @@ QUICK = {"n_sales": 4_000, "n_scales": 4}  # bench/report.py --quick
 
 def figures(rows: list[dict[str, object]]) -> list:
     """The report's figures (bench/figures.py): committed + acked sales/s per receiver (anchor: ingest alone)."""
-    from bench.figures import at_least, reference
+    from bench.figures import at_least, at_least_ratio, reference
 
     core, measured = rows[0], rows[1:]
     alone = float(core["sales_per_s"])  # type: ignore[arg-type]
@@ -222,6 +227,10 @@ def figures(rows: list[dict[str, object]]) -> list:
         out.append(at_least(f"central ingest via broker, {r['database']} x{r['receivers']} receivers "
                             f"({r['workers']} workers), per receiver", float(r["per_receiver_per_s"]),  # type: ignore[arg-type]
                             "sales/s", TARGET, anchor=(alone, "ingest alone, no broker")))  # fmt: skip
+    pg = {int(r["receivers"]): float(r["sales_per_s"]) for r in measured if r["database"] == "postgresql"}  # type: ignore[arg-type]
+    if 1 in pg and 2 in pg:
+        out.append(at_least_ratio("central ingest, two PostgreSQL receivers together (vs one, same run)", pg[2],
+                                  "sales/s", anchor=(pg[1], "one receiver"), min_ratio=SCALE_OUT))  # fmt: skip
     return out
 
 
@@ -229,7 +238,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sales", type=int, default=20000)
     parser.add_argument("--scales", type=int, default=10)
-    parser.add_argument("--workers", type=int, default=2, help="worker threads per receiver")
+    parser.add_argument("--workers", type=int, default=WORKERS, help=f"worker threads per receiver ({WORKERS})")
     parser.add_argument("--no-postgres", action="store_true")
     args = parser.parse_args()
     rows = run(args.sales, args.scales, not args.no_postgres, args.workers)
@@ -242,6 +251,9 @@ def main() -> None:
             "cpu_us_per_sale", "machine_busy", "target")  # fmt: skip
     for r in rows:
         print("| " + " | ".join(str(r[k]) for k in keys) + f" | {'yes' if r['ok'] else 'no'} |")
+    from bench.figures import markdown
+
+    print("\n" + markdown(figures(rows)))
 
 
 if __name__ == "__main__":

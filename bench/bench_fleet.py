@@ -79,7 +79,7 @@ def _drop(name: str) -> None:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def run(quick: bool = False, pg_only: bool = False, pg_receivers: int = 2, pg_workers: int = 2) -> list[dict[str, Any]]:
+def run(quick: bool = False, pg_only: bool = False, pg_receivers: int = 2, pg_workers: int = 1) -> list[dict[str, Any]]:
     duration = 20.0 if quick else 60.0
     step = 10.0 if quick else 20.0
     rows = []
@@ -144,7 +144,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="shorter runs (20 s target, 10 s ramp steps)")
     parser.add_argument("--pg-only", action="store_true", help="only the PostgreSQL row (4,000 sales/s offered)")
     parser.add_argument("--pg-receivers", type=int, default=2, help="central processes on PostgreSQL (default 2)")
-    parser.add_argument("--pg-workers", type=int, default=2, help="worker threads in each (default 2)")
+    parser.add_argument("--pg-workers", type=int, default=1, help="worker threads in each (default 1)")
     args = parser.parse_args()
     rows = [r for r in run(args.quick, args.pg_only, args.pg_receivers, args.pg_workers) if r]
     print("| " + " | ".join(COLUMNS) + " |")

@@ -96,6 +96,15 @@ def at_least_anchor(figure: str, measured: float, unit: str, *, anchor: tuple[fl
     return Figure(figure, ">= anchor", fmt(measured, unit), _anchor_text(anchor, unit), ratio, PASS if ok else SHORT)
 
 
+def at_least_ratio(figure: str, measured: float, unit: str, *, anchor: tuple[float, str], min_ratio: float) -> Figure:
+    """Relative to the anchor, higher is better: pass when ``measured / anchor >= min_ratio``
+    (e.g. "two receivers >= 1.6x one", both measured in the same run)."""
+    ratio = _ratio(measured, anchor[0])
+    ok = ratio is not None and ratio >= min_ratio
+    return Figure(figure, f">= {min_ratio:g}x anchor", fmt(measured, unit), _anchor_text(anchor, unit), ratio,
+                  PASS if ok else SHORT)  # fmt: skip
+
+
 def reference(figure: str, measured: float, unit: str, *, anchor: tuple[float, str] | None = None) -> Figure:
     """Shown for context, no target."""
     return Figure(figure, "", fmt(measured, unit), _anchor_text(anchor, unit))
