@@ -7,9 +7,13 @@
    Target: p99 sale-to-central latency <= 1 s, nothing lost or duplicated.
 2. ramp: the same 1,000 scales offered more and more sales/s until p99 passes 1 s or the
    backlog does not drain: where one receiver on SQLite saturates.
-3. PostgreSQL with two receiver processes (``--pg-receivers``) at 4,000 sales/s offered, the
-   city target of issue 17 (needs a server at 127.0.0.1:5432 with trust auth; the bench
+3. PostgreSQL with two receiver processes (``--pg-receivers``) at 2,000 and at 4,000 sales/s
+   offered, the city target of issue 17 (needs a server at 127.0.0.1:5432 with trust auth; the bench
    makes and drops its own database). ``--pg-only`` runs this row alone.
+
+Each fleet worker draws, builds and signs all its sales before the clock runs (a real scale
+signs on its own CPU; here the thousand scales share the two cores with central), so the
+fleet's CPU per sale in the table is only its selling, sending and acks.
 
 Every row is a fresh central database. ``run()`` returns the rows; ``main`` prints them.
 """
@@ -33,6 +37,7 @@ PEAK_PER_MIN = 4.0
 TARGET_P99_MS = 1_000
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 RAMP_SALES_PER_S = (500, 1_000, 2_000, 4_000)
+PG_SALES_PER_S = (2_000, 4_000)  # PostgreSQL x2: a rate this 2-core box holds, and issue 17's 4,000/s
 
 
 def _row(case: str, report: FleetReport) -> dict[str, Any]:
@@ -94,8 +99,10 @@ def run(quick: bool = False, pg_only: bool = False, pg_receivers: int = 2, pg_wo
         rows.append(row)
         if row["result"] != "pass":
             break  # where one SQLite receiver saturates
-    row = _pg_row(base, RAMP_SALES_PER_S[-1], step, pg_receivers, pg_workers)  # the city target: 4,000/s
-    return rows + ([row] if row else [])
+    for offered in PG_SALES_PER_S:  # what two receivers on PostgreSQL hold here, then the city target
+        row = _pg_row(base, offered, step, pg_receivers, pg_workers)
+        rows += [row] if row else []
+    return rows
 
 
 def _pg_row(base: FleetOptions, offered: int, step: float, receivers: int, workers: int) -> dict[str, Any] | None:

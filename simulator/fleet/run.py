@@ -13,7 +13,6 @@ import base64
 import json
 import math
 import os
-import resource
 import shutil
 import signal
 import socket
@@ -66,6 +65,7 @@ class FleetReport:
     statuses_at_central: int
     rejects: int
     elapsed_s: float
+    late_start_ms: int = 0  # > 0: a worker was still building its sales when selling began
     ack_latency_ms: dict[str, float] = field(default_factory=dict)  # commit -> ack back at the scale
     central_latency_ms: dict[str, float] = field(default_factory=dict)  # commit -> row at central
     cpu_s: dict[str, float] = field(default_factory=dict)  # CPU seconds per part: central, broker, database, fleet
@@ -94,6 +94,7 @@ class FleetReport:
             ("resends / disconnects", f"{self.resends} / {self.disconnects}"),
             ("heartbeats sent / scales with status", f"{self.heartbeats:,} / {self.statuses_at_central:,}"),
             ("rejects at central", f"{self.rejects}"),
+            ("sales built and signed ahead; late start", f"{self.late_start_ms} ms"),
             ("CPU µs per stored sale", ", ".join(f"{k} {v:,.0f}" for k, v in self.cpu_us_per_sale().items())),
         ]
         out = ["| figure | value |", "| --- | --- |"]
@@ -262,21 +263,20 @@ def run_fleet(opts: FleetOptions) -> FleetReport:
             path.write_text(json.dumps(spec))
             path.chmod(0o600)  # device keys and passwords
             cmd = [sys.executable, "-m", "simulator.fleet.worker", str(path)]
-            workers.append(subprocess.Popen(cmd, stdout=subprocess.PIPE, cwd=REPO, env=env))
+            workers.append(subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=REPO, env=env))
+        _common_start(workers)
         results = []
-        reaped_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         for proc in workers:
             out, _ = proc.communicate()
             if proc.returncode != 0:
                 raise RuntimeError(f"fleet worker failed with exit code {proc.returncode}")
             results.append(json.loads(out.decode().strip().splitlines()[-1]))
-        reaped = resource.getrusage(resource.RUSAGE_CHILDREN)
         time.sleep(0.5)  # the last acks' rows are committed before the acks go out; nothing to wait for but logs
         cpu = {
             "central": sum(cpu_seconds(p.pid) for p in central),
             "broker": cpu_seconds(broker.pid),
             "database": sum(cpu_seconds(pid) for pid in db_backends(db_url)),
-            "fleet": reaped.ru_utime + reaped.ru_stime - reaped_before.ru_utime - reaped_before.ru_stime,
+            "fleet": sum(r["cpu_run_s"] for r in results),  # while selling (its sales were signed before)
         }
         report = _report(opts, db_url, specs, results)
         return replace(report, cpu_s={part: round(seconds, 2) for part, seconds in cpu.items()})
@@ -286,6 +286,23 @@ def run_fleet(opts: FleetOptions) -> FleetReport:
                 proc.kill()
         stop_processes(central)
         stop_processes([broker])
+
+
+def _common_start(workers: list[subprocess.Popen]) -> None:
+    """Every worker has connected and says how much it must build: give them all one start,
+    far enough ahead for the slowest (they build side by side, one per core)."""
+    ready = []
+    for proc in workers:
+        line = proc.stdout.readline() if proc.stdout else b""
+        if not line:
+            raise RuntimeError(f"fleet worker exited with {proc.wait()} before it was ready")
+        ready.append(json.loads(line))
+    build_ms = max(r["sales"] * r["build_ms_per_sale"] for r in ready)
+    start = time.time_ns() // 1_000_000 + 1_000 + int(build_ms * 1.5)
+    for proc in workers:
+        assert proc.stdin is not None
+        proc.stdin.write(json.dumps({"start_ms": start}).encode() + b"\n")
+        proc.stdin.flush()
 
 
 def cpu_seconds(pid: int) -> float:
@@ -345,6 +362,7 @@ def _report(opts: FleetOptions, db_url: str, specs: list[dict], results: list[di
         statuses_at_central=statuses,
         rejects=int(rejects),
         elapsed_s=max(r["elapsed_s"] for r in results),
+        late_start_ms=max(r["late_start_ms"] for r in results),
         ack_latency_ms=percentiles([ms for r in results for ms in r["latencies_ms"]]),
         central_latency_ms=percentiles(one_way),
     )

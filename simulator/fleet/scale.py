@@ -9,8 +9,6 @@ clock is passed in, so tests drive it without waiting.
 
 from __future__ import annotations
 
-import base64
-import dataclasses
 import json
 from collections import deque
 from dataclasses import dataclass, field
@@ -24,6 +22,7 @@ from edge.core.pricing import weight_amount_fen
 from edge.core.protection import ProtectionState
 from edge.core.records import Payment, Pricing, Sale, SaleLine
 from edge.core.tracecode import make_trace_code
+from edge.device_key import DeviceKey
 
 MARKET_TZ = ZoneInfo("Asia/Shanghai")
 PREFIX = "trace/v1"
@@ -41,7 +40,7 @@ GOODS = (
 @dataclass
 class Outgoing:
     oseq: int
-    item: dict  # {"oseq", "kind", "sale"}
+    item: bytes  # the JSON of {"oseq", "kind", "sale"}, encoded once, however often it is resent
     created_ms: int
 
 
@@ -72,7 +71,8 @@ class VirtualScale:
     ) -> None:
         self.scale_id, self.scale_no, self.market_id = scale_id, scale_no, market_id
         self.node_code, self.merchant_id = node_code, merchant_id
-        self._key = key
+        self._key = DeviceKey(key)
+        self._ready: deque[tuple[Sale, Outgoing]] = deque()  # built ahead by prepare(), sold in order
         self.batch_size, self.window = batch_size, window
         self.ack_timeout_ms, self.heartbeat_ms = ack_timeout_ms, heartbeat_ms
         self.stats = ScaleStats()
@@ -93,8 +93,23 @@ class VirtualScale:
 
     # --- selling ---------------------------------------------------------------------------
 
+    def prepare(self, sales: list[tuple[int, int]]) -> None:
+        """Build and sign, ahead of the run, the sales this scale will sell: ``(at_ms, lines)``
+        in time order. A real scale signs on its own CPU; on the bench's two cores the thousand
+        scales' signing would be taken from central, so the fleet does it before the clock runs
+        and ``sell`` then only hands the next one to the outbox (its ``created_ms`` is ``at_ms``)."""
+        for at_ms, lines in sales:
+            self._ready.append(self._build(at_ms, lines))
+
     def sell(self, now_ms: int, lines: int = 2) -> Sale:
-        """Commit one signed sale to the in-memory outbox."""
+        """Commit one signed sale to the in-memory outbox (the next prepared one, if any)."""
+        sale, row = self._ready.popleft() if self._ready else self._build(now_ms, lines)
+        self._outbox.append(row)
+        self.stats.sold += 1
+        return sale
+
+    def _build(self, now_ms: int, lines: int) -> tuple[Sale, Outgoing]:
+        """The next sale in numbering order: seq, daily number and oseq are taken here."""
         day = datetime.fromtimestamp(now_ms / 1000, MARKET_TZ).date()
         daily = self._daily.get(day.isoformat(), 0) + 1
         if daily > 9999:
@@ -128,13 +143,11 @@ class VirtualScale:
             printed=True,
             software_id=SOFTWARE_ID,
         )
-        signature = base64.b64encode(self._key.sign(sale.signing_payload())).decode("ascii")
-        sale = dataclasses.replace(sale, signature=signature)
+        sale = self._key.sign(sale)  # the sale and its state 0, as a real scale signs at commit
         oseq = self._next_oseq
         self._next_oseq += 1
-        self._outbox.append(Outgoing(oseq, {"oseq": oseq, "kind": "sale", "sale": sale.to_dict()}, now_ms))
-        self.stats.sold += 1
-        return sale
+        item = {"oseq": oseq, "kind": "sale", "sale": sale.to_dict()}
+        return sale, Outgoing(oseq, _json(item), now_ms)
 
     @property
     def backlog(self) -> int:
@@ -157,14 +170,9 @@ class VirtualScale:
             rows = [row for row in self._outbox if row.oseq > self._sent_through][: self.batch_size]
             if not rows:
                 break
-            doc = {
-                "schema": "sales/1",
-                "scale_id": self.scale_id,
-                "first": rows[0].oseq,
-                "last": rows[-1].oseq,
-                "items": [row.item for row in rows],
-            }
-            out.append(json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+            head = _json({"schema": "sales/1", "scale_id": self.scale_id, "first": rows[0].oseq,
+                          "last": rows[-1].oseq})  # fmt: skip
+            out.append(head[:-1] + b',"items":[' + b",".join(row.item for row in rows) + b"]}")
             self._sent_through = rows[-1].oseq
             if not self._in_flight:
                 self._last_progress_ms = now_ms
@@ -216,3 +224,7 @@ class VirtualScale:
     def first_heartbeat_at(self, at_ms: int) -> None:
         """Spread heartbeats over the period instead of sending a thousand at once."""
         self._next_heartbeat_ms = at_ms
+
+
+def _json(doc: dict) -> bytes:
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

@@ -82,3 +82,19 @@ def test_heartbeat_is_status_1_with_backlog_and_is_spread() -> None:
     assert doc["schema"] == "status/1" and doc["online"] is True and doc["backlog"] == 1
     assert s.heartbeat_due(T0 + 6_000) is None
     assert json.loads(s.will()) == {"schema": "status/1", "scale_id": "700001-001", "online": False}
+
+
+def test_prepared_sales_keep_their_planned_time_and_order_and_sign_their_state() -> None:
+    s, key = scale(batch_size=10)
+    s.prepare([(T0 + 100, 1), (T0 + 250, 3)])
+    first, second = s.sell(T0 + 180), s.sell(T0 + 260)  # sold a little after their planned times
+    assert (first.created_ms, len(first.lines), first.seq) == (T0 + 100, 1, 1)
+    assert (second.created_ms, len(second.lines), second.seq) == (T0 + 250, 3, 2)
+    live = s.sell(T0 + 300)  # nothing prepared is left: built now
+    assert (live.created_ms, live.seq) == (T0 + 300, 3)
+    [body] = s.batches_due(T0 + 300)
+    doc = json.loads(body)
+    assert (doc["schema"], doc["first"], doc["last"]) == ("sales/1", 1, 3)
+    for item, sale in zip(doc["items"], (first, second, live), strict=True):
+        assert Sale.from_dict(item["sale"]) == sale
+        key.public_key().verify(base64.b64decode(sale.state_signature), sale.state_payload())
