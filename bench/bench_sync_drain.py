@@ -6,7 +6,7 @@ A store is filled with N realistic signed 3-line sales (not timed; built on /dev
 there is one, then copied to DIR so the drain's acks fsync on a real disk). Then, each in
 its own process so its peak RSS is its own:
 
-- edge into central: SyncService drains the outbox (batches of 200, window 4, QoS 1) into
+- edge into central: SyncService drains the outbox (batches of 200, window 8, QoS 1) into
   K real `python -m central serve` processes on one SQLite file (default: one per CPU, as
   the README advises; one worker thread each), which verify every signature, commit and
   ack; the time runs until the outbox is empty, i.e. until every row is acked and deleted.

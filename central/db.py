@@ -95,6 +95,31 @@ class Connection:
             [list(column) for column in zip(*rows, strict=True)],
         )
 
+    def update_many(
+        self, table: str, keys: Sequence[str], columns: Sequence[str], pg_types: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+    ) -> None:
+        """``UPDATE table SET columns WHERE keys`` for many rows, each row the key values then the
+        column values. PostgreSQL: one statement joining ``unnest`` of one array per column (a
+        group of 30 scales' watermarks was 30 pipelined statements, most of the database's CPU
+        per group); SQLite: ``executemany``."""
+        if not rows:
+            return
+        if self.dialect == SQLITE:
+            sets = ", ".join(f"{c} = ?" for c in columns)
+            where = " AND ".join(f"{k} = ?" for k in keys)
+            self.raw.executemany(f"UPDATE {table} SET {sets} WHERE {where}",
+                                 [(*row[len(keys):], *row[: len(keys)]) for row in rows])  # fmt: skip
+            return
+        names = [*keys, *columns]
+        arrays = ", ".join(f"%s::{kind}[]" for kind in pg_types)
+        sets = ", ".join(f"{c} = v.{c}" for c in columns)
+        where = " AND ".join(f"t.{k} = v.{k}" for k in keys)
+        self.raw.execute(
+            f"UPDATE {table} AS t SET {sets} FROM unnest({arrays}) AS v({', '.join(names)}) WHERE {where}",
+            [list(column) for column in zip(*rows, strict=True)],
+        )
+
     def copy_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         """Insert rows known to be new (a duplicate key is an error, and the transaction rolls
         back). PostgreSQL: ``COPY ... FROM STDIN``, which psycopg feeds in C: about three times

@@ -261,14 +261,12 @@ class _Group:
             fresh += [(scale_id, f, last) for f, last in sorted(self.new_runs[scale_id]) if last > mark]
             if any(last <= mark for _, last in self.stored_runs[scale_id]):
                 spent.append((scale_id, mark))
-        conn.executemany("DELETE FROM oseq_runs WHERE scale_id = ? AND last_oseq <= ?", spent)
-        conn.executemany(
-            "INSERT INTO oseq_runs (scale_id, first_oseq, last_oseq) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", fresh
-        )
-        conn.executemany(
-            "UPDATE scale_sync SET acked_through = ?, last_message_ms = ? WHERE scale_id = ?",
-            [(mark, self.received, scale_id) for scale_id, mark in self.marks.items()],
-        )
+        conn.executemany("DELETE FROM oseq_runs WHERE scale_id = ? AND last_oseq <= ?", spent)  # rare: gaps
+        conn.insert_many("oseq_runs", ("scale_id", "first_oseq", "last_oseq"), ("text", "bigint", "bigint"), fresh,
+                         _NOTHING)  # fmt: skip
+        conn.update_many("scale_sync", ("scale_id",), ("acked_through", "last_message_ms"),
+                         ("text", "bigint", "bigint"),
+                         [(scale_id, mark, self.received) for scale_id, mark in self.marks.items()])  # fmt: skip
 
 
 def _held_sales(conn: Connection, batches: list[SalesBatch]) -> list[dict[str, Any]]:

@@ -55,7 +55,7 @@ from edge.core.eventlog import canonical_json
 log = logging.getLogger(__name__)
 SHARE_GROUP = "central"
 KEY_CACHE_S = 30.0  # how long a scale's registration (key, market) is trusted before re-reading
-GROUP_MAX = 32  # sales messages committed together by one worker (one fsync for all)
+GROUP_MAX = 128  # sales messages committed together by one worker (one fsync, one statement per table)
 # ... or fewer once they hold this many bytes (~200 sales): a group holds its scales' locks
 # until it commits, so a big one makes the other receivers wait; big messages need no company
 GROUP_BYTES = 256 * 1024
@@ -84,7 +84,7 @@ class Receiver:
         *,
         client_id: str | None = None,
         workers: int = 1,
-        queue_size: int = 64,
+        queue_size: int = 256,
         central_key: CentralKey | None = None,
         payments: PaymentService | None = None,
     ) -> None:

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from edge.config import DEFAULT_WINDOW
 from edge.sync.wire import MAX_BYTES, OutboxRow, pack_sales
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,7 @@ class OutboxPublisher:
         scale_id: str,
         *,
         batch_size: int = 200,
-        window: int = 4,
+        window: int = DEFAULT_WINDOW,
         ack_timeout_s: float = 5.0,
         max_bytes: int = MAX_BYTES,
         monotonic: Callable[[], float] = time.monotonic,
