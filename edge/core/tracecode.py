@@ -68,19 +68,18 @@ class TraceCode:
         return self.code
 
 
+_DOUBLED = str.maketrans("0123456789", "0246813579")  # a digit doubled, minus 9 when above 9
+
+
 def luhn_check_digit(digits: str) -> str:
     """The Luhn check digit to append to ``digits`` (``"7992739871"`` -> ``"3"``)."""
     if not digits or not _is_ascii_digits(digits):
         raise ValueError(f"Luhn needs a non-empty string of digits, got {digits!r}")
-    total = 0
     # The rightmost payload digit sits next to the check digit, so it is the first doubled.
-    for position, char in enumerate(reversed(digits)):
-        value = int(char)
-        if position % 2 == 0:
-            value *= 2
-            if value > 9:
-                value -= 9
-        total += value
+    # Sum of the digits = sum of their values; a translation table does the doubling in C
+    # (central checks every sale's code: 5.5 -> ~1.5 us).
+    backwards = digits[::-1]
+    total = sum(map(int, backwards[0::2].translate(_DOUBLED))) + sum(map(int, backwards[1::2]))
     return str((10 - total % 10) % 10)
 
 
