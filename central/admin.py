@@ -28,7 +28,32 @@ CENTRAL_ROLE, SCALE_ROLE = "central", "scale"
 
 
 class AdminError(ValueError):
-    """A registration that cannot be done; the message says what to change."""
+    """A registration that cannot be done; the message says what to change, Chinese first.
+
+    ``AdminError(zh, en)``: ``str()`` is ``"zh / en"`` (what the CLI prints) and
+    ``text(lang)`` one language (the console, in the user's choice); the pair is written
+    once, where the error is raised. A single text stands for both (already bilingual)."""
+
+    def __init__(self, message_zh: str, message: str = "") -> None:
+        super().__init__(f"{message_zh} / {message}" if message else message_zh)
+        self.message_zh = message_zh
+        self.message = message or message_zh
+
+    def text(self, lang: str) -> str:
+        return self.message if lang == "en" else self.message_zh
+
+
+# what an id names, in Chinese (check_id, _require)
+NOUNS_ZH = {
+    "market": "市场", "market id": "市场编号", "merchant": "商户", "merchant id": "商户编号", "scale": "秤",
+    "scale id": "秤编号", "batch": "批次", "batch id": "批次号", "MQTT user": "MQTT 用户",
+}  # fmt: skip
+
+
+def _bilingual(exc: ValueError) -> AdminError:
+    """An AdminError of a ``"中文 / English"`` ValueError (central.coding's checks)."""
+    zh, sep, en = str(exc).partition("/ ")
+    return AdminError(zh.strip(), en) if sep else AdminError(str(exc))
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,18 +65,24 @@ class Credentials:
 def check_id(kind: str, value: str) -> str:
     if not _ID.match(value or ""):
         raise AdminError(
-            f"{kind} {value!r} is not usable: 1-64 letters, digits, '.', '_' or '-' (it becomes part of MQTT topics)"
+            f"{NOUNS_ZH.get(kind, kind)} {value!r} 不可用：须为 1-64 个字母、数字、'.'、'_' 或 '-'"
+            "（它是 MQTT 主题的一部分）",
+            f"{kind} {value!r} is not usable: 1-64 letters, digits, '.', '_' or '-' (it becomes part of MQTT topics)",
         )
     return value
 
 
-def _insert(conn: Connection, what: str, sql: str, params: tuple[Any, ...]) -> None:
+def _insert(conn: Connection, what: tuple[str, str], sql: str, params: tuple[Any, ...]) -> None:
+    """``what``: (中文, English) of what would be registered twice."""
     try:
         with conn.transaction():
             conn.execute(sql, params)
     except Exception as exc:
         if is_unique_violation(exc):
-            raise AdminError(f"{what} is already registered; choose another id or update the existing one") from None
+            raise AdminError(
+                f"{what[0]}已登记，请换一个编号或修改已有的记录",
+                f"{what[1]} is already registered; choose another id or update the existing one",
+            ) from None
         raise
 
 
@@ -76,16 +107,19 @@ def add_market(
     try:
         (rules or CodingRules.from_env()).check_node(node)
     except ValueError as exc:
-        raise AdminError(str(exc)) from None
+        raise _bilingual(exc) from None
     prefix = trace_prefix or node[:LEGACY_NODE_DIGITS]
     if not (len(prefix) == LEGACY_NODE_DIGITS and is_digits(prefix)):
-        raise AdminError(f"the trace prefix must be {LEGACY_NODE_DIGITS} digits (the start of every trace code), "
+        raise AdminError(f"溯源码前缀应为 {LEGACY_NODE_DIGITS} 位数字（每个溯源码的开头），收到 {prefix!r}",
+                         f"the trace prefix must be {LEGACY_NODE_DIGITS} digits (the start of every trace code), "
                          f"got {prefix!r}")  # fmt: skip
     if not name.strip():
-        raise AdminError("a market needs a name (shown on the trace page)")
+        raise AdminError("市场须有名称（显示在溯源页上）", "a market needs a name (shown on the trace page)")
     _insert(
         conn,
-        f"market {market_id}, node {node} or trace prefix {prefix} (another market in the county: give --trace-prefix)",
+        (f"市场 {market_id}、节点编码 {node} 或溯源码前缀 {prefix}（同县已有市场：请用 --trace-prefix）",
+         f"market {market_id}, node {node} or trace prefix {prefix} "
+         "(another market in the county: give --trace-prefix)"),
         "INSERT INTO markets (market_id, node_code, node_id, name, city, office_phone, created_ms) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
         (market_id, prefix, node, name.strip(), city.strip(), _office_phone(office_phone), now_ms()),
@@ -101,7 +135,8 @@ def set_market_phone(conn: Connection, market_id: str, office_phone: str) -> Non
 def _office_phone(text: str) -> str:
     phone = text.strip()
     if phone and not all(c.isdigit() or c in "-+ ()" for c in phone):
-        raise AdminError(f"the market office phone may hold digits, spaces and - + ( ) only, got {text!r}")
+        raise AdminError(f"市场管理处电话只能包含数字、空格和 - + ( )，收到 {text!r}",
+                         f"the market office phone may hold digits, spaces and - + ( ) only, got {text!r}")
     return phone
 
 
@@ -114,7 +149,7 @@ def set_market_node(conn: Connection, market_id: str, node: str, rules: CodingRu
     try:
         (rules or CodingRules.from_env()).check_node(node)
     except ValueError as exc:
-        raise AdminError(str(exc)) from None
+        raise _bilingual(exc) from None
     _require(conn, "markets", "market_id", market_id, "market")
     try:
         with conn.transaction():
@@ -123,14 +158,16 @@ def set_market_node(conn: Connection, market_id: str, node: str, rules: CodingRu
             return ensure_operator_ids(conn, market_id, rules)
     except Exception as exc:
         if is_unique_violation(exc):
-            raise AdminError(f"node id {node} is already another market's") from None
+            raise AdminError(f"节点编码 {node} 已属于另一个市场",
+                             f"node id {node} is already another market's") from None  # fmt: skip
         raise
 
 
 def _require(conn: Connection, table: str, column: str, value: str, what: str) -> dict[str, Any]:
     row = conn.one(f"SELECT * FROM {table} WHERE {column} = ?", (value,))
     if row is None:
-        raise AdminError(f"{what} {value!r} is not registered; register it first")
+        raise AdminError(f"{NOUNS_ZH.get(what, what)} {value!r} 未登记，请先登记",
+                         f"{what} {value!r} is not registered; register it first")  # fmt: skip
     return row
 
 
@@ -153,11 +190,13 @@ def add_merchant(
         try:
             CodingRules.from_env().check_operator(operator_id, market["node_id"])
         except ValueError as exc:
-            raise AdminError(str(exc)) from None
-    missing = [n for n, v in (("stall", stall), ("display name", display_name), ("real name", real_name),
-                              ("ID number", id_number), ("phone", phone)) if not v.strip()]  # fmt: skip
+            raise _bilingual(exc) from None
+    missing = [(zh, en) for zh, en, v in (("摊位号", "stall", stall), ("公开名称", "display name", display_name),
+                                          ("真实姓名", "real name", real_name), ("身份证号", "ID number", id_number),
+                                          ("手机号", "phone", phone)) if not v.strip()]  # fmt: skip
     if missing:
-        raise AdminError(f"real-name registration needs {', '.join(missing)}")
+        raise AdminError(f"实名登记须填写{'、'.join(zh for zh, _ in missing)}",
+                         f"real-name registration needs {', '.join(en for _, en in missing)}")  # fmt: skip
     try:
         with conn.transaction():
             conn.execute(
@@ -169,7 +208,8 @@ def add_merchant(
             ensure_operator_ids(conn, market_id)
     except Exception as exc:
         if is_unique_violation(exc):
-            raise AdminError(f"merchant {merchant_id} or operator id {operator_id} is already registered") from None
+            raise AdminError(f"商户 {merchant_id} 或经营者编码 {operator_id} 已登记",
+                             f"merchant {merchant_id} or operator id {operator_id} is already registered") from None
         raise
 
 
@@ -182,12 +222,15 @@ def add_scale(
     if merchant_id:
         merchant = _require(conn, "merchants", "merchant_id", merchant_id, "merchant")
         if merchant["market_id"] != market_id:
-            raise AdminError(f"merchant {merchant_id} trades in market {merchant['market_id']}, not {market_id}")
+            raise AdminError(f"商户 {merchant_id} 在市场 {merchant['market_id']} 经营，不在 {market_id}",
+                             f"merchant {merchant_id} trades in market {merchant['market_id']}, not {market_id}")
     if not 1 <= scale_no <= 999:
-        raise AdminError(f"scale number must be 1-999 (3 digits of the trace code), got {scale_no}")
+        raise AdminError(f"秤号应为 1-999（溯源码中的 3 位），收到 {scale_no}",
+                         f"scale number must be 1-999 (3 digits of the trace code), got {scale_no}")
     load_public_key(public_key)
     if conn.one("SELECT username FROM mqtt_accounts WHERE username = ?", (scale_id,)):
-        raise AdminError(f"MQTT user {scale_id} already exists; choose another scale id")
+        raise AdminError(f"MQTT 用户 {scale_id} 已存在，请换一个秤编号",
+                         f"MQTT user {scale_id} already exists; choose another scale id")
     password = generate_password()
     try:
         with conn.transaction():
@@ -204,7 +247,8 @@ def add_scale(
     except Exception as exc:
         if is_unique_violation(exc):
             raise AdminError(
-                f"scale {scale_id} or scale number {scale_no} in {market_id} is already registered"
+                f"秤 {scale_id} 或市场 {market_id} 的秤号 {scale_no} 已登记",
+                f"scale {scale_id} or scale number {scale_no} in {market_id} is already registered",
             ) from None
         raise
     return Credentials(scale_id, password)
@@ -222,7 +266,8 @@ def assign_scale(conn: Connection, scale_id: str, merchant_id: str) -> None:
     scale = _require(conn, "scales", "scale_id", scale_id, "scale")
     merchant = _require(conn, "merchants", "merchant_id", merchant_id, "merchant")
     if merchant["market_id"] != scale["market_id"]:
-        raise AdminError(f"merchant {merchant_id} is in market {merchant['market_id']}, scale {scale_id} is not")
+        raise AdminError(f"商户 {merchant_id} 属于市场 {merchant['market_id']}，秤 {scale_id} 不属于该市场",
+                         f"merchant {merchant_id} is in market {merchant['market_id']}, scale {scale_id} is not")
     with conn.transaction():
         conn.execute("UPDATE scales SET merchant_id = ? WHERE scale_id = ?", (merchant_id, scale_id))
 
@@ -233,7 +278,7 @@ def add_central_account(conn: Connection, username: str = "central") -> Credenti
     password = generate_password()
     _insert(
         conn,
-        f"MQTT user {username}",
+        (f"MQTT 用户 {username}", f"MQTT user {username}"),
         "INSERT INTO mqtt_accounts (username, role, scale_id, password_hash, created_ms) VALUES (?, ?, NULL, ?, ?)",
         (username, CENTRAL_ROLE, hash_password(password), now_ms()),
     )
@@ -259,7 +304,8 @@ def set_catalog(conn: Connection, market_id: str, plus: Iterable[dict[str, Any]]
     try:
         items = [Plu.from_dict(p) for p in plus]
     except (ValueError, TypeError, KeyError) as exc:
-        raise AdminError(f"catalog entry refused: {exc}; fix the catalog file") from None
+        raise AdminError(f"目录条目被拒绝：{exc}；请修改目录文件",
+                         f"catalog entry refused: {exc}; fix the catalog file") from None  # fmt: skip
     with conn.transaction():
         if replace:
             conn.execute("DELETE FROM catalog WHERE market_id = ?", (market_id,))
@@ -320,19 +366,22 @@ def add_batch(conn: Connection, merchant_id: str, batch: dict[str, Any]) -> Batc
         if bad:
             raise ValueError(f"{', '.join(bad)}: text for certificates and codes, whole numbers >= 0 for g and fen")
     except (ValueError, TypeError, KeyError) as exc:
-        raise AdminError(f"batch refused: {exc}; arrival_date is YYYY-MM-DD and batch_id/plu are required") from None
+        raise AdminError(f"批次被拒绝：{exc}；arrival_date 格式为 YYYY-MM-DD，batch_id 和 plu 必填",
+                         f"batch refused: {exc}; arrival_date is YYYY-MM-DD and batch_id/plu are required") from None
     check_id("batch id", item.batch_id)
     owner = conn.scalar("SELECT merchant_id FROM batches WHERE batch_id = ?", (item.batch_id,))
     if owner is not None and owner != merchant_id:
-        raise AdminError(f"batch {item.batch_id} belongs to merchant {owner}; batch ids are unique per city")
+        raise AdminError(f"批次 {item.batch_id} 属于商户 {owner}；批次号全市唯一",
+                         f"batch {item.batch_id} belongs to merchant {owner}; batch ids are unique per city")
     try:
         with conn.transaction():
             upsert_batch(conn, merchant_id, item, extras)
     except ValueError as exc:  # a given trace_batch_id of the wrong shape
-        raise AdminError(f"batch refused: {exc}") from None
+        raise AdminError(f"批次被拒绝：{exc}", f"batch refused: {exc}") from None
     except Exception as exc:
         if is_unique_violation(exc):
-            raise AdminError(f"trace batch id {extras['trace_batch_id']} is already another batch's") from None
+            raise AdminError(f"追溯批次号 {extras['trace_batch_id']} 已属于另一个批次",
+                             f"trace batch id {extras['trace_batch_id']} is already another batch's") from None
         raise
     return item
 
@@ -380,12 +429,15 @@ def stop_sale(conn: Connection, batch_id: str, reason: str) -> tuple[str, str, i
     scales refuse it (:func:`central.stopsale.stop_sale` does both)."""
     reason = " ".join(reason.split())
     if not reason:
-        raise AdminError("give the reason for the stop-sale (shown to the vendor and the city), e.g. 农残快检不合格")
+        raise AdminError("请填写停售原因（商户和市监管部门可见），例如 农残快检不合格",
+                         "give the reason for the stop-sale (shown to the vendor and the city), e.g. 农残快检不合格")
     if len(reason) > MAX_STOP_REASON:
-        raise AdminError(f"the reason is too long ({len(reason)} characters, at most {MAX_STOP_REASON})")
+        raise AdminError(f"原因太长（{len(reason)} 个字，最多 {MAX_STOP_REASON}）",
+                         f"the reason is too long ({len(reason)} characters, at most {MAX_STOP_REASON})")
     merchant_id = conn.scalar("SELECT merchant_id FROM batches WHERE batch_id = ?", (batch_id,))
     if merchant_id is None:
-        raise AdminError(f"batch {batch_id!r} is not known at central; check the id with `central batch list`")
+        raise AdminError(f"中心没有批次 {batch_id!r}；请用 `central batch list` 核对批次号",
+                         f"batch {batch_id!r} is not known at central; check the id with `central batch list`")
     stopped = now_ms()
     with conn.transaction():
         conn.execute(

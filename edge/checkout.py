@@ -34,6 +34,12 @@ def now_ms() -> int:
 UNCONFIRMED_FLOORS = (1_000_000, 5000)
 
 
+def numbering_unconfirmed(config: EdgeConfig, store: Store) -> bool:
+    """The store may have been wiped and there is a central to ask: a store with sync that
+    central has not yet told its last numbers (docs/sync.md, "Numbering after a wiped store")."""
+    return bool(config.sync.broker_url) and not store.numbering_known()
+
+
 def numbering_floors(config: EdgeConfig, store: Store) -> tuple[int, int]:
     """Where the scale app numbers from while central has not told the store its last numbers.
 
@@ -42,9 +48,7 @@ def numbering_floors(config: EdgeConfig, store: Store) -> tuple[int, int]:
     scale's normal numbering never reaches, so no code repeats even offline (docs/sync.md,
     "Numbering after a wiped store"). A stand-alone scale has no central to collide with.
     """
-    if not config.sync.broker_url or store.numbering_known():
-        return (0, 0)
-    return UNCONFIRMED_FLOORS
+    return UNCONFIRMED_FLOORS if numbering_unconfirmed(config, store) else (0, 0)
 
 
 def local_date(epoch_ms: int) -> datetime:

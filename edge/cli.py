@@ -173,6 +173,18 @@ class ScaleUnavailable(Exception):
     """No reading at all from the weighing module."""
 
 
+def _numbering_refused(config: EdgeConfig, wait_s: float) -> str:
+    return (
+        f"本秤数据库是新的或已被清空，须先从中心取得本秤最后的销售编号，但 {wait_s:g} 秒内未收到中心答复"
+        f"（{config.sync.broker_url}）。未售出，以免溯源码与已开出的小票重复。请连接网络后重试，"
+        "或先运行一次秤应用（python -m edge run）。 / "
+        f"this scale's store is new or was wiped, and central did not answer with the scale's last sale "
+        f"numbers within {wait_s:g} s ({config.sync.broker_url}). Nothing was sold, so that no trace code "
+        "repeats one already on a ticket. Connect the scale and try again, or run the app once "
+        "(python -m edge run)."
+    )
+
+
 def cmd_sell(args: argparse.Namespace) -> int:
     """A technician's test sale: commit, then print (a printer problem only queues the ticket)."""
     from edge import runtime
@@ -189,10 +201,15 @@ def cmd_sell(args: argparse.Namespace) -> int:
         return _fail(str(exc), 2)
     try:
         try:
-            from edge.checkout import now_ms
+            from edge.checkout import now_ms, numbering_unconfirmed
             from edge.ui.model.technician import note_software_id
 
             note_software_id(store, now_ms())  # new software since the last run locks selling (JJG 1204-2025)
+            if numbering_unconfirmed(config, store):  # maybe a wiped store: go on after central's numbers
+                from edge.sync.service import ask_central_numbering
+
+                if not ask_central_numbering(config, store, args.central_wait):
+                    return _fail(_numbering_refused(config, args.central_wait), 5)
             sale = _sell_from_scale(config, store, args)
         except ScaleUnavailable as exc:
             return _fail(str(exc), 3)
@@ -347,6 +364,9 @@ def build_parser() -> argparse.ArgumentParser:
     sell.add_argument("--pay", choices=("cash",), default="cash", help="payment method (a test sale is paid in cash)")
     sell.add_argument("--batch", help="bind the lines to this batch id instead of the oldest active one")
     sell.add_argument("--wait", type=float, default=10.0, help="seconds to wait for a stable, sellable weight")
+    sell.add_argument("--central-wait", type=float, default=10.0,
+                      help="seconds to wait for central's last numbers when the store may have been wiped "
+                           "(with [sync]; no answer: nothing is sold, exit 5)")
     sell.add_argument("--json", action="store_true", help="print the result as one JSON object")
     sell.set_defaults(handler=cmd_sell)
 

@@ -47,10 +47,12 @@ def register(conn: Connection, user: users.User, merchant_id: str, form: dict[st
     """Store a goods-in batch of ``merchant_id`` (of the user's market); returns the batch id."""
     market = conn.scalar("SELECT market_id FROM merchants WHERE merchant_id = ?", (merchant_id,))
     if market is None or market != user.market_id:
-        raise admin.AdminError(f"merchant {merchant_id!r} is not a merchant of market {user.market_id}")
+        raise admin.AdminError(f"商户 {merchant_id!r} 不是市场 {user.market_id} 的商户",
+                               f"merchant {merchant_id!r} is not a merchant of market {user.market_id}")
     test = form.get("rapid_test", "").strip()
     if test not in TEST_RESULTS:
-        raise admin.AdminError(f"test result must be pass, fail or empty, got {test!r}")
+        raise admin.AdminError(f"检测结果应为合格、不合格或空，收到 {test!r}",
+                               f"test result must be pass, fail or empty, got {test!r}")
     fields = ("batch_id", "plu", "supplier", "supplier_node", "upstream_code", "origin", "certificate", "arrival_date",
               "inspection_cert")  # fmt: skip
     batch: dict[str, Any] = {name: form.get(name, "").strip() for name in fields}

@@ -165,7 +165,7 @@ def add_merchant(
             with conn.transaction():
                 users.audit(conn, c.user.username, "merchant.add", merchant_id.strip(), stall.strip())
     except admin.AdminError as exc:
-        return _merchants_page(c, market, 400, str(exc), form)
+        return _merchants_page(c, market, 400, exc.text(c.lang), form)
     return c.done("/console/merchants", "merchant_added")
 
 
@@ -177,12 +177,13 @@ def assign_scale(c: Context, csrf: Field = "", scale_id: Field = "", merchant_id
         with c.svc.db.connection() as conn:
             scale_market = conn.scalar("SELECT market_id FROM scales WHERE scale_id = ?", (scale_id,))
             if scale_market != market:
-                raise admin.AdminError(f"scale {scale_id!r} is not a scale of market {market}")
+                raise admin.AdminError(f"秤 {scale_id!r} 不属于市场 {market}",
+                                       f"scale {scale_id!r} is not a scale of market {market}")  # fmt: skip
             admin.assign_scale(conn, scale_id, merchant_id)
             with conn.transaction():
                 users.audit(conn, c.user.username, "scale.assign", scale_id, merchant_id)
     except admin.AdminError as exc:
-        return _merchants_page(c, market, 400, str(exc))
+        return _merchants_page(c, market, 400, exc.text(c.lang))
     return c.done("/console/merchants", "scale_assigned")
 
 
@@ -410,7 +411,7 @@ def add_batch(
             stored = goodsin.register(conn, c.user, merchant_id.strip(), form)
             sent = goodsin.send_batches(conn, c.settings, merchant_id.strip())
     except admin.AdminError as exc:
-        return _batches_page(c, market, 400, error=str(exc), form=form)
+        return _batches_page(c, market, 400, error=exc.text(c.lang), form=form)
     return c.done(f"/console/batches?sent={_sent_code(sent)}#b-{quote(stored)}", "batch_added")
 
 
@@ -462,11 +463,11 @@ def _optional_yuan(typed: str, what: str) -> int | None:
 def check_bounds(guide: int, low: int | None, high: int | None) -> None:
     """Central's rule for a PLU's vendor price bounds: lowest <= guide price <= highest."""
     if low is not None and low > guide:
-        raise admin.AdminError(f"最低价 {yuan(low)} 高于指导价 {yuan(guide)} / the lowest price is above the guide "
-                               "price: lower it or raise the guide price first")  # fmt: skip
+        raise admin.AdminError(f"最低价 {yuan(low)} 高于指导价 {yuan(guide)}：请调低最低价或先提高指导价",
+                               "the lowest price is above the guide price: lower it or raise the guide price first")
     if high is not None and high < guide:
-        raise admin.AdminError(f"最高价 {yuan(high)} 低于指导价 {yuan(guide)} / the highest price is below the guide "
-                               "price: raise it or lower the guide price first")  # fmt: skip
+        raise admin.AdminError(f"最高价 {yuan(high)} 低于指导价 {yuan(guide)}：请调高最高价或先降低指导价",
+                               "the highest price is below the guide price: raise it or lower the guide price first")
 
 
 def _change_plu(c: Ctx, market: str, plu: str, change: Callable[[Plu], dict[str, Any]], action: str,
@@ -475,7 +476,8 @@ def _change_plu(c: Ctx, market: str, plu: str, change: Callable[[Plu], dict[str,
     with c.svc.db.connection() as conn:
         current = {p.plu: p for p in admin.catalog(conn, market)}
         if plu not in current:
-            raise admin.AdminError(f"PLU {plu!r} is not in the catalog of {market}")
+            raise admin.AdminError(f"商品 {plu!r} 不在 {market} 的目录中",
+                                   f"PLU {plu!r} is not in the catalog of {market}")  # fmt: skip
         admin.set_catalog(conn, market, [{**current[plu].to_dict(), **change(current[plu])}], replace=False)
         with conn.transaction():
             users.audit(conn, c.user.username, action, f"{market}/{plu}", detail)
@@ -494,7 +496,7 @@ def set_price(c: Context, csrf: Field = "", plu: Field = "", price_yuan: Field =
         fen = goodsin.decimal_units(price_yuan, 2, "guide price (yuan)")
         _change_plu(c, market, plu, guide, "price.guide", str(fen))
     except admin.AdminError as exc:
-        return _prices_page(c, market, 400, error=str(exc))
+        return _prices_page(c, market, 400, error=exc.text(c.lang))
     return c.done("/console/prices", "price_saved")
 
 
@@ -513,7 +515,7 @@ def set_bounds(c: Context, csrf: Field = "", plu: Field = "", min_yuan: Field = 
         high = _optional_yuan(max_yuan, "最高价 / highest price (yuan)")
         _change_plu(c, market, plu, bounds, "price.bounds", f"{low or ''}-{high or ''}")
     except admin.AdminError as exc:
-        return _prices_page(c, market, 400, error=str(exc))
+        return _prices_page(c, market, 400, error=exc.text(c.lang))
     return c.done("/console/prices", "bounds_saved")
 
 

@@ -109,6 +109,7 @@ class SyncService:
         on_firmware: Callable[[bytes], None] | None = None,
         keepalive_s: int = 30,
         backoff_s: tuple[float, float] = (0.5, 30.0),
+        client_id: str | None = None,
     ) -> None:
         check_sync_config(config)
         if software_id is None:
@@ -123,7 +124,7 @@ class SyncService:
         self._client = MqttClient(
             ClientSettings(
                 broker_url=config.broker_url,
-                client_id=f"edge-{identity.scale_id}",
+                client_id=client_id or f"edge-{identity.scale_id}",
                 username=config.username or identity.scale_id,
                 password=config.password,
                 tls_ca=config.tls_ca,
@@ -339,3 +340,25 @@ class SyncService:
 
     def _publish_tracked(self, topic: str, body: bytes) -> Delivery | None:
         return self._client.publish(topic, body, qos=1)
+
+
+def ask_central_numbering(config: EdgeConfig, store: Store, timeout_s: float) -> bool:
+    """Sync until central has told ``store`` its last numbers of this scale; False when it has
+    not within ``timeout_s`` (no broker, central down).
+
+    For tools that sell without the app (``python -m edge sell``): the same heartbeat
+    ``"numbering": "ask"`` and the same answer handling as the running app (docs/sync.md,
+    "Numbering after a wiped store"). Its own MQTT client id, so a running app is not
+    disconnected by it."""
+    service = SyncService.from_config(config, store, client_id=f"edge-{config.identity.scale_id}-cli",
+                                      backoff_s=(0.2, 1.0))  # fmt: skip
+    deadline = time.monotonic() + timeout_s
+    service.start()
+    try:
+        while not store.numbering_known():
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)
+        return True
+    finally:
+        service.stop()

@@ -164,3 +164,25 @@ def test_batch_list_and_prices_are_tables_for_people_and_json_on_request(tmp_pat
     assert header.startswith("秤 scale") and "指导价 guide" in header
     assert scale.scale_id in row and "白菜" in row and "¥4.50" in row and "¥3.98" in row and "是 yes" in row
     assert json.loads(_central("prices", "--json", env=env))[0]["unit_price_fen"] == 450
+
+
+def test_registration_errors_are_printed_in_chinese_then_english(tmp_path: Path) -> None:
+    env = {**os.environ, "CENTRAL_DB": f"sqlite:///{tmp_path / 'central.db'}"}
+    _central("init", env=env)
+
+    def refused(*args: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "central", *args], cwd=ROOT, env=env, capture_output=True,
+                              text=True, timeout=60)  # fmt: skip
+        assert done.returncode == 2 and done.stdout == "", done.stdout + done.stderr
+        return done.stderr.strip()
+
+    bad_node = refused("market", "add", "--id", "lz-x", "--node", "62A102", "--name", "东方红综合市场")
+    assert bad_node.index("节点编码应为") < bad_node.index("a node id has"), bad_node
+    unknown = refused("merchant", "add", "--id", "m-0042", "--market", "nope", "--stall", "A-17",
+                      "--display-name", "老王蔬菜", "--real-name", "王小明", "--id-number", "620102199001011234",
+                      "--phone", "13912345678")  # fmt: skip
+    assert unknown == "error: 市场 'nope' 未登记，请先登记 / market 'nope' is not registered; register it first"
+    _central("market", "add", "--id", "lz-dfh", "--node", "620102", "--name", "东方红综合市场", env=env)
+    twice = refused("market", "add", "--id", "lz-dfh", "--node", "620102", "--name", "东方红综合市场")
+    assert twice.startswith("error: 市场 lz-dfh、节点编码 620102 或溯源码前缀 620102") and "已登记" in twice, twice
+    assert twice.index("已登记") < twice.index("is already registered"), twice

@@ -125,7 +125,27 @@ def test_forms_need_the_session_csrf_token_and_a_same_origin(site: ConsoleSite) 
     answer = office.post("/console/merchants", fields)
     assert answer.status == 200 and "商户已登记" in answer.text and "周一" in answer.text
     again = office.post("/console/merchants", fields)  # the same id twice: a clear message, nothing lost
-    assert again.status == 400 and "already registered" in again.text and 'value="新摊"' in again.text
+    assert again.status == 400 and "已登记" in again.text and 'value="新摊"' in again.text
+
+
+def test_registration_errors_are_shown_in_the_language_the_user_chose(site: ConsoleSite) -> None:
+    office = _logged_in(site, OFFICE, OFFICE_PW)
+    fields = {"merchant_id": "m-0101", "stall": "B-10", "display_name": "新摊", "real_name": "周二",
+              "id_number": "620102199901019998", "phone": ""}  # fmt: skip
+    missing = office.post("/console/merchants", fields)
+    assert missing.status == 400 and "实名登记须填写手机号" in missing.text
+    assert "real-name registration" not in missing.text
+    assert office.post("/console/merchants", {**fields, "phone": "13100000001"}).status == 200
+    twice = office.post("/console/merchants", {**fields, "phone": "13100000001"})
+    assert twice.status == 400 and "商户 m-0101" in twice.text and "已登记" in twice.text
+    assert "already registered" not in twice.text
+    office.get("/console/?lang=en")  # English from now on (the cookie keeps it)
+    missing = office.post("/console/merchants", {**fields, "merchant_id": "m-0102"})
+    assert missing.status == 400 and "real-name registration needs phone" in missing.text
+    assert "实名登记" not in missing.text
+    twice = office.post("/console/merchants", {**fields, "phone": "13100000001"})
+    assert twice.status == 400 and "merchant m-0101" in twice.text and "is already registered" in twice.text
+    assert "已登记" not in twice.text
 
 
 def test_logout_ends_the_session_for_good(site: ConsoleSite) -> None:
@@ -323,7 +343,7 @@ def test_the_office_sets_price_bounds_that_the_catalog_carries_to_the_scales(tmp
         ({"min_yuan": "-1", "max_yuan": ""}, "at most 2 decimals"),
         ({"min_yuan": "0", "max_yuan": ""}, "应大于 0"),
         ({"min_yuan": "", "max_yuan": "1e3"}, "at most 2 decimals"),
-        ({"plu": "9999", "min_yuan": "1", "max_yuan": "5"}, "not in the catalog"),
+        ({"plu": "9999", "min_yuan": "1", "max_yuan": "5"}, "不在 lz-dfh 的目录中"),
     ],
 )  # fmt: skip
 def test_bad_price_bounds_are_refused_with_the_reason(site: ConsoleSite, fields: dict[str, str], reason: str) -> None:

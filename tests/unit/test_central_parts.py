@@ -65,12 +65,17 @@ def test_registration_rules_and_generated_acl(tmp_path: Path) -> None:
     migrate(db)  # idempotent
     with db.connection() as conn:
         admin.add_market(conn, "m1", "620102", "市场")
-        with pytest.raises(admin.AdminError, match=r"9 digits \(legacy: 6\)"):
+        with pytest.raises(admin.AdminError, match=r"9 digits \(legacy: 6\)") as bad:
             admin.add_market(conn, "m2", "62", "市场")
-        with pytest.raises(admin.AdminError, match="already registered"):
+        assert bad.value.text("zh").startswith("节点编码应为9位数字") and bad.value.text("en").startswith("a node id")
+        with pytest.raises(admin.AdminError, match=r"已登记.* / market m1.*already registered"):
             admin.add_market(conn, "m1", "620103", "市场")
-        with pytest.raises(admin.AdminError, match="not usable"):
+        with pytest.raises(admin.AdminError, match=r"不可用.* / market id.*not usable"):
             admin.add_market(conn, "a/b", "620104", "市场")
+        with pytest.raises(admin.AdminError) as unknown:
+            admin.add_scale(conn, "s0", "m1", 9, "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=", "nobody")
+        said = "商户 'nobody' 未登记，请先登记 / merchant 'nobody' is not registered; register it first"
+        assert str(unknown.value) == said
         with pytest.raises(ValueError, match="base64 Ed25519"):
             admin.add_scale(conn, "s1", "m1", 1, "not-a-key")
         key = "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="
