@@ -4,7 +4,7 @@
 
 店务 -> 登录 (tap the name, the PIN on the pad) -> 调价 on the pad (the customer screen
 shows the new price) -> 进货登记 with the voucher code typed by a USB HID scanner (real X
-key events, xdotool) -> a sale -> 日结 by payment method and by operator. Screenshots of
+key events, xdotool) -> a sale -> 日结 by payment method, by operator and the shifts (班次). Screenshots of
 every popup go through the layout check; DIR/result.json has what was seen.
 """
 
@@ -77,6 +77,7 @@ class StallDriver(Driver):
         yield from self.tap("signin_ok")
         yield Wait("signed in: the stall key names 王建国", lambda: screen.status.stall.text == "王建国")
         r["signed_in_message"] = self.view.message
+        r["shift_started_ms"] = app.model.store.open_shift()["started_ms"]
 
         # 调价: the selected item's own price on the pad; the customer screen follows
         yield from self.tap("hotkey:1001")
@@ -126,6 +127,7 @@ class StallDriver(Driver):
         yield Wait("the report", lambda: self.popup_text("report_total") is not None)
         r["report_methods"] = self.popup_text("report_methods")
         r["report_operators"] = self.popup_text("report_operators")
+        r["report_shifts"] = self.popup_text("report_shifts")
         yield from self.shoot("stall-report")
         yield from self.tap("report_close")
         yield from self.settle()
