@@ -63,6 +63,12 @@ def test_a_serial_scan_opens_goods_in_with_the_vouchers_code(day: dict[str, Any]
     assert day["serial_scan_code"] == "6201000052612030088"  # taken out of the voucher QR's URL
 
 
+def test_a_hid_scan_with_no_field_focused_reaches_the_scan_handler(day: dict[str, Any]) -> None:
+    assert day["typed_slowly_popup"] is False  # a person typing the same keys: not a scan
+    assert day["wedge_scan_code"] == "6201000052612030099"  # goods-in opened with the code, as a serial scan
+    assert day["wedge_signin_message"] == "已登录：李小红（帮工）"  # an operator card signs in
+
+
 def test_goods_in_by_the_hid_scanner(day: dict[str, Any]) -> None:
     fields = day["goodsin_fields"]
     assert day["rapid"] == "pass"
