@@ -8,7 +8,9 @@ takes any of these as the end of a code and drops an STX preamble. Codes are UTF
 Chinese voucher QR in GB18030 (what GBK-mode scanners send) is decoded as that.
 
 A USB HID scanner is a keyboard: it types the code and Enter into the focused field of
-the Kivy screen, so it needs no code here (edge.ui.kivy's goods-in and sign-in fields).
+the Kivy screen (goods-in, sign-in card, 付款码). With no field focused the keys reach only
+the window: :class:`ScanBurst` tells a scan from a person typing, and the merchant screen
+hands the code to the same handler the serial scanner feeds (``Stall.on_scan``).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 import serial
@@ -25,6 +28,17 @@ log = logging.getLogger(__name__)
 _ENDS = b"\r\n\x03"
 _STX = b"\x02"
 MAX_CODE_BYTES = 4096  # no terminator this long: not a scanner (or a wrong baud rate); start over
+
+# Told apart the way POS software does it: a scanner sends the whole code and Enter as
+# one burst, a key every few ms; a person types a key every 150-300 ms and rarely ends a
+# code with Enter. So: at least MIN_CHARS keys and Enter, on average within MAX_AVG_S of
+# each other. The average, not every gap: keys are timed when the UI loop takes them, and
+# one slow frame (drawing, under load) would split a real burst; a pause over MAX_PAUSE_S
+# starts over.
+MIN_CHARS = 6
+MAX_AVG_S = 0.05
+MAX_PAUSE_S = 0.3
+_SHIFTED = dict(zip("`1234567890-=[]\\;',./", '~!@#$%^&*()_+{}|:"<>?', strict=True))  # a US keyboard, as scanners type
 
 
 class ScanFramer:
@@ -102,3 +116,37 @@ class SerialScanner:
                 self.connected = False
                 with contextlib.suppress(Exception):
                     link.close()
+
+
+class ScanBurst:
+    """Keys typed outside any text field; ``enter()`` returns the code when it was a scan."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self._chars: list[str] = []
+        self._first = self._last = 0.0
+
+    def key(self, text: str) -> None:
+        now = self.clock()
+        if not self._chars or now - self._last > MAX_PAUSE_S:
+            self._chars, self._first = [], now
+        self._chars.append(text)
+        self._last = now
+
+    def reset(self) -> None:
+        self._chars = []
+
+    def enter(self) -> str | None:
+        now = self.clock()
+        code, chars = "".join(self._chars).strip(), len(self._chars)
+        fast = chars > 0 and now - self._last <= MAX_PAUSE_S and (now - self._first) / chars <= MAX_AVG_S
+        self._chars = []
+        return code if fast and len(code) >= MIN_CHARS else None
+
+
+def key_char(codepoint: str | None, shift: bool) -> str | None:
+    """The character a key-down typed (the key's own character, shifted as on a US keyboard);
+    None for Shift itself and other keys that type nothing."""
+    if codepoint is None or len(codepoint) != 1 or not codepoint.isprintable():
+        return None
+    return _SHIFTED.get(codepoint, codepoint.upper()) if shift else codepoint

@@ -4,8 +4,9 @@
 
 店务 -> 登录 (tap the name, the PIN on the pad) -> 调价 on the pad (the customer screen
 shows the new price) -> 进货登记 with the voucher code typed by a USB HID scanner (real X
-key events, xdotool) -> a sale -> 日结 by payment method and by operator. Screenshots of
-every popup go through the layout check; DIR/result.json has what was seen.
+key events, xdotool) -> a sale -> 日结 by payment method, by operator and the shifts (班次). Screenshots of
+every popup go through the layout check. Last, the HID scanner with no field focused
+(a voucher opens goods-in, a card signs in; the same code typed slowly does nothing); DIR/result.json has what was seen.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from tests.ui.ui_driver import Driver, Rig, Wait, _label  # noqa: E402
 
 VOUCHER = "6201000052612030077"
 SERIAL_VOUCHER = "https://trace.example.cn/q?code=6201000052612030088"
+WEDGE_VOUCHER = "6201000052612030099"  # scanned with no field focused
+HELPER_CARD = "8613000000002"  # 李小红's card (examples/operators.json)
 SEED_BATCH = "B20261125-1001"  # examples/catalog.json's batch of 白菜
 STOP_REASON = "快检不合格（农药残留超标）"
 
@@ -36,10 +39,12 @@ STOP_REASON = "快检不合格（农药残留超标）"
 class StallDriver(Driver):
     scanner: LinkedPty  # the serial scanner's pty (set by main)
 
-    def hid(self, text: str) -> Iterator[Any]:
-        """The HID scanner types ``text`` + Enter (on a thread: the Kivy loop must keep running)."""
+    def hid(self, text: str, delay_ms: int = 4) -> Iterator[Any]:
+        """The HID scanner types ``text`` + Enter (on a thread: the Kivy loop must keep running);
+        ``delay_ms=300``: a person typing it."""
         done = threading.Event()
-        threading.Thread(target=lambda: (hid_type(text, focus_pid=os.getpid()), done.set()), daemon=True).start()
+        threading.Thread(target=lambda: (hid_type(text, focus_pid=os.getpid(), delay_ms=delay_ms), done.set()),
+                         daemon=True).start()  # fmt: skip
         yield Wait(f"scanner typed {text}", done.is_set, 20)
         yield 0.2
 
@@ -77,6 +82,7 @@ class StallDriver(Driver):
         yield from self.tap("signin_ok")
         yield Wait("signed in: the stall key names 王建国", lambda: screen.status.stall.text == "王建国")
         r["signed_in_message"] = self.view.message
+        r["shift_started_ms"] = app.model.store.open_shift()["started_ms"]
 
         # 调价: the selected item's own price on the pad; the customer screen follows
         yield from self.tap("hotkey:1001")
@@ -126,6 +132,7 @@ class StallDriver(Driver):
         yield Wait("the report", lambda: self.popup_text("report_total") is not None)
         r["report_methods"] = self.popup_text("report_methods")
         r["report_operators"] = self.popup_text("report_operators")
+        r["report_shifts"] = self.popup_text("report_shifts")
         yield from self.shoot("stall-report")
         yield from self.tap("report_close")
         yield from self.settle()
@@ -155,6 +162,21 @@ class StallDriver(Driver):
         r["serial_scan_code"] = screen.popup.children[0].inputs["code"].text
         yield from self.tap("goodsin_close")
         yield from self.settle()
+
+        # the HID scanner with no field focused: the keys reach only the window, and a burst
+        # ending in Enter is a scan, handed to the serial scanner's handler; a person's typing is not
+        yield from self.hid(WEDGE_VOUCHER, delay_ms=300)  # xdotool: ~170 ms a key
+        yield from self.settle()
+        yield 0.5
+        r["typed_slowly_popup"] = screen.popup is not None
+        yield from self.hid(WEDGE_VOUCHER)
+        yield Wait("the goods-in form opened by the HID scan", lambda: self.find("goodsin_ok") is not None)
+        r["wedge_scan_code"] = screen.popup.children[0].inputs["code"].text
+        yield from self.tap("goodsin_close")
+        yield from self.settle()
+        yield from self.hid(HELPER_CARD)
+        yield Wait("signed in by the card: the stall key names 李小红", lambda: screen.status.stall.text == "李小红")
+        r["wedge_signin_message"] = self.view.message
 
 
 def main() -> int:

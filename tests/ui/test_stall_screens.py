@@ -7,12 +7,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from edge.checkout import MARKET_TZ
 from edge.store import Store
+from tests.ui.targets import small_selling_keys
 
 pytestmark = pytest.mark.integration
 
@@ -60,6 +63,12 @@ def test_a_serial_scan_opens_goods_in_with_the_vouchers_code(day: dict[str, Any]
     assert day["serial_scan_code"] == "6201000052612030088"  # taken out of the voucher QR's URL
 
 
+def test_a_hid_scan_with_no_field_focused_reaches_the_scan_handler(day: dict[str, Any]) -> None:
+    assert day["typed_slowly_popup"] is False  # a person typing the same keys: not a scan
+    assert day["wedge_scan_code"] == "6201000052612030099"  # goods-in opened with the code, as a serial scan
+    assert day["wedge_signin_message"] == "已登录：李小红（帮工）"  # an operator card signs in
+
+
 def test_goods_in_by_the_hid_scanner(day: dict[str, Any]) -> None:
     fields = day["goodsin_fields"]
     assert day["rapid"] == "pass"
@@ -77,6 +86,12 @@ def test_goods_in_by_the_hid_scanner(day: dict[str, Any]) -> None:
 def test_day_report_by_method_and_operator(day: dict[str, Any]) -> None:
     assert day["report_methods"].startswith("现金 ")
     assert day["report_operators"].startswith("王建国（W01） 1笔 ")
+
+
+def test_day_report_shows_the_shift_of_whoever_is_signed_in(day: dict[str, Any]) -> None:
+    # 王建国 signed in at the start of the scenario and was still signed in at the 日结
+    start = datetime.fromtimestamp(day["shift_started_ms"] / 1000, MARKET_TZ).strftime("%H:%M")
+    assert day["report_shifts"] == f"班次  王建国  {start}–在岗"
 
 
 def test_stop_sale_refuses_the_next_add_and_offers_the_goods_in_batch(day: dict[str, Any]) -> None:
@@ -100,3 +115,9 @@ def test_the_popups_keys_are_at_least_48_px_tall(day: dict[str, Any]) -> None:
         assert len(keys) >= 3, (name, keys)
         small = [f"{k['action']} {k['w']:.0f}x{k['h']:.0f}" for k in keys if k["h"] < 48]
         assert small == [], f"{name}: keys under 48 px tall: {small}"
+
+
+def test_the_day_report_popup_keys_are_at_least_48_px_tall(day: dict[str, Any]) -> None:
+    targets = day["shots"]["stall-report"]["targets"]
+    assert any(k["action"] == "report_close" for k in targets)
+    assert small_selling_keys(targets) == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from edge.checkout import MARKET_TZ
-from edge.core.report import DailyReport, OperatorTotal
+from edge.core.report import DailyReport, OperatorTotal, Shift
 from edge.ui.model import texts
 
 _LABELS: dict[str, tuple[str, str]] = {
@@ -58,9 +58,7 @@ def report_lines(report: DailyReport, lang: str, e_g: int = 1) -> list[str]:
                             amount=yuan(person.taken_fen)))  # fmt: skip
     if report.shifts:
         out.append(line("shifts"))
-        for shift in report.shifts:
-            end = _clock(shift.ended_ms) if shift.ended_ms is not None else line("on_duty")
-            out.append(line("shift", name=shift.name, start=_clock(shift.started_ms), end=end))
+        out.extend(shift_line(shift, lang) for shift in report.shifts)
     if report.plus:
         out.append(line("by_plu"))
     for plu in report.plus:
@@ -77,6 +75,16 @@ def operator_name(person: OperatorTotal, lang: str) -> str:
     if not person.operator:
         return texts.pick(lang, _LABELS["nobody"])
     return f"{person.name}（{person.operator}）" if person.name else person.operator
+
+
+def shifts_title(lang: str) -> str:
+    return texts.pick(lang, _LABELS["shifts"])
+
+
+def shift_line(shift: Shift, lang: str) -> str:
+    """``  王建国  07:30–在岗``: who was signed in from when to when (在岗: still signed in)."""
+    end = _clock(shift.ended_ms) if shift.ended_ms is not None else texts.pick(lang, _LABELS["on_duty"])
+    return texts.pick(lang, _LABELS["shift"]).format(name=shift.name, start=_clock(shift.started_ms), end=end)
 
 
 def method_name(method: str, lang: str) -> str:

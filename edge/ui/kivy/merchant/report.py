@@ -1,4 +1,4 @@
-"""日结: the day's totals and what was sold per item (a popup)."""
+"""日结: the day's totals, who sold and when (班次), and what was sold per item (a popup)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from edge.core.pricing import format_yuan
 from edge.core.units import format_kg
 from edge.ui.kivy import widgets as w
 from edge.ui.kivy.i18n import t
-from edge.ui.model.report import method_name, operator_name
+from edge.ui.model.report import method_name, operator_name, shift_line, shifts_title
 
 if TYPE_CHECKING:
     from edge.core.report import DailyReport
@@ -43,7 +43,7 @@ class ReportView(w.Box):
         )
         head.add_widget(w.key(t("close", lang), on_close, action="report_close", color=w.KEY_FUNC, size_hint_x=0.25))
         self.add_widget(head)
-        summary = GridLayout(cols=4, size_hint_y=0.22, spacing=gap)
+        summary = GridLayout(cols=4, size_hint_y=0.18, spacing=gap)
         cells = (
             (t("report_sales", lang), str(report.sales_count)),
             (t("report_amount", lang), format_yuan(report.sales_fen)),
@@ -58,17 +58,20 @@ class ReportView(w.Box):
                 label.test_id = "report_total"
             summary.add_widget(label)
         self.add_widget(summary)
-        # by payment method and by who sold (实名登录), one line each
+        # by payment method, by who sold (实名登录) and the shifts (班次, as the console's report), one line each
         methods = "   ".join(f"{method_name(m, lang)} {format_yuan(fen)}" for m, fen in report.by_method.items())
         unit = "笔" if lang == "zh" else "x"
         people = "   ".join(
             f"{operator_name(p, lang)} {p.sales}{unit} {format_yuan(p.taken_fen)}" for p in report.by_operator
         )
-        for test_id, text in (("report_methods", methods), ("report_operators", people)):
+        shifts = "   ".join(shift_line(s, lang).strip() for s in report.shifts)
+        shifts = f"{shifts_title(lang)}  {shifts}" if shifts else ""
+        lines = (("report_methods", methods), ("report_operators", people), ("report_shifts", shifts))
+        for test_id, text in lines:
             label = w.FitLabel(text=text, halign="left", color=w.TEXT, size_hint_y=0.08)
             label.test_id = test_id
             self.add_widget(label)
-        table = GridLayout(cols=4, size_hint_y=0.48, spacing=gap)
+        table = GridLayout(cols=4, size_hint_y=0.44, spacing=gap)
         table.add_widget(w.FitLabel(text=t("report_item", lang), halign="left", color=w.MUTED))
         table.add_widget(w.FitLabel(text=t("report_count", lang), color=w.MUTED))
         table.add_widget(w.FitLabel(text=t("report_weight", lang), color=w.MUTED))

@@ -11,6 +11,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.modalview import ModalView
 from kivy.uix.widget import Widget
 
+from edge.scanner import ScanBurst, key_char
 from edge.ui.kivy import widgets as w
 from edge.ui.kivy.actions import ActionRunner
 from edge.ui.model.views import MerchantView
@@ -32,6 +33,7 @@ from edge.ui.kivy.merchant.spacing import gap_px
 from edge.ui.kivy.merchant.stall import GoodsInForm, PriceForm, SignInForm, StallMenu
 from edge.ui.kivy.merchant.weighing import WeightBox
 
+ENTER_KEYS = (13, 271)  # Return, keypad Enter
 LEFT_SHARES = (0.34, 0.125, 0.535)  # weight panel, batch (and quantity) row, catalog
 SEARCH_SHARES = (0.18, 0.82)  # weight line, search (query, results, keyboard)
 
@@ -94,6 +96,9 @@ class MerchantScreen(BoxLayout):
         stall = getattr(model, "stall", None)
         if stall is not None:  # a serial scanner's voucher opens (or fills) the goods-in form
             stall.subscribe_scans(lambda kind, value: Clock.schedule_once(lambda _dt: self._on_scan(kind, value)))
+            # a USB HID scanner typing while no field has focus: the same scan handler (edge.scanner.ScanBurst)
+            self._burst = ScanBurst()
+            Window.bind(on_key_down=self._wedge_key)
 
     # --- rendering --------------------------------------------------------------------------
 
@@ -289,6 +294,30 @@ class MerchantScreen(BoxLayout):
             form.inputs["certificate"].focus = True
         elif self.popup is None:
             self.open_goodsin(code)
+
+    # --- a USB HID scanner typing with no field focused ----------------------------------------
+
+    def _typing_elsewhere(self) -> bool:
+        """Not for the wedge: the technician screen is up, or a text field has the focus (it gets the keys)."""
+        return self.parent is None or any(getattr(widget, "focus", False) for root in Window.children
+                                          for widget in root.walk())  # fmt: skip
+
+    def _wedge_key(self, _window: Any, key: int, _scancode: int, codepoint: str | None, modifiers: list[str]) -> None:
+        # Key-down, not on_textinput: with no field focused Kivy has stopped SDL's text input.
+        if key not in ENTER_KEYS:
+            if self._typing_elsewhere():
+                self._burst.reset()
+            elif (char := key_char(codepoint, "shift" in modifiers)) is not None:
+                self._burst.key(char)
+            return
+        code = None if self._typing_elsewhere() else self._burst.enter()
+        self._burst.reset()
+        paying = (self.view is not None and self.view.payment is not None) or (
+            self.popup is not None and any(isinstance(c, PaycodeEntry) for c in self.popup.children))
+        if code is None or paying:  # a 付款码 is not a voucher: while paying, only its own field takes scans
+            return
+        stall = self.model.stall
+        self.runner.run(lambda: stall.on_scan(code))
 
     def _scanned_voucher(self) -> str:
         stall = getattr(self.model, "stall", None)
