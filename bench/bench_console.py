@@ -72,7 +72,9 @@ def _generate(db: Database, n_sales: int) -> None:
         "2000, 0, 'cash', 'paid', '', 1, 'sw', '', NULL, s, 0 "
         f"FROM generate_series(1::bigint, {n_sales}) s",
         f"INSERT INTO sale_lines SELECT 'sale-' || s, n, g.plu, '', g.name, 'weight', 1000, 0, 1, g.fen, 1000, "
-        f"'B-' || (s % {n_merchants}) || '-' || ((s / {n_merchants} / 4 + n * 5) % {BATCHES}), '' "
+        f"'B-' || (s % {n_merchants}) || '-' || ((s / {n_merchants} / 4 + n * 5) % {BATCHES}), '', "
+        # the sale's local date: sale_lines is partitioned by month like sales (central/partitions.py)
+        f"'2024-05-' || lpad((1 + s / {n_merchants} % {DAYS})::text, 2, '0') "
         f"FROM generate_series(1::bigint, {n_sales}) s CROSS JOIN generate_series(0, 1) n "
         f"JOIN ({goods}) g ON g.k = ((s / {n_merchants} / 4 + n * 5) % {BATCHES}) % 5",
     ]
