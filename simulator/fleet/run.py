@@ -27,6 +27,8 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from simulator.fleet.worker import start_after_build
+
 REPO = Path(__file__).resolve().parents[2]
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 MAX_SCALES_PER_MARKET = 999  # the trace code's 3-digit scale number
@@ -297,8 +299,7 @@ def _common_start(workers: list[subprocess.Popen]) -> None:
         if not line:
             raise RuntimeError(f"fleet worker exited with {proc.wait()} before it was ready")
         ready.append(json.loads(line))
-    build_ms = max(r["sales"] * r["build_ms_per_sale"] for r in ready)
-    start = time.time_ns() // 1_000_000 + 1_000 + int(build_ms * 1.5)
+    start = start_after_build(max(r["sales"] * r["build_ms_per_sale"] for r in ready))
     for proc in workers:
         assert proc.stdin is not None
         proc.stdin.write(json.dumps({"start_ms": start}).encode() + b"\n")

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from edge.config import DEFAULT_WINDOW
 from edge.core.ids import sale_uuid
 from edge.core.pricing import weight_amount_fen
 from edge.core.protection import ProtectionState
@@ -65,7 +66,7 @@ class VirtualScale:
         key: Ed25519PrivateKey,
         *,
         batch_size: int = 50,
-        window: int = 4,
+        window: int = DEFAULT_WINDOW,  # as a real scale's [sync]
         ack_timeout_ms: int = 10_000,
         heartbeat_ms: int = 30_000,
     ) -> None:

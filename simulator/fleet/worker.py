@@ -28,10 +28,16 @@ from simulator.fleet.mqtt_loop import Login, MqttLoop
 from simulator.fleet.scale import VirtualScale
 
 PREP_MARGIN_MS = 1_000  # slack on top of the measured build time before the first sale
+BUILD_SLACK = 1.5  # the measured build time may grow under load: start this much later
 
 
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
+
+
+def start_after_build(build_ms: float) -> int:
+    """The start (epoch ms) far enough ahead to build ``build_ms`` worth of sales first."""
+    return now_ms() + PREP_MARGIN_MS + int(build_ms * BUILD_SLACK)
 
 
 def _build_cost_ms(template: dict[str, Any], n: int) -> float:
@@ -67,7 +73,7 @@ class WorkerSpec:
 def run(spec: WorkerSpec, start_at: Callable[[int, float], int] | None = None) -> dict[str, Any]:
     """Connect, build every sale ahead, sell from the start ``start_at(sales, ms_per_sale)``
     gives (default: as soon as this worker has built its share), drain, report."""
-    start_at = start_at or (lambda n, cost: now_ms() + PREP_MARGIN_MS + int(n * cost * 1.5))
+    start_at = start_at or (lambda n, cost: start_after_build(n * cost))
     rng = random.Random(spec.seed)
     loop = MqttLoop(*spec.broker)
     scales: list[VirtualScale] = []
