@@ -31,6 +31,7 @@ setup(
             "jinja2>=3.1",  # the console's templates
             "python-multipart>=0.0.9",  # the console's forms
             "openpyxl>=3.1",  # the console's Excel export
+            "mqtt5>=0.8,<0.9",  # MQTT v5 codec in Rust for the receivers and the fleet (central/mqtt_packets.py)
             "httpx>=0.27",  # the city-platform forwarder's client
         ],
         "dev": [

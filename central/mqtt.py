@@ -46,6 +46,10 @@ class MqttUrl:
             raise MqttError(f"broker URL {url!r} has a bad port ({exc})") from None
         return cls(parts.hostname, port, unquote(parts.username or "central"), password, tls, ca)
 
+    def tls_context(self) -> ssl.SSLContext | None:
+        """The TLS context for ``mqtts://`` (the system's CAs, or ``?ca=``); None for plain TCP."""
+        return ssl.create_default_context(cafile=self.ca_file) if self.tls else None
+
     def client(self, client_id: str) -> paho.Client:
         client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=paho.MQTTv5)
         client.username_pw_set(self.username, self.password)

@@ -1,7 +1,7 @@
 """The MQTT receiver: shared subscriptions in, database commits, acks out.
 
-paho's network thread only queues messages (a bounded queue, so a slow database holds
-the broker back instead of filling memory); worker threads parse, verify, commit and
+The MQTT session's thread (central/mqtt_session.py) only queues messages (a bounded
+queue, so a slow database holds the broker back instead of filling memory); worker threads parse, verify, commit and
 then publish the ack, per docs/sync.md. A bad message is recorded in ``rejects`` and
 the receiver carries on; a database outage drops the message without an ack, and the
 scale resends it after its ack timeout.
@@ -16,8 +16,6 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, field
-
-import paho.mqtt.client as paho
 
 from central.db import Database
 from central.goodsin import parse_goodsin, store_goodsin
@@ -37,6 +35,7 @@ from central.ingest import (
 )
 from central.keys import CentralKey
 from central.mqtt import PREFIX, MqttUrl
+from central.mqtt_session import MqttSession
 from central.payment.service import Outgoing, PaymentService
 from central.prices import apply_price_events
 from central.queries import last_numbers
@@ -53,6 +52,7 @@ from central.validate import (
 from edge.core.eventlog import canonical_json
 
 log = logging.getLogger(__name__)
+Message = tuple[str, bytes]  # (topic, payload)
 SHARE_GROUP = "central"
 KEY_CACHE_S = 30.0  # how long a scale's registration (key, market) is trusted before re-reading
 GROUP_MAX = 128  # sales messages committed together by one worker (one fsync, one statement per table)
@@ -93,20 +93,20 @@ class Receiver:
         self.payments = payments if central_key is not None else None
         self.central_key = central_key
         # provider calls take seconds: payment messages get their own worker, sales never wait on them
-        self._pay_queue: queue.Queue[paho.MQTTMessage | None] = queue.Queue(maxsize=queue_size)
+        self._pay_queue: queue.Queue[Message | None] = queue.Queue(maxsize=queue_size)
         self._pay_worker = threading.Thread(target=self._work, args=(self._pay_queue,), name="central-payments")
         self.mqtt = mqtt
         self.client_id = client_id or f"central-{socket.gethostname()}-{os.getpid()}-{id(self) % 10000}"
         self.stats = ReceiverStats()
         self.connected = threading.Event()
-        self._queue: queue.Queue[paho.MQTTMessage | None] = queue.Queue(maxsize=queue_size)
+        self._queue: queue.Queue[Message | None] = queue.Queue(maxsize=queue_size)
         self._workers = [threading.Thread(target=self._work, name=f"central-worker-{i}") for i in range(workers)]
         self._scales: dict[str, tuple[float, ScaleInfo | None]] = {}
-        self._client = mqtt.client(self.client_id)
-        self._client.on_connect = self._on_connect
-        self._client.on_disconnect = self._on_disconnect
-        self._client.on_message = self._on_message
-        self._client.on_subscribe = self._on_subscribe
+        self._client = MqttSession(
+            mqtt.host, mqtt.port, self.client_id, username=mqtt.username, password=mqtt.password,
+            subscriptions=self._subscriptions(), on_message=self._on_message, on_up=self._on_up,
+            on_down=self._on_down, tls=mqtt.tls_context(),
+        )  # fmt: skip
         self._stopping = False
 
     # --- lifecycle --------------------------------------------------------------------------
@@ -116,17 +116,11 @@ class Receiver:
             worker.start()
         if self.payments is not None:
             self._pay_worker.start()
-        self._client.reconnect_delay_set(1, 10)
-        try:
-            self._client.connect_async(self.mqtt.host, self.mqtt.port, keepalive=30, clean_start=True)
-        except OSError as exc:  # paho retries from loop_start on; only a bad host lands here
-            log.error("cannot start connecting to %s:%d: %s", self.mqtt.host, self.mqtt.port, exc)
-        self._client.loop_start()
+        self._client.start()  # connects, and reconnects after 1, 2, 4 .. 10 s
 
     def stop(self) -> None:
         self._stopping = True
-        self._client.disconnect()
-        self._client.loop_stop()
+        self._client.stop()
         for _ in self._workers:
             self._queue.put(None)
         for worker in self._workers:
@@ -135,53 +129,43 @@ class Receiver:
             self._pay_queue.put(None)
             self._pay_worker.join(10)
 
-    # --- MQTT callbacks (paho's thread) -----------------------------------------------------
+    # --- MQTT callbacks (the session's thread) ---------------------------------------------
 
-    def _on_connect(self, client: paho.Client, _u: object, _f: object, reason: object, _p: object) -> None:
-        if getattr(reason, "is_failure", False):
-            log.error(
-                "broker refused central's login as %r (%s): check the MQTT URL's user and password",
-                self.mqtt.username,
-                reason,
-            )
-            return
-        client.subscribe(
-            [
-                (f"$share/{SHARE_GROUP}/{PREFIX}/+/+/sales", 1),
-                (f"$share/{SHARE_GROUP}/{PREFIX}/+/+/events", 1),
-                (f"$share/{SHARE_GROUP}/{PREFIX}/+/+/goodsin", 1),
-                # not shared: retained heartbeats/wills reach every receiver on connect; upserts are idempotent
-                (f"{PREFIX}/+/+/status", 1),
-                *([(f"$share/{SHARE_GROUP}/{PREFIX}/+/+/payment", 1)] if self.payments is not None else []),
-            ]
-        )
-        log.info("receiver %s connected to %s:%d", self.client_id, self.mqtt.host, self.mqtt.port)
+    def _subscriptions(self) -> list[tuple[str, int]]:
+        return [
+            (f"$share/{SHARE_GROUP}/{PREFIX}/+/+/sales", 1),
+            (f"$share/{SHARE_GROUP}/{PREFIX}/+/+/events", 1),
+            (f"$share/{SHARE_GROUP}/{PREFIX}/+/+/goodsin", 1),
+            # not shared: retained heartbeats/wills reach every receiver on connect; upserts are idempotent
+            (f"{PREFIX}/+/+/status", 1),
+            *([(f"$share/{SHARE_GROUP}/{PREFIX}/+/+/payment", 1)] if self.payments is not None else []),
+        ]
 
-    def _on_subscribe(self, _c: paho.Client, _u: object, _mid: int, reasons: list, _p: object) -> None:
-        refused = [r for r in reasons if getattr(r, "is_failure", False)]
+    def _on_up(self, refused: list[str]) -> None:
         if refused:
             log.error("broker refused central's subscriptions (%s): check the ACL gives central trace/v1/#", refused)
+        log.info("receiver %s connected to %s:%d", self.client_id, self.mqtt.host, self.mqtt.port)
         log.info("receiver %s subscribed", self.client_id)
         self.connected.set()  # subscribed: from now on nothing published reaches an empty group
 
-    def _on_disconnect(self, _c: paho.Client, _u: object, _f: object, reason: object, _p: object) -> None:
+    def _on_down(self, why: str) -> None:
         self.connected.clear()
         if not self._stopping:
-            log.warning("receiver %s lost the broker (%s); reconnecting", self.client_id, reason)
+            log.warning("receiver %s: %s; reconnecting", self.client_id, why)
 
-    def _on_message(self, _c: paho.Client, _u: object, msg: paho.MQTTMessage) -> None:
-        target = self._pay_queue if msg.topic.endswith("/payment") and self.payments is not None else self._queue
-        target.put(msg)  # blocks when workers are behind: back-pressure to the broker
+    def _on_message(self, topic: str, payload: bytes) -> None:
+        target = self._pay_queue if topic.endswith("/payment") and self.payments is not None else self._queue
+        target.put((topic, payload))  # blocks when workers are behind: back-pressure to the broker
 
     # --- work (worker threads) --------------------------------------------------------------
 
-    def _work(self, source: queue.Queue[paho.MQTTMessage | None] | None = None) -> None:
+    def _work(self, source: queue.Queue[Message | None] | None = None) -> None:
         source = source or self._queue
         while True:
             msg = source.get()
             if msg is None:
                 return
-            group, stop, size = [msg], False, len(msg.payload)
+            group, stop, size = [msg], False, len(msg[1])
             if source is self._queue:  # what else is waiting goes into the same commit
                 while len(group) < GROUP_MAX and size < GROUP_BYTES:
                     try:
@@ -192,12 +176,12 @@ class Receiver:
                         stop = True
                         break
                     group.append(more)
-                    size += len(more.payload)
+                    size += len(more[1])
             try:
-                self.handle_many([(m.topic, m.payload) for m in group])
+                self.handle_many(group)
             except Exception:  # never let one message stop the worker
                 self.stats.add(db_errors=1)
-                log.exception("%d message(s) from %s.. not stored; the scales will resend", len(group), msg.topic)
+                log.exception("%d message(s) from %s.. not stored; the scales will resend", len(group), msg[0])
                 time.sleep(0.5)  # a database outage: do not spin
             if stop:
                 return

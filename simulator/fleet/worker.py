@@ -159,9 +159,9 @@ def run(spec: WorkerSpec, start_at: Callable[[int, float], int] | None = None) -
                 continue
             beat = scale.heartbeat_due(t)
             if beat is not None:
-                conn.client.publish(scale.topic("status"), beat, qos=1, retain=True)
+                conn.publish(scale.topic("status"), beat, qos=1, retain=True)
             for body in scale.batches_due(t):
-                conn.client.publish(scale.topic("sales"), body, qos=1)
+                conn.publish(scale.topic("sales"), body, qos=1)
                 publishes += 1
         dirty.clear()
         if t >= stop_selling and all(s.backlog == 0 for s in scales):
