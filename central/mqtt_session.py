@@ -93,13 +93,18 @@ class MqttSession:
         with self._lock:
             wake = not self._pending
             self._pending.append((topic, payload, qos))
-        if wake:  # one byte per batch: the thread takes everything queued when it wakes
+        if wake and not self._stopping.is_set():  # one byte per batch: the thread takes all that is queued
             self._wake()
 
     def stop(self, timeout_s: float = 10.0) -> None:
+        if self._stopping.is_set():
+            return
         self._stopping.set()
         self._wake()
         self._thread.join(timeout_s)
+        if not self._thread.is_alive():  # closed here, not by the thread: no write can meet a reused fd
+            os.close(self._wake_r)
+            os.close(self._wake_w)
 
     def _wake(self) -> None:
         with contextlib.suppress(BlockingIOError):  # the pipe is full of wake-ups already
@@ -130,8 +135,6 @@ class MqttSession:
                 sock.close()
             if not self._stopping.is_set():
                 self._on_down(why)
-        os.close(self._wake_r)
-        os.close(self._wake_w)
 
     def _open(self) -> tuple[socket.socket, int]:
         """TCP (and TLS), CONNECT, CONNACK; returns the socket and the broker's Receive Maximum."""
