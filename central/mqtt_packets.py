@@ -50,3 +50,14 @@ class PacketBuffer:
 def reason_words(code: object) -> str:
     """A reason code (CONNACK, DISCONNECT, ...; MQTT 5.0, 2.4) as the log says it: "Not authorized"."""
     return str(getattr(code, "name", code)).replace("_", " ").capitalize()
+
+
+class PacketIds:
+    """Packet identifiers 1..65535, round and round (MQTT 5.0, 2.2.1: 0 is not one)."""
+
+    def __init__(self) -> None:
+        self._last = 0
+
+    def next(self) -> int:
+        self._last = self._last % 65_535 + 1
+        return self._last

@@ -30,7 +30,7 @@ from collections.abc import Callable
 
 import mqtt5
 
-from central.mqtt_packets import PacketBuffer, ProtocolError, reason_words
+from central.mqtt_packets import PacketBuffer, PacketIds, ProtocolError, reason_words
 
 log = logging.getLogger(__name__)
 READ_CHUNK = 256 * 1024
@@ -75,7 +75,7 @@ class MqttSession:
         os.set_blocking(self._wake_w, False)
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"mqtt-{client_id}", daemon=True)
-        self._next_id = 0
+        self._ids = PacketIds()
         self._reader = PacketBuffer()
         self._early: list[mqtt5.Packet] = []  # what came in the same read as the CONNACK
         self._unconfirmed: dict[int, tuple[str, bytes, int]] = {}  # sent at QoS 1, no PUBACK yet
@@ -164,9 +164,8 @@ class MqttSession:
                 why = reason_words(ack.reason_code)
                 raise SessionDown(f"the broker refused the login as {self._username!r} ({why}): "
                                   "check the user name and password in the MQTT URL")  # fmt: skip
-            self._next_id += 1
             filters = [mqtt5.TopicFilter(t, max_qos=_QOS[q]) for t, q in self._subscriptions]
-            sock.sendall(mqtt5.SubscribePacket(self._next_id, filters).write())
+            sock.sendall(mqtt5.SubscribePacket(self._ids.next(), filters).write())
             self._reader = reader
             self._early = packets[1:]  # anything that came with the CONNACK
             return sock, max(1, ack.receive_max)
@@ -180,12 +179,11 @@ class MqttSession:
         sel.register(sock, selectors.EVENT_READ)
         sel.register(self._wake_r, selectors.EVENT_READ)
         out = bytearray()
-        in_flight: set[int] = set()
         heard = sent = time.monotonic()
         writing = False
         try:
             for packet in self._early:
-                self._handle(packet, out, in_flight)
+                self._handle(packet, out)
             while not self._stopping.is_set():
                 events = sel.select(self._keepalive_s / 4)
                 now = time.monotonic()
@@ -199,8 +197,8 @@ class MqttSession:
                                 break
                     else:
                         heard = now
-                        self._read(sock, out, in_flight)
-                self._take_pending(out, in_flight, receive_max)
+                        self._read(sock, out)
+                self._take_pending(out, receive_max)
                 if now - sent >= self._keepalive_s / 2 and not out:
                     out += mqtt5.PingReqPacket().write()
                 if out:
@@ -220,7 +218,7 @@ class MqttSession:
             with self._lock:  # what was taken but not confirmed goes out again after a reconnect
                 self._requeue_lost()
 
-    def _read(self, sock: socket.socket, out: bytearray, in_flight: set[int]) -> None:
+    def _read(self, sock: socket.socket, out: bytearray) -> None:
         while True:
             try:
                 data = sock.recv(READ_CHUNK)
@@ -229,17 +227,16 @@ class MqttSession:
             if not data:
                 raise SessionDown("the broker closed the connection")
             for packet in self._reader.feed(data):
-                self._handle(packet, out, in_flight)
+                self._handle(packet, out)
             if not (isinstance(sock, ssl.SSLSocket) and sock.pending()):
                 return
 
-    def _handle(self, packet: mqtt5.Packet, out: bytearray, in_flight: set[int]) -> None:
+    def _handle(self, packet: mqtt5.Packet, out: bytearray) -> None:
         if isinstance(packet, mqtt5.PublishPacket):
             self._on_message(packet.topic, packet.payload)  # blocks while the workers are behind
             if packet.packet_id is not None:
                 out += mqtt5.PubAckPacket(packet.packet_id).write()
         elif isinstance(packet, mqtt5.PubAckPacket):
-            in_flight.discard(packet.packet_id)
             self._unconfirmed.pop(packet.packet_id, None)
             if packet.reason_code.value >= 0x80:
                 self.refused_publishes += 1
@@ -252,15 +249,13 @@ class MqttSession:
             raise SessionDown(f"the broker disconnected central ({reason_words(packet.reason_code)})")
         # PINGRESP: hearing it is the point
 
-    def _take_pending(self, out: bytearray, in_flight: set[int], receive_max: int) -> None:
+    def _take_pending(self, out: bytearray, receive_max: int) -> None:
         with self._lock:
-            while self._pending and (self._pending[0][2] == 0 or len(in_flight) < receive_max):
+            while self._pending and (self._pending[0][2] == 0 or len(self._unconfirmed) < receive_max):
                 topic, payload, qos = self._pending.popleft()
                 packet_id = None
                 if qos:
-                    self._next_id = self._next_id % 65_535 + 1
-                    packet_id = self._next_id
-                    in_flight.add(packet_id)
+                    packet_id = self._ids.next()
                     self._unconfirmed[packet_id] = (topic, payload, qos)
                 out += mqtt5.PublishPacket(topic, payload, qos=_QOS[qos], packet_id=packet_id).write()
 

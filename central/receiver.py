@@ -1,8 +1,8 @@
 """The MQTT receiver: shared subscriptions in, database commits, acks out.
 
 The MQTT session's thread (central/mqtt_session.py) only queues messages (a bounded
-queue, so a slow database holds the broker back instead of filling memory); worker threads parse, verify, commit and
-then publish the ack, per docs/sync.md. A bad message is recorded in ``rejects`` and
+queue, so a slow database holds the broker back instead of filling memory); worker
+threads parse, verify, commit and then publish the ack, per docs/sync.md. A bad message is recorded in ``rejects`` and
 the receiver carries on; a database outage drops the message without an ack, and the
 scale resends it after its ack timeout.
 """

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import mqtt5
 
-from central.mqtt_packets import PacketBuffer, ProtocolError, reason_words
+from central.mqtt_packets import PacketBuffer, PacketIds, ProtocolError, reason_words
 
 MessageHandler = Callable[[str, bytes], None]
 KEEPALIVE_S = 60
@@ -60,7 +60,7 @@ class Connection:
         self._state = "down"  # down | connecting (TCP) | connack (CONNECT sent) | up
         self._retry_at = 0.0
         self._attempt = 0
-        self._next_id = 0
+        self._ids = PacketIds()
         self._sent_at = self._heard_at = 0.0
 
     @property
@@ -73,11 +73,8 @@ class Connection:
         """Queue one PUBLISH; False when not connected (the scale's own resend covers it)."""
         if not self.connected:
             return False
-        packet_id = 0
-        if qos:
-            self._next_id = self._next_id % 65_535 + 1  # 1..65535 (2.2.1)
-            packet_id = self._next_id
-        packet = mqtt5.PublishPacket(topic, payload, qos=_QOS[qos], retain=retain, packet_id=packet_id or None)
+        packet_id = self._ids.next() if qos else None
+        packet = mqtt5.PublishPacket(topic, payload, qos=_QOS[qos], retain=retain, packet_id=packet_id)
         self._send(packet.write())
         return True
 
@@ -177,9 +174,8 @@ class Connection:
                 self._drop(reason_words(packet.reason_code))
                 return
             self.connected, self._state, self.refused, self._attempt = True, "up", "", 0
-            self._next_id += 1
             filters = [mqtt5.TopicFilter(t, max_qos=mqtt5.QoS.AT_LEAST_ONCE) for t in self._subs]
-            self._send(mqtt5.SubscribePacket(self._next_id, filters).write())
+            self._send(mqtt5.SubscribePacket(self._ids.next(), filters).write())
         elif isinstance(packet, mqtt5.DisconnectPacket):  # the broker says why it ends the session
             self._drop(f"the broker disconnected us ({reason_words(packet.reason_code)})")
         # SUBACK, PINGRESP: nothing to do; the traffic itself proves the link

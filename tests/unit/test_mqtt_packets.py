@@ -9,7 +9,7 @@ from __future__ import annotations
 import mqtt5
 import pytest
 
-from central.mqtt_packets import PacketBuffer, ProtocolError, reason_words
+from central.mqtt_packets import PacketBuffer, PacketIds, ProtocolError, reason_words
 
 
 def _publish(payload_len: int, packet_id: int = 1) -> bytes:
@@ -51,3 +51,9 @@ def test_garbage_is_a_protocol_error_that_says_so() -> None:
 def test_reason_codes_read_as_words() -> None:
     assert reason_words(mqtt5.ConnAckReasonCode.NOT_AUTHORIZED) == "Not authorized"
     assert reason_words(mqtt5.ConnAckReasonCode.BAD_USER_NAME_OR_PASSWORD) == "Bad user name or password"
+
+
+def test_packet_ids_run_1_to_65535_and_never_0() -> None:
+    ids = PacketIds()
+    seen = [ids.next() for _ in range(65_536)]
+    assert seen[0] == 1 and seen[65_534] == 65_535 and seen[65_535] == 1 and 0 not in seen
