@@ -62,6 +62,8 @@ class StallCommands:
             self.console.say(f"scan: {texts.refusal_text(value, self.lang())}")
         elif kind == "signin":
             self.console.say(f"scan: 已登录 signed in {value.name} ({value.operator_id}, {value.role_zh})")
+        elif kind == "paycode":
+            self.console.say(f"scan: 付款码 paycode {value[:4]}… ({len(value)} 位 digits) — 支付中 paying")
         else:
             self.console.say(f"scan: 进货凭证 voucher {value.code} — goodsin PLU cert=NUMBER ...")
 
@@ -92,6 +94,8 @@ class StallCommands:
             self._refused(value)
         elif kind == "signin":
             self.console.say(f"ok: 已登录 {value.name} ({value.operator_id})")
+        elif kind == "paycode":
+            self.console.say(f"ok: 付款码 paycode {value[:4]}…")
         else:
             self.console.say(f"ok: voucher {value.code}")
 

@@ -1,8 +1,10 @@
 """The vendor's-day services of one scale, built from edge.toml ``[stall]`` and wired to the app.
 
 :class:`Stall` owns sign-in, the vendor's prices, the goods-in desk and the serial
-scanner. A scanned code is a sign-in card when it is one of the operators' cards,
-otherwise an upstream voucher for the goods-in form (:attr:`Stall.voucher`).
+scanner. A scanned code is the customer's 付款码 while a payment is under way (the vendor
+scans the customer's phone with the same scanner), else a sign-in card when it is one of
+the operators' cards, otherwise an upstream voucher for the goods-in form
+(:attr:`Stall.voucher`).
 """
 
 from __future__ import annotations
@@ -71,6 +73,7 @@ class Stall:
         self.on_catalog_changed = on_catalog_changed
         self.voucher: Voucher | None = None  # the last scanned voucher, for the goods-in form
         self._scan_listeners: list[Callable[[str, Any], None]] = []
+        self._paying: Callable[[], bool] = lambda: False  # the merchant model's (route_paycodes)
         self.scanner = (
             SerialScanner(config.path(stall.scanner_port).as_posix() if "://" not in stall.scanner_port
                           else stall.scanner_port, self.on_scan, baud=stall.scanner_baud)
@@ -86,14 +89,22 @@ class Stall:
             self.scanner.stop()
 
     def subscribe_scans(self, listener: Callable[[str, Any], None]) -> None:
-        """``listener(kind, value)``: ("signin", Operator | Refusal) or ("voucher", Voucher | Refusal)."""
+        """``listener(kind, value)``: ("signin", Operator | Refusal), ("voucher", Voucher | Refusal)
+        or ("paycode", the code) while paying."""
         self._scan_listeners.append(listener)
+
+    def route_paycodes(self, paying: Callable[[], bool]) -> None:
+        """While ``paying()`` is true a scan is the customer's 付款码 (kind "paycode", the
+        code), never a card or a voucher: at the checkout the vendor's scanner reads the phone."""
+        self._paying = paying
 
     def on_scan(self, code: str) -> tuple[str, Any]:
         """A code from a scanner (serial, or a HID scanner typing into a field or the console)."""
         result: tuple[str, Any]
         card = self.signin.by_card(code)
-        if card is not None:
+        if self._paying():
+            result = ("paycode", "".join(ch for ch in code if ch.isprintable()).strip())
+        elif card is not None:
             result = ("signin", self.signin.sign_in(card=code))
         else:
             try:

@@ -14,6 +14,7 @@ The scale app itself (windowed or headless) is started by the tests.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -35,7 +36,9 @@ from edge.device_key import DeviceKey
 from simulator.payment import PaymentGateway
 from simulator.printer.device import PrinterDevice
 from simulator.printer.server import PrinterServer
+from simulator.pty import LinkedPty
 from simulator.scale import PtyLink, VirtualScale
+from simulator.scanner.device import serial_frame
 from tests.broker import free_port
 from tests.integration.central_support import wait_for
 
@@ -127,6 +130,8 @@ class PaymentSystem:
         self.scale = VirtualScale("mt-sics", seed=11, settle_s=0.2)
         self.scale.put(load_g)
         self.link = PtyLink(self.scale, directory=self.run_dir).start()
+        self.scanner = LinkedPty(self.run_dir, "scanner0")  # a serial barcode scanner (edge_config(scanner=True))
+        self.scanner.plug()
         self.printer = PrinterDevice(tmp / "tickets")
         self.printer_server = PrinterServer(self.printer, "127.0.0.1", 0).start()
         self.gw = PaymentGateway(tmp / "gateway", host="127.0.0.1", port=0).start()
@@ -160,8 +165,13 @@ class PaymentSystem:
         self.db_url, self.key_path = db_url, key_path
         self.central = Central(db_url, self.central_mqtt, key_path)
 
-    def edge_config(self, display: str = "") -> Path:
-        """examples/edge.toml wired to this system; ``display`` adds lines to its [display] section."""
+    def serial_scan(self, code: str) -> None:
+        """The serial scanner reads ``code`` (CR after it, the scanners' default)."""
+        os.write(self.scanner.master, serial_frame(code, "cr"))
+
+    def edge_config(self, display: str = "", *, scanner: bool = False) -> Path:
+        """examples/edge.toml wired to this system; ``display`` adds lines to its [display] section;
+        ``scanner``: the serial scanner too."""
         assert self.central is not None
         text = (ROOT / "examples" / "edge.toml").read_text(encoding="utf-8")
         for old, new in (
@@ -174,6 +184,11 @@ class PaymentSystem:
             ('"../var/run/customer.sock"', f'"{self.run_dir / "customer.sock"}"\n{display}'),
             # generous: on a loaded test machine a slow answer must not send the sale the offline way
             ("answer_timeout_s = 5 ", "answer_timeout_s = 30"),
+            *(
+                (("signin_required = false", f'signin_required = false\nscanner_port = "{self.scanner.path}"'),)
+                if scanner
+                else ()
+            ),
         ):
             assert old in text, f"examples/edge.toml no longer has {old}"
             text = text.replace(old, new)
@@ -191,6 +206,7 @@ class PaymentSystem:
         self.gw.stop()
         self.printer_server.stop()
         self.link.stop()
+        self.scanner.unplug()
         shutil.rmtree(self.run_dir, ignore_errors=True)
 
 

@@ -7,9 +7,11 @@ Runs the real Kivy scale app (`edge.ui.kivy.app.main`, which spawns the real cus
 display) on an edge.toml the test wired to its simulators, central and broker, and taps
 its real keys through the window: 白菜 on the hotkey grid at the weight on the platter,
 then 微信. It then waits, as the vendor does, until the payment is settled; the test
-meanwhile screenshots the customer display, reads the QR and pays it. Once the test
-creates ``DIR/release`` it writes ``DIR/result.json`` and stops; the customer display's
-probe (renders, screenshots) is in ``DIR/probe``.
+meanwhile screenshots the customer display, reads the QR and pays it. Then a second sale
+by 付款码: 白菜 again, the 付款码 key, and once its entry is open (``DIR/paycode-open``)
+the test's serial scanner reads the customer's code. Once the test creates
+``DIR/release`` it writes ``DIR/result.json`` and stops; the customer display's probe
+(renders, screenshots) is in ``DIR/probe``.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from tests.ui.ui_driver import Driver, Wait  # noqa: E402
 
 RELEASE = "release"  # the test creates DIR/release when the app may stop
 VENDOR_SAW_QR = "vendor-saw-qr"  # the driver creates it once the merchant screen was shot with the QR up
+PAYCODE_OPEN = "paycode-open"  # the driver creates it once the 付款码 entry waits for the scanner
 PAY_WAIT_S = 90  # the test pays within seconds; central closes an unpaid order after 120 s
 
 
@@ -63,8 +66,35 @@ class PayDriver(Driver):
         r["message_paid"] = self.view.message
         yield from self.settle()
         yield from self.shoot("merchant-paid")
+        yield from self.paycode_by_serial_scanner()
         # keep both windows up until the test has looked at the customer display
         yield Wait("the test is done with the screens", (self.out / RELEASE).exists, 60)
+
+    def paycode_by_serial_scanner(self) -> Iterator[Any]:
+        """付款码 key, then the serial scanner reads the customer's phone: the entry closes
+        and the code pays (the test checks the order and the ticket); no goods-in form opens."""
+        from edge.ui.kivy.merchant.payment import PaycodeEntry
+        from edge.ui.kivy.merchant.stall import GoodsInForm
+
+        screen, r = self.app.merchant, self.result
+        yield from self.tap("hotkey:1001")
+        yield Wait("白菜 selected again", lambda: self.view.item is not None and self.view.item.plu == "1001")
+        yield from self.tap("paycode")
+        yield Wait("the 付款码 entry", lambda: screen.popup is not None
+                   and any(isinstance(c, PaycodeEntry) for c in screen.popup.children))  # fmt: skip
+        (self.out / PAYCODE_OPEN).touch()
+        popups: list[str] = []
+
+        def entry_closed() -> bool:
+            if screen.popup is not None:
+                popups.extend(type(c).__name__ for c in screen.popup.children if isinstance(c, GoodsInForm))
+            return screen.popup is None
+
+        yield Wait("the scanned 付款码 closed the entry", entry_closed, 60)
+        yield Wait("the test saw the ticket", (self.out / RELEASE).exists, PAY_WAIT_S)
+        entry_closed()
+        r["goodsin_popups"] = popups
+        r["message_paycode"] = self.view.message
 
 
 def main() -> int:

@@ -26,7 +26,7 @@ from edge.core.records import Payment, PaymentMethod, PaymentStatus
 from edge.store import Store
 from tests.integration.central_support import wait_for
 from tests.integration.payment_support import ORIGIN_1001, PaymentSystem, decode_qr
-from tests.integration.payment_ui_driver import RELEASE, VENDOR_SAW_QR
+from tests.integration.payment_ui_driver import PAYCODE_OPEN, RELEASE, VENDOR_SAW_QR
 from tests.integration.test_headless_app import HeadlessScale
 from tests.ui.conftest import ui_artifacts, xdisplay  # noqa: F401  (fixtures: Xvfb display, screenshot folder)
 from tests.ui.targets import small_selling_keys
@@ -112,7 +112,7 @@ def test_vendor_taps_wechat_customer_scans_the_screen_and_the_ticket_prints(
 ) -> None:
     out = ui_artifacts / "payment-e2e"
     print(f"\npayment screenshots: {out / 'probe'}")
-    config = system.edge_config('size = "800x480"\ncustomer_size = "800x480"\ncustomer_position = "0,0"')
+    config = system.edge_config('size = "800x480"\ncustomer_size = "800x480"\ncustomer_position = "0,0"', scanner=True)
     driver = subprocess.Popen(
         [sys.executable, str(HERE / "payment_ui_driver.py"), "--config", str(config), "--out", str(out)],
         env=xdisplay, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -146,6 +146,13 @@ def test_vendor_taps_wechat_customer_scans_the_screen_and_the_ticket_prints(
         wait_for(lambda: probe.mode() == "paid", 60, "支付成功 on the customer display")
         assert "支付成功" in probe.shot("customer-paid")["texts"]["customer_paid"]
         system.printer.wait_for_ticket(1, timeout=60)
+
+        # the next customer shows a 付款码: the vendor's serial scanner reads it into the open entry
+        wait_for((out / PAYCODE_OPEN).exists, 60, "the 付款码 entry open on the merchant screen")
+        system.serial_scan(WECHAT_PAYCODE)
+        system.printer.wait_for_ticket(2, timeout=60)
+        micropays = [o for o in system.gw.orders() if o["kind"] == "micropay"]
+        assert [(o["state"], o["amount_fen"]) for o in micropays] == [("paid", TOTAL_FEN)], micropays
         (out / RELEASE).touch()
         assert driver.wait(60) == 0, "".join(log[-40:])
     finally:
@@ -156,6 +163,7 @@ def test_vendor_taps_wechat_customer_scans_the_screen_and_the_ticket_prints(
     assert result["error"] is None, f"{result['error']}\nsteps: {result['steps'][-5:]}\n" + "".join(log[-40:])
     assert result["item_amount_text"] == "4.92" and "showing_qr" in result["stages"]
     assert "4.92" in result["message_paid"] and "已收款" in result["message_paid"]
+    assert result["goodsin_popups"] == [] and "已收款" in result["message_paycode"], result["message_paycode"]
     assert all(result["shots"][name]["problems"] == [] for name in ("merchant-qr", "merchant-paid"))
     # while the QR is up the vendor still sees the sale being paid and the seconds left
     shown = result["shots"]["merchant-qr"]["texts"]
@@ -166,14 +174,17 @@ def test_vendor_taps_wechat_customer_scans_the_screen_and_the_ticket_prints(
     assert small == [], small
 
     with Store.open(system.tmp / "edge.db") as store:
-        sale = store.last_sale()
-        assert sale is not None and sale.total_fen == TOTAL_FEN and sale.printed
+        by_paycode, by_qr = store.recent_sales(2)  # newest first
         assert store.pending_print_jobs() == []
+    for n, sale in enumerate((by_qr, by_paycode), 1):
+        assert sale.total_fen == TOTAL_FEN and sale.printed
         assert sale.payment.method is PaymentMethod.WECHAT and sale.payment.status is PaymentStatus.PAID
-    row = check_ticket_and_central(system, sale.sale_id, sale.trace_code, "wechat", 1)
-    assert row["provider_ref"] == sale.payment.provider_ref
-    assert_reconciled(system, row["local_date"], {sale.sale_id: ("wechat", TOTAL_FEN)})
-    assert len(system.printer.printed) == 1  # the app has stopped: exactly one ticket for the sale
+        row = check_ticket_and_central(system, sale.sale_id, sale.trace_code, "wechat", n)
+        assert row["provider_ref"] == sale.payment.provider_ref
+    [micropay] = [o for o in system.gw.orders() if o["kind"] == "micropay"]
+    assert micropay["order_id"].startswith(by_paycode.trace_code)
+    assert_reconciled(system, row["local_date"], {s.sale_id: ("wechat", TOTAL_FEN) for s in (by_qr, by_paycode)})
+    assert len(system.printer.printed) == 2  # the app has stopped: exactly one ticket for each sale
 
 
 # --- the headless scale ---------------------------------------------------------------------------------

@@ -154,8 +154,60 @@ def test_goods_in_by_scan_sale_bound_stop_sale_refused_then_next_batch(system, s
         app.stop()
 
 
+def _wait_said(app: HeadlessScale, word: str, timeout_s: float) -> list[str]:
+    """The console's lines up to the first that holds ``word``."""
+    said: list[str] = []
+
+    def seen() -> bool:
+        said.extend(_drain(app))
+        return any(word in line for line in said)
+
+    try:
+        wait_for(seen, timeout_s, f"the console to say {word}")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; it said {said}; its log ends {app.stderr[-10:]}") from None
+    return said
+
+
 def _drain(app: HeadlessScale) -> list[str]:
     out = []
     while not app.lines.empty():
         out.append(app.lines.get())
     return out
+
+
+WECHAT_PAYCODE = "134567890123456789"  # a customer's WeChat 付款码: 18 digits starting 13
+
+
+def test_a_paycode_read_by_the_serial_scanner_while_the_qr_shows_pays_the_sale_not_goods_in(system, tmp_path):
+    """At the checkout the vendor's one scanner reads the customer's phone: while a payment
+    is under way the scan is the 付款码 (the QR order is closed, the sale paid by micropay,
+    one ticket), never a goods-in voucher."""
+    app = Console(system.edge_config(scanner=True), tmp_path)
+    try:
+        wait_for(lambda: app.snapshot()["merchant"]["sync_text"] == "已联网", 60, "the scale online")
+        assert app.ask("wait 10")[-1].endswith("stable")
+        app.ask("plu 1001")
+        answer = app.ask("pay wechat")
+        words = next(line for line in answer if line.startswith("sale: ")).split()
+        trace_code, sale_id = words[1], words[-1]
+        _wait_said(app, "showing_qr", 60)
+
+        system.serial_scan(WECHAT_PAYCODE)
+        said = _wait_said(app, "付款码", 10)
+        assert not any("voucher" in line for line in said), said
+        row = system.central.wait_sale(sale_id, "wechat", "paid", timeout_s=60)
+        assert row["trace_code"] == trace_code and row["provider_ref"]
+        orders = {o["kind"]: o for o in system.gw.orders() if o["order_id"].startswith(trace_code)}
+        assert orders["micropay"]["state"] == "paid" and orders["qr"]["state"] != "paid", orders
+        system.printer.wait_for_ticket(1, timeout=60)
+        wait_for(lambda: app.snapshot()["customer"]["mode"] != "payment", 30, "the payment over")
+        # the scan was not kept as a voucher: goods-in still asks for the upstream code
+        refused = app.ask("goodsin 1001 cert=GS-JY-2026-300043 kg=5 origin=甘肃榆中 supplier=兰州高原夏菜批发市场")
+        assert refused[-1] == "error: 请扫描或输入上游溯源码（进货单或批发市场小票上的追溯码）", refused
+        assert app.ask("quit")[-1] == "ok: stopping" and app.proc.wait(60) == 0
+        assert len(system.printer.printed) == 1
+    finally:
+        if app.proc.poll() is None:
+            app.proc.kill()
+            app.proc.wait(5)

@@ -225,7 +225,9 @@ class MerchantScreen(BoxLayout):
                 self.micropay(code)
 
         entry = PaycodeEntry(self.lang, scanned, self.close_popup)
-        self._popup(entry, size=(0.6, 0.4))
+        view = self._popup(entry, size=(0.6, 0.4))
+        self.model.want_paycode(True)  # a serial scanner's next code is the 付款码 too
+        view.bind(on_dismiss=lambda *_: self.model.want_paycode(False))
         entry.input.focus = True
 
     def reprint(self) -> None:
@@ -286,9 +288,11 @@ class MerchantScreen(BoxLayout):
 
     def _on_scan(self, kind: str, value: Any) -> None:
         code = getattr(value, "code", None) if kind == "voucher" else None
-        if code is None:
-            return
         form = self.popup.children[0] if self.popup is not None and self.popup.children else None
+        if kind == "paycode" and isinstance(form, PaycodeEntry):
+            self.close_popup()  # the model pays with it (StallTasks._on_scan)
+        if code is None or (self.view is not None and self.view.payment is not None):
+            return  # while the payment shows, a scan is never a voucher
         if isinstance(form, GoodsInForm):
             form.inputs["code"].text = code
             form.inputs["certificate"].focus = True
@@ -312,11 +316,9 @@ class MerchantScreen(BoxLayout):
             return
         code = None if self._typing_elsewhere() else self._burst.enter()
         self._burst.reset()
-        paying = (self.view is not None and self.view.payment is not None) or (
-            self.popup is not None and any(isinstance(c, PaycodeEntry) for c in self.popup.children))
-        if code is None or paying:  # a 付款码 is not a voucher: while paying, only its own field takes scans
+        if code is None:
             return
-        stall = self.model.stall
+        stall = self.model.stall  # while paying it routes the code as the 付款码 (Stall.on_scan)
         self.runner.run(lambda: stall.on_scan(code))
 
     def _scanned_voucher(self) -> str:

@@ -31,11 +31,24 @@ class StallTasks(ModelBase):
 
     def attach_stall(self, stall: Any) -> None:
         self._stall = stall
+        stall.route_paycodes(self._scans_are_paycodes)
         stall.subscribe_scans(self._on_scan)
 
+    _paycode_wanted = False  # the 付款码 entry is open
+
+    def want_paycode(self, wanted: bool) -> None:
+        """The vendor opened (True) or closed (False) the 付款码 entry: meanwhile a scan is the code."""
+        self._paycode_wanted = wanted
+
+    def _scans_are_paycodes(self) -> bool:
+        """The scanner reads the customer's 付款码: its entry is open or a payment is under way."""
+        return self._paycode_wanted or (self._payments is not None and self._payments.active())
+
     def _on_scan(self, kind: str, value: Any) -> None:
-        """A scan from the serial scanner: a card signs in (say so); a bad voucher says why."""
-        if kind == "signin" or isinstance(value, Refusal):
+        """A scan: a 付款码 pays (while paying); a card signs in (say so); a bad voucher says why."""
+        if kind == "paycode":
+            self.micropay(value)  # edge.ui.model.merchant.payment (the merchant model has both)
+        elif kind == "signin" or isinstance(value, Refusal):
             self._answer(value, _signed_in)
 
     @property
