@@ -46,7 +46,7 @@ class AdminError(ValueError):
 # what an id names, in Chinese (check_id, _require)
 NOUNS_ZH = {
     "market": "市场", "market id": "市场编号", "merchant": "商户", "merchant id": "商户编号", "scale": "秤",
-    "scale id": "秤编号", "batch": "批次", "batch id": "批次号", "MQTT user": "MQTT 用户",
+    "scale id": "秤编号", "batch": "批次", "batch id": "批次号", "MQTT user": "MQTT 用户", "user name": "用户名",
 }  # fmt: skip
 
 
