@@ -46,12 +46,12 @@ class AdminError(ValueError):
 # what an id names, in Chinese (check_id, _require)
 NOUNS_ZH = {
     "market": "市场", "market id": "市场编号", "merchant": "商户", "merchant id": "商户编号", "scale": "秤",
-    "scale id": "秤编号", "batch": "批次", "batch id": "批次号", "MQTT user": "MQTT 用户",
+    "scale id": "秤编号", "batch": "批次", "batch id": "批次号", "MQTT user": "MQTT 用户", "user name": "用户名",
 }  # fmt: skip
 
 
-def _bilingual(exc: ValueError) -> AdminError:
-    """An AdminError of a ``"中文 / English"`` ValueError (central.coding's checks)."""
+def bilingual(exc: ValueError) -> AdminError:
+    """An AdminError of a ``"中文 / English"`` ValueError (central.coding's checks, parse_version)."""
     zh, sep, en = str(exc).partition("/ ")
     return AdminError(zh.strip(), en) if sep else AdminError(str(exc))
 
@@ -107,7 +107,7 @@ def add_market(
     try:
         (rules or CodingRules.from_env()).check_node(node)
     except ValueError as exc:
-        raise _bilingual(exc) from None
+        raise bilingual(exc) from None
     prefix = trace_prefix or node[:LEGACY_NODE_DIGITS]
     if not (len(prefix) == LEGACY_NODE_DIGITS and is_digits(prefix)):
         raise AdminError(f"溯源码前缀应为 {LEGACY_NODE_DIGITS} 位数字（每个溯源码的开头），收到 {prefix!r}",
@@ -149,7 +149,7 @@ def set_market_node(conn: Connection, market_id: str, node: str, rules: CodingRu
     try:
         (rules or CodingRules.from_env()).check_node(node)
     except ValueError as exc:
-        raise _bilingual(exc) from None
+        raise bilingual(exc) from None
     _require(conn, "markets", "market_id", market_id, "market")
     try:
         with conn.transaction():
@@ -190,7 +190,7 @@ def add_merchant(
         try:
             CodingRules.from_env().check_operator(operator_id, market["node_id"])
         except ValueError as exc:
-            raise _bilingual(exc) from None
+            raise bilingual(exc) from None
     missing = [(zh, en) for zh, en, v in (("摊位号", "stall", stall), ("公开名称", "display name", display_name),
                                           ("真实姓名", "real name", real_name), ("身份证号", "ID number", id_number),
                                           ("手机号", "phone", phone)) if not v.strip()]  # fmt: skip

@@ -262,12 +262,15 @@ def _read_password(args: argparse.Namespace) -> str:
     if args.password_stdin:
         return sys.stdin.readline().rstrip("\r\n")
     if not sys.stdin.isatty():
-        raise admin.AdminError("no terminal to ask for the password on: pipe it in with --password-stdin")
+        raise admin.AdminError(
+            "没有可输入密码的终端：请用 --password-stdin 从标准输入传入密码",
+            "no terminal to ask for the password on: pipe it in with --password-stdin",
+        )
     import getpass
 
     first = getpass.getpass("password / 密码: ")
     if getpass.getpass("again / 再输入一次: ") != first:
-        raise admin.AdminError("the two passwords differ; nothing was changed")
+        raise admin.AdminError("两次输入的密码不一致，未做任何更改", "the two passwords differ; nothing was changed")
     return first
 
 
@@ -303,7 +306,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def _db(args: argparse.Namespace) -> Database:
     if not args.db:
-        raise admin.AdminError("no database: pass --db sqlite:///central.db (or postgresql://...) or set CENTRAL_DB")
+        raise admin.AdminError(
+            "未指定数据库：请加 --db sqlite:///central.db（或 postgresql://...）或设置 CENTRAL_DB",
+            "no database: pass --db sqlite:///central.db (or postgresql://...) or set CENTRAL_DB",
+        )
     db = Database(args.db)
     migrate(db)
     return db
@@ -311,7 +317,10 @@ def _db(args: argparse.Namespace) -> Database:
 
 def _mqtt(args: argparse.Namespace) -> MqttUrl:
     if not args.mqtt:
-        raise admin.AdminError("no broker: pass --mqtt mqtt://central:PASSWORD@HOST:PORT or set CENTRAL_MQTT")
+        raise admin.AdminError(
+            "未指定 MQTT 服务器：请加 --mqtt mqtt://central:PASSWORD@HOST:PORT 或设置 CENTRAL_MQTT",
+            "no broker: pass --mqtt mqtt://central:PASSWORD@HOST:PORT or set CENTRAL_MQTT",
+        )
     return MqttUrl.parse(args.mqtt)
 
 
@@ -324,10 +333,15 @@ def _load_list(path: Path, key: str) -> list[dict[str, Any]]:
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise admin.AdminError(f"cannot read {path} as JSON ({exc})") from None
+        raise admin.AdminError(
+            f"无法把 {path} 读作 JSON（{exc}）：请检查文件路径和内容", f"cannot read {path} as JSON ({exc})"
+        ) from None
     items = doc.get(key) if isinstance(doc, dict) else doc
     if not isinstance(items, list):
-        raise admin.AdminError(f"{path} must hold a JSON list or an object with {key!r}: [...]")
+        raise admin.AdminError(
+            f"{path} 的内容应为 JSON 列表，或含 {key!r}: [...] 的对象",
+            f"{path} must hold a JSON list or an object with {key!r}: [...]",
+        )
     return items
 
 
@@ -486,7 +500,10 @@ def _forward(db: Database, conn: Any, args: argparse.Namespace) -> int:
         print(f"{outbox.retry_rejected(conn)} refused rows queued again")
         return 0
     if not args.upstream:
-        raise admin.AdminError("no platform: pass --upstream http://HOST:PORT/PATH or set CENTRAL_UPSTREAM")
+        raise admin.AdminError(
+            "未指定城市追溯管理平台：请加 --upstream http://HOST:PORT/PATH 或设置 CENTRAL_UPSTREAM",
+            "no platform: pass --upstream http://HOST:PORT/PATH or set CENTRAL_UPSTREAM",
+        )
     stop = StopFlag()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, stop)
@@ -530,7 +547,10 @@ def _firmware(conn: Any, args: argparse.Namespace) -> int:
         print(f"served at /firmware/{m['version']}/{m['wheel']}; offer it with `central firmware rollout`")
     elif args.action == "rollout":
         if bool(args.scale) + bool(args.market or args.percent is not None) != 1:
-            raise admin.AdminError("choose the scales: --scale S, or --market M and/or --percent P")
+            raise admin.AdminError(
+                "请指定要升级的秤：--scale S，或 --market M 和/或 --percent P",
+                "choose the scales: --scale S, or --market M and/or --percent P",
+            )
         docs = firmware.rollout(conn, args.version, scale_id=args.scale or "", market_id=args.market or "",
                                 percent=args.percent)  # fmt: skip
         if docs:
@@ -564,7 +584,9 @@ def _mosquitto(conn: Any, args: argparse.Namespace) -> int:
     tls = None
     if args.tls_cert or args.tls_key:
         if not (args.tls_cert and args.tls_key):
-            raise admin.AdminError("TLS needs both --tls-cert and --tls-key")
+            raise admin.AdminError(
+                "TLS 需要同时给出 --tls-cert 和 --tls-key", "TLS needs both --tls-cert and --tls-key"
+            )
         tls = TlsFiles(args.tls_cert, args.tls_key, args.tls_ca)
     host, port = args.listen
     files = write_broker_files(conn, args.dir, host=host, port=port, persistence_dir=args.persistence, tls=tls,
@@ -577,7 +599,10 @@ def _mosquitto(conn: Any, args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     db = _db(args)
     if not args.mqtt and not args.http:
-        raise admin.AdminError("nothing to serve: give --mqtt (receiver), --http (pages and API) or both")
+        raise admin.AdminError(
+            "没有要运行的服务：请给出 --mqtt（接收秤的数据）、--http（网页和 API）或两者都给",
+            "nothing to serve: give --mqtt (receiver), --http (pages and API) or both",
+        )
     stop = StopFlag()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, stop)

@@ -31,7 +31,7 @@ _SQLITE_PRAGMAS = (
 
 
 class DatabaseError(RuntimeError):
-    """The database URL is wrong or the database cannot be reached."""
+    """The database URL is wrong or the database cannot be reached ("中文 / English")."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,12 +44,16 @@ class DbUrl:
         if url.startswith("sqlite:///"):
             path = url.removeprefix("sqlite:///")
             if not path:
-                raise DatabaseError("sqlite URL needs a file: sqlite:///central.db (or sqlite:////abs/path.db)")
+                raise DatabaseError(
+                    "sqlite 地址须指明文件：sqlite:///central.db（或 sqlite:////abs/path.db） / "
+                    "sqlite URL needs a file: sqlite:///central.db (or sqlite:////abs/path.db)"
+                )
             return cls(SQLITE, path)
         scheme = urlsplit(url).scheme
         if scheme in ("postgresql", "postgres"):
             return cls(POSTGRES, url)
         raise DatabaseError(
+            f"不支持的数据库地址 {url!r}：一个市场用 sqlite:///FILE，全市用 postgresql://USER@HOST/DB / "
             f"unsupported database URL {url!r}: use sqlite:///FILE for one market "
             "or postgresql://USER@HOST/DB for a city"
         )
@@ -247,7 +251,10 @@ class Database:
         if self.dialect == SQLITE:
             path = Path(self.parsed.target)
             if not path.parent.exists():
-                raise DatabaseError(f"directory {path.parent} for the SQLite database does not exist; create it first")
+                raise DatabaseError(
+                    f"SQLite 数据库所在的目录 {path.parent} 不存在：请先创建 / "
+                    f"directory {path.parent} for the SQLite database does not exist; create it first"
+                )
             raw = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
             for pragma in _SQLITE_PRAGMAS:
                 raw.execute(pragma)
@@ -257,7 +264,10 @@ class Database:
         try:
             raw = psycopg.connect(self.parsed.target, autocommit=True)
         except psycopg.OperationalError as exc:
-            raise DatabaseError(f"cannot connect to PostgreSQL at {_redact(self.url)}: {exc}".strip()) from exc
+            raise DatabaseError(
+                f"无法连接 PostgreSQL {_redact(self.url)}：请检查地址、用户名和密码，以及数据库是否在运行 / "
+                f"cannot connect to PostgreSQL at {_redact(self.url)}: {exc}".strip()
+            ) from exc
         # psycopg prepares a statement run 5 times; PostgreSQL then settles on one generic plan,
         # made while a month's partition was nearly empty: a sequential scan, which ingest then
         # ran over a growing table (bench_fleet: 2 ms of database CPU per sale). Plan each run

@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from central.admin import AdminError
+from central.admin import AdminError, bilingual
 from central.db import Connection
 from central.keys import CentralKey
 from central.localtime import now_ms
 from central.mqtt import PREFIX
-from central.publish import Document
+from central.publish import Document, unregistered_scale
 from central.wheel import build_wheel
 from edge.core.firmware import FirmwareManifest, parse_version, rollout_bucket
 
@@ -63,17 +63,26 @@ def publish_release(
         if min_version:
             parse_version(min_version)
     except ValueError as exc:
-        raise AdminError(str(exc)) from None
+        raise bilingual(exc) from None
     if conn.scalar("SELECT 1 FROM firmware_releases WHERE version = ?", (version,)):
-        raise AdminError(f"release {version} already exists; a release never changes, publish a higher version")
+        raise AdminError(
+            f"版本 {version} 已发布过；已发布的版本不能更改，请发布更高的版本号",
+            f"release {version} already exists; a release never changes, publish a higher version",
+        )
     folder = Path(firmware_dir).resolve() / version
     if wheel is None:
         if source is None:
-            raise AdminError("give --wheel PATH or the project folder to build the wheel from")
+            raise AdminError(
+                "请给出 --wheel PATH，或用来构建 wheel 的项目文件夹（--source）",
+                "give --wheel PATH or the project folder to build the wheel from",
+            )
         stored = build_wheel(source, version, folder)
     else:
         if not wheel.is_file():
-            raise AdminError(f"wheel {wheel} not found; build it with `pip wheel . --no-deps -w dist` or omit --wheel")
+            raise AdminError(
+                f"找不到 wheel 文件 {wheel}：请用 `pip wheel . --no-deps -w dist` 构建，或去掉 --wheel",
+                f"wheel {wheel} not found; build it with `pip wheel . --no-deps -w dist` or omit --wheel",
+            )
         folder.mkdir(parents=True, exist_ok=True)
         stored = folder / wheel.name
         shutil.copyfile(wheel, stored)
@@ -83,7 +92,7 @@ def publish_release(
             created_ms=now_ms(), min_version=min_version or None, notes=notes,
         )  # fmt: skip
     except ValueError as exc:
-        raise AdminError(f"cannot publish {stored.name}: {exc}") from None
+        raise AdminError(f"无法发布 {stored.name}：{exc}", f"cannot publish {stored.name}: {exc}") from None
     signed = key.sign_document(manifest.to_doc())
     with conn.transaction():
         conn.execute(
@@ -107,23 +116,32 @@ def rollout(
     """The retained firmware documents for the targeted scales; records the rollout and 'offered'."""
     row = conn.one("SELECT manifest FROM firmware_releases WHERE version = ?", (version,))
     if row is None:
-        raise AdminError(f"no release {version}; publish it first with `central firmware publish --version {version}`")
+        raise AdminError(
+            f"没有版本 {version}：请先用 `central firmware publish --version {version}` 发布",
+            f"no release {version}; publish it first with `central firmware publish --version {version}`",
+        )
     if percent is not None and not 0 <= percent <= 100:
-        raise AdminError(f"--percent must be 0-100, got {percent}")
+        raise AdminError(f"--percent 应为 0-100，收到 {percent}", f"--percent must be 0-100, got {percent}")
     if scale_id:
         scales = conn.all("SELECT scale_id, market_id FROM scales WHERE scale_id = ?", (scale_id,))
         if not scales:
-            raise AdminError(f"scale {scale_id!r} is not registered")
+            raise unregistered_scale(scale_id)
         kind, target = "scale", scale_id
     else:
         where, params = ("WHERE market_id = ? ", (market_id,)) if market_id else ("", ())
         scales = conn.all(f"SELECT scale_id, market_id FROM scales {where}ORDER BY scale_id", params)
         if market_id and not scales:
-            raise AdminError(f"market {market_id!r} has no registered scales")
+            raise AdminError(
+                f"市场 {market_id!r} 没有已登记的秤：请核对市场编号（central market list）",
+                f"market {market_id!r} has no registered scales",
+            )
         if percent is not None:
             scales = [s for s in scales if rollout_bucket(s["scale_id"]) < percent]
         elif not market_id:
-            raise AdminError("choose the scales: --scale S, --market M or --percent P")
+            raise AdminError(
+                "请指定要升级的秤：--scale S、--market M 或 --percent P",
+                "choose the scales: --scale S, --market M or --percent P",
+            )
         kind = "percent" if percent is not None else "market"
         target = f"{market_id or '*'}:{percent}" if percent is not None else market_id
     manifest = json.loads(row["manifest"])

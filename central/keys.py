@@ -22,7 +22,7 @@ from edge.core.signed import SIGNATURE_FIELD, signed_payload
 
 
 class CentralKeyError(ValueError):
-    """A key is missing, damaged or not Ed25519."""
+    """A key is missing, damaged or not Ed25519 ("中文 / English")."""
 
 
 class DevicePublicKey:
@@ -67,6 +67,8 @@ def load_public_key(b64: str) -> DevicePublicKey:
         return DevicePublicKey(raw)
     except (binascii.Error, ValueError) as exc:
         raise CentralKeyError(
+            f"不是 32 字节的 base64 Ed25519 公钥（{exc}）：请重新复制秤上显示的公钥"
+            "（技术人员界面或 `python -m edge doctor`） / "
             f"not a base64 Ed25519 public key of 32 bytes ({exc}); copy the key the scale shows "
             "(technician screen or `python -m edge doctor`) again"
         ) from exc
@@ -96,9 +98,15 @@ class CentralKey:
             try:
                 key = serialization.load_pem_private_key(path.read_bytes(), password=None)
             except (ValueError, TypeError) as exc:
-                raise CentralKeyError(f"central key {path} is damaged ({exc}); restore it from the backup") from exc
+                raise CentralKeyError(
+                    f"中心密钥 {path} 已损坏（{exc}）：请从备份恢复 / "
+                    f"central key {path} is damaged ({exc}); restore it from the backup"
+                ) from exc
             if not isinstance(key, Ed25519PrivateKey):
-                raise CentralKeyError(f"central key {path} is not an Ed25519 key; restore the right file")
+                raise CentralKeyError(
+                    f"中心密钥 {path} 不是 Ed25519 密钥：请换回正确的密钥文件 / "
+                    f"central key {path} is not an Ed25519 key; restore the right file"
+                )
             return cls(key)
         key = Ed25519PrivateKey.generate()
         pem = key.private_bytes(

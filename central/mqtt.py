@@ -20,7 +20,7 @@ PREFIX = "trace/v1"
 
 
 class MqttError(RuntimeError):
-    """The broker URL is wrong, or the broker refused or cannot be reached."""
+    """The broker URL is wrong, or the broker refused or cannot be reached ("中文 / English")."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,14 +36,19 @@ class MqttUrl:
     def parse(cls, url: str) -> MqttUrl:
         parts = urlsplit(url)
         if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
-            raise MqttError(f"broker URL {url!r} must look like mqtt://central:PASSWORD@127.0.0.1:1883 (or mqtts://)")
+            raise MqttError(
+                f"MQTT 服务器地址 {url!r} 格式不对，应为 mqtt://central:PASSWORD@127.0.0.1:1883（或 mqtts://） / "
+                f"broker URL {url!r} must look like mqtt://central:PASSWORD@127.0.0.1:1883 (or mqtts://)"
+            )
         tls = parts.scheme == "mqtts"
         password = unquote(parts.password or "") or os.environ.get("CENTRAL_MQTT_PASSWORD", "")
         ca = parse_qs(parts.query).get("ca", [None])[0]
         try:
             port = parts.port or (8883 if tls else 1883)
         except ValueError as exc:
-            raise MqttError(f"broker URL {url!r} has a bad port ({exc})") from None
+            raise MqttError(
+                f"MQTT 服务器地址 {url!r} 的端口无效（{exc}） / broker URL {url!r} has a bad port ({exc})"
+            ) from None
         return cls(parts.hostname, port, unquote(parts.username or "central"), password, tls, ca)
 
     def tls_context(self) -> ssl.SSLContext | None:
@@ -73,13 +78,18 @@ def connect_blocking(url: MqttUrl, client_id: str, timeout_s: float = 10.0) -> p
     try:
         client.connect(url.host, url.port, keepalive=30, clean_start=True)
     except OSError as exc:
-        raise MqttError(f"cannot reach the broker at {url.host}:{url.port} ({exc}); is mosquitto running?") from exc
+        raise MqttError(
+            f"连不上 MQTT 服务器 {url.host}:{url.port}（{exc}）：请检查 mosquitto 是否在运行 / "
+            f"cannot reach the broker at {url.host}:{url.port} ({exc}); is mosquitto running?"
+        ) from exc
     client.loop_start()
     if not done.wait(timeout_s) or getattr(outcome[0], "is_failure", True):
         client.loop_stop()
         client.disconnect()
         why = outcome[0] if outcome else "no answer"
         raise MqttError(
+            f"MQTT 服务器 {url.host}:{url.port} 拒绝了用户 {url.username!r}（{why}）："
+            "请检查 MQTT 地址中的用户名和密码，以及服务器是否已加载密码文件 / "
             f"the broker at {url.host}:{url.port} refused {url.username!r} ({why}); "
             "check the user name and password in the MQTT URL and that the password file is loaded"
         )

@@ -90,7 +90,10 @@ def export(conn: Connection, req: BundleRequest, central_key: CentralKey, out: P
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     except OSError as exc:
-        raise admin.AdminError(f"cannot write the bundle {out} ({exc}); choose a writable path") from exc
+        raise admin.AdminError(
+            f"无法写入配置包 {out}（{exc}）：请换一个可写的路径",
+            f"cannot write the bundle {out} ({exc}); choose a writable path",
+        ) from exc
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             os.fchmod(f.fileno(), 0o600)  # owner only, whatever the umask: it holds a private key

@@ -47,12 +47,21 @@ def _record(conn: Connection, topic: str, doc: dict[str, Any]) -> None:
     )
 
 
+def unregistered_scale(scale_id: str) -> AdminError:
+    return AdminError(
+        f"秤 {scale_id!r} 未登记：请核对秤编号（central scale list）", f"scale {scale_id!r} is not registered"
+    )
+
+
 def catalog_document(conn: Connection, key: CentralKey, market_id: str) -> Document:
     topic = f"{PREFIX}/{market_id}/catalog"
     with conn.transaction():
         plus = catalog(conn, market_id)
         if not plus:
-            raise AdminError(f"market {market_id} has no catalog yet; import one with `central catalog import`")
+            raise AdminError(
+                f"市场 {market_id} 还没有商品目录：请先用 `central catalog import` 导入",
+                f"market {market_id} has no catalog yet; import one with `central catalog import`",
+            )
         body = {"plus": [catalog_entry(p) for p in plus]}
         doc = key.sign_document(
             {"schema": "catalog/1", "market_id": market_id, "version": _next_version(conn, topic),
@@ -69,18 +78,24 @@ def batches_documents(
     if scale_id:
         scales = conn.all("SELECT scale_id, market_id, merchant_id FROM scales WHERE scale_id = ?", (scale_id,))
         if not scales:
-            raise AdminError(f"scale {scale_id!r} is not registered")
+            raise unregistered_scale(scale_id)
     else:
         scales = conn.all(
             "SELECT scale_id, market_id, merchant_id FROM scales WHERE merchant_id = ? ORDER BY scale_id",
             (merchant_id,),
         )
         if not scales:
-            raise AdminError(f"merchant {merchant_id!r} has no scales; assign one with `central scale assign`")
+            raise AdminError(
+                f"商户 {merchant_id!r} 还没有秤：请先用 `central scale assign` 分配",
+                f"merchant {merchant_id!r} has no scales; assign one with `central scale assign`",
+            )
     out = []
     for scale in scales:
         if not scale["merchant_id"]:
-            raise AdminError(f"scale {scale['scale_id']} has no merchant; assign one with `central scale assign`")
+            raise AdminError(
+                f"秤 {scale['scale_id']} 还没有商户：请先用 `central scale assign` 分配",
+                f"scale {scale['scale_id']} has no merchant; assign one with `central scale assign`",
+            )
         topic = f"{PREFIX}/{scale['market_id']}/{scale['scale_id']}/batches"
         with conn.transaction():
             batches = active_batches(conn, scale["merchant_id"])
@@ -101,12 +116,18 @@ def command_document(conn: Connection, key: CentralKey, scale_id: str, action: s
     """Lock or unlock one scale remotely (JJG 1204-2025 protection). The version counts up
     per scale, so the scale refuses a replayed older command; the signature, a forged one."""
     if action not in COMMAND_ACTIONS:
-        raise AdminError(f"unknown command {action!r}: use lock or unlock")
+        raise AdminError(
+            f"未知命令 {action!r}：请用 lock（锁定）或 unlock（解锁）",
+            f"unknown command {action!r}: use lock or unlock",
+        )
     if not reason.strip():
-        raise AdminError("a lock or unlock needs --reason: the scale logs it and shows it to the vendor")
+        raise AdminError(
+            "锁定或解锁须加 --reason：秤会记录原因并显示给商户",
+            "a lock or unlock needs --reason: the scale logs it and shows it to the vendor",
+        )
     row = conn.one("SELECT market_id FROM scales WHERE scale_id = ?", (scale_id,))
     if row is None:
-        raise AdminError(f"scale {scale_id!r} is not registered")
+        raise unregistered_scale(scale_id)
     topic = f"{PREFIX}/{row['market_id']}/{scale_id}/command"
     with conn.transaction():
         doc = key.sign_document(
@@ -128,7 +149,10 @@ def send(
             info = client.publish(document.topic, document.payload, qos=1, retain=True)
             info.wait_for_publish(timeout_s)
             if not info.is_published():
-                raise AdminError(f"the broker did not confirm {document.topic} within {timeout_s:.0f} s; publish again")
+                raise AdminError(
+                    f"MQTT 服务器 {timeout_s:.0f} 秒内未确认收到 {document.topic}：请重新发布",
+                    f"the broker did not confirm {document.topic} within {timeout_s:.0f} s; publish again",
+                )
             log.info("published %s version %s", document.topic, document.doc["version"])
     finally:
         client.disconnect()

@@ -38,7 +38,10 @@ def _sources(root: Path) -> list[Path]:
             if path.is_file() and "__pycache__" not in path.parts and path.suffix not in (".pyc", ".pyo"):
                 files.append(path)
     if not files:
-        raise FileNotFoundError(f"{root} holds none of the packages {', '.join(PACKAGES)}; give the project's folder")
+        raise FileNotFoundError(
+            f"{root} 中没有 {'、'.join(PACKAGES)} 中的任何一个包：请给出项目文件夹 / "
+            f"{root} holds none of the packages {', '.join(PACKAGES)}; give the project's folder"
+        )
     return files
 
 

@@ -32,14 +32,19 @@ class Sent:
     error: str = ""
 
 
-def decimal_units(typed: str, places: int, what: str) -> int:
-    """A typed decimal in integer sub-units, exactly (no floats): ('12.5', 3) -> 12500; '' -> 0."""
+def decimal_units(typed: str, places: int, what: tuple[str, str]) -> int:
+    """A typed decimal in integer sub-units, exactly (no floats): ('12.5', 3) -> 12500; '' -> 0.
+
+    ``what``: (中文, English) of the field, for the error."""
     text = typed.strip()
     if not text:
         return 0
     whole, _, part = text.partition(".")
     if not (whole.isascii() and part.isascii()) or not (whole + part).isdigit() or len(part) > places:
-        raise admin.AdminError(f"{what} {typed!r}: give a number with at most {places} decimals, e.g. 12.5")
+        raise admin.AdminError(
+            f"{what[0]} {typed!r}：请填写最多 {places} 位小数的数字，例如 12.5",
+            f"{what[1]} {typed!r}: give a number with at most {places} decimals, e.g. 12.5",
+        )
     return int(whole or 0) * 10**places + int(part.ljust(places, "0") or 0)
 
 
@@ -56,8 +61,9 @@ def register(conn: Connection, user: users.User, merchant_id: str, form: dict[st
     fields = ("batch_id", "plu", "supplier", "supplier_node", "upstream_code", "origin", "certificate", "arrival_date",
               "inspection_cert")  # fmt: skip
     batch: dict[str, Any] = {name: form.get(name, "").strip() for name in fields}
-    batch.update(weight_g=decimal_units(form.get("weight_kg", ""), 3, "weight (kg)"), rapid_test=test,
-                 price_fen=decimal_units(form.get("price_yuan", ""), 2, "price (yuan)"))  # fmt: skip
+    weight_g = decimal_units(form.get("weight_kg", ""), 3, ("进货重量 (kg)", "weight (kg)"))
+    price_fen = decimal_units(form.get("price_yuan", ""), 2, ("进货单价 (元/kg)", "price (yuan)"))
+    batch.update(weight_g=weight_g, rapid_test=test, price_fen=price_fen)
     item = admin.add_batch(conn, merchant_id, batch)
     with conn.transaction():
         users.audit(conn, user.username, "batch.goods_in", item.batch_id,

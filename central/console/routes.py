@@ -450,13 +450,16 @@ def prices(c: Context, market: str = "", done: str = "", sent: str = "") -> Resp
     return _prices_page(c, c.market(market, required=True), done=done, sent=sent)
 
 
-def _optional_yuan(typed: str, what: str) -> int | None:
+def _optional_yuan(typed: str, what: tuple[str, str]) -> int | None:
     """A price bound typed in yuan as integer fen; empty is None (the scale's default bound)."""
     if not typed.strip():
         return None
     fen = goodsin.decimal_units(typed, 2, what)
     if fen <= 0:
-        raise admin.AdminError(f"{what} {typed!r}: 应大于 0 / must be above zero (leave it empty for the default)")
+        raise admin.AdminError(
+            f"{what[0]} {typed!r} 应大于 0（留空则用默认限价）",
+            f"{what[1]} {typed!r}: must be above zero (leave it empty for the default)",
+        )
     return fen
 
 
@@ -493,7 +496,7 @@ def set_price(c: Context, csrf: Field = "", plu: Field = "", price_yuan: Field =
         return {"unit_price_fen": fen}
 
     try:
-        fen = goodsin.decimal_units(price_yuan, 2, "guide price (yuan)")
+        fen = goodsin.decimal_units(price_yuan, 2, ("指导价 (元)", "guide price (yuan)"))
         _change_plu(c, market, plu, guide, "price.guide", str(fen))
     except admin.AdminError as exc:
         return _prices_page(c, market, 400, error=exc.text(c.lang))
@@ -511,8 +514,8 @@ def set_bounds(c: Context, csrf: Field = "", plu: Field = "", min_yuan: Field = 
         return {"price_min_fen": low, "price_max_fen": high}
 
     try:
-        low = _optional_yuan(min_yuan, "最低价 / lowest price (yuan)")
-        high = _optional_yuan(max_yuan, "最高价 / highest price (yuan)")
+        low = _optional_yuan(min_yuan, ("最低价 (元)", "lowest price (yuan)"))
+        high = _optional_yuan(max_yuan, ("最高价 (元)", "highest price (yuan)"))
         _change_plu(c, market, plu, bounds, "price.bounds", f"{low or ''}-{high or ''}")
     except admin.AdminError as exc:
         return _prices_page(c, market, 400, error=exc.text(c.lang))

@@ -56,15 +56,22 @@ def add_user(
 ) -> User:
     check_id("user name", username)
     if role not in ROLES:
-        raise AdminError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
+        raise AdminError(
+            f"角色应为 {' 或 '.join(ROLES)}，收到 {role!r}", f"role must be one of {', '.join(ROLES)}, got {role!r}"
+        )
     if role == OFFICE and not market_id:
-        raise AdminError("a market office user needs --market MARKET_ID (the market it works for)")
+        raise AdminError(
+            "市场管理处的用户须加 --market MARKET_ID（它所服务的市场）",
+            "a market office user needs --market MARKET_ID (the market it works for)",
+        )
     if role == REGULATOR and market_id:
-        raise AdminError("a regulator sees every market: leave out --market")
-    if len(password) < MIN_PASSWORD:
-        raise AdminError(f"the password needs at least {MIN_PASSWORD} characters")
+        raise AdminError("监管用户可查看所有市场：请去掉 --market", "a regulator sees every market: leave out --market")
+    _check_length(password)
     if market_id and conn.one("SELECT 1 AS x FROM markets WHERE market_id = ?", (market_id,)) is None:
-        raise AdminError(f"market {market_id!r} is not registered; register it first (central market add)")
+        raise AdminError(
+            f"市场 {market_id!r} 未登记：请先登记（central market add）",
+            f"market {market_id!r} is not registered; register it first (central market add)",
+        )
     try:
         with conn.transaction():
             conn.execute(
@@ -75,21 +82,33 @@ def add_user(
             )  # fmt: skip
     except Exception as exc:
         if is_unique_violation(exc):
-            raise AdminError(f"user {username} already exists; choose another name or reset the password") from None
+            raise AdminError(
+                f"用户 {username} 已存在：请换一个用户名，或用 `central user password --name {username}` 重设密码",
+                f"user {username} already exists; choose another name or reset the password",
+            ) from None
         raise
     return User(username, role, market_id or None, display_name.strip() or username)
 
 
-def set_password(conn: Connection, username: str, password: str) -> None:
+def _check_length(password: str) -> None:
     if len(password) < MIN_PASSWORD:
-        raise AdminError(f"the password needs at least {MIN_PASSWORD} characters")
+        raise AdminError(
+            f"密码至少需要 {MIN_PASSWORD} 个字符", f"the password needs at least {MIN_PASSWORD} characters"
+        )
+
+
+def set_password(conn: Connection, username: str, password: str) -> None:
+    _check_length(password)
     with conn.transaction():
         changed = conn.execute(
             "UPDATE console_users SET password_hash = ? WHERE username = ?",
             (hash_password(password, iterations=ITERATIONS), username),
         ).rowcount
         if not changed:
-            raise AdminError(f"user {username!r} does not exist; create it with `central user add`")
+            raise AdminError(
+                f"用户 {username!r} 不存在：请先用 `central user add` 创建",
+                f"user {username!r} does not exist; create it with `central user add`",
+            )
         conn.execute("DELETE FROM console_sessions WHERE username = ?", (username,))  # log out everywhere
 
 

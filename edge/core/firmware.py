@@ -22,7 +22,9 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 def parse_version(text: str) -> tuple[int, ...]:
     """``"1.2.3"`` -> ``(1, 2, 3)``; releases are plain dotted numbers so every side orders them alike."""
     if not isinstance(text, str) or not _VERSION.match(text):
-        raise ValueError(f"version {text!r} must be dotted numbers such as 0.2.0 (版本号须为数字，如 0.2.0)")
+        raise ValueError(
+            f"版本号 {text!r} 须为以点分隔的数字，如 0.2.0 / version {text!r} must be dotted numbers such as 0.2.0"
+        )
     parts = [int(p) for p in text.split(".")]
     while len(parts) > 1 and parts[-1] == 0:  # 0.2 == 0.2.0
         parts.pop()

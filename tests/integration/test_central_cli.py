@@ -34,6 +34,15 @@ def _central(*args: str, env: dict[str, str]) -> str:
     return done.stdout
 
 
+def _refused(*args: str, env: dict[str, str]) -> str:
+    """What ``central`` prints on stderr when it refuses (exit code 2, nothing on stdout)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "central", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2 and done.stdout == "", done.stdout + done.stderr
+    return done.stderr.strip()
+
+
 def _password(output: str) -> str:
     match = re.search(r"MQTT password: (\S+)", output)
     assert match, output
@@ -171,10 +180,7 @@ def test_registration_errors_are_printed_in_chinese_then_english(tmp_path: Path)
     _central("init", env=env)
 
     def refused(*args: str) -> str:
-        done = subprocess.run([sys.executable, "-m", "central", *args], cwd=ROOT, env=env, capture_output=True,
-                              text=True, timeout=60)  # fmt: skip
-        assert done.returncode == 2 and done.stdout == "", done.stdout + done.stderr
-        return done.stderr.strip()
+        return _refused(*args, env=env)
 
     bad_node = refused("market", "add", "--id", "lz-x", "--node", "62A102", "--name", "东方红综合市场")
     assert bad_node.index("节点编码应为") < bad_node.index("a node id has"), bad_node
@@ -186,3 +192,19 @@ def test_registration_errors_are_printed_in_chinese_then_english(tmp_path: Path)
     twice = refused("market", "add", "--id", "lz-dfh", "--node", "620102", "--name", "东方红综合市场")
     assert twice.startswith("error: 市场 lz-dfh、节点编码 620102 或溯源码前缀 620102") and "已登记" in twice, twice
     assert twice.index("已登记") < twice.index("is already registered"), twice
+
+
+def test_missing_settings_are_explained_in_chinese_then_english(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("CENTRAL_DB", "CENTRAL_MQTT", "CENTRAL_MQTT_PASSWORD")}
+    no_db = _refused("init", env=env)
+    assert no_db.startswith("error: 未指定数据库：请加 --db sqlite:///central.db"), no_db
+    assert no_db.index("设置 CENTRAL_DB") < no_db.index("no database: pass --db sqlite:///central.db"), no_db
+
+    env |= {"CENTRAL_DB": f"sqlite:///{tmp_path / 'central.db'}", "CENTRAL_KEY": str(tmp_path / "central-key.pem")}
+    stop = ("batch", "stop-sale", "--batch", "B-1", "--reason", "快检不合格")
+    no_broker = _refused(*stop, env=env)
+    assert no_broker.startswith("error: 未指定 MQTT 服务器：请加 --mqtt"), no_broker
+    assert "/ no broker: pass --mqtt mqtt://central:PASSWORD@HOST:PORT or set CENTRAL_MQTT" in no_broker, no_broker
+    bad_url = _refused(*stop, "--mqtt", "http://127.0.0.1:1883", env=env)
+    assert bad_url.startswith("error: MQTT 服务器地址 'http://127.0.0.1:1883' 格式不对"), bad_url
+    assert bad_url.index("格式不对") < bad_url.index("must look like mqtt://central:PASSWORD@"), bad_url

@@ -274,7 +274,7 @@ def test_goods_in_with_a_failed_rapid_test_is_registered_stopped(site: ConsoleSi
     page = office.get("/console/batches/B-FAIL-01").text
     assert "已停售" in page and "农残抑制率 62%" in page and 'id="stop-sale"' not in page
     bad = office.post("/console/batches", {**fields, "batch_id": "B-FAIL-02", "weight_kg": "1.2345"})
-    assert bad.status == 400 and "at most 3 decimals" in bad.text and 'value="B-FAIL-02"' in bad.text
+    assert bad.status == 400 and "最多 3 位小数" in bad.text and 'value="B-FAIL-02"' in bad.text
 
 
 def test_search_pages_through_many_lines(site: ConsoleSite) -> None:
@@ -339,10 +339,10 @@ def test_the_office_sets_price_bounds_that_the_catalog_carries_to_the_scales(tmp
     [
         ({"min_yuan": "4.5", "max_yuan": "9"}, "最低价 ¥4.50 高于指导价 ¥3.98"),
         ({"min_yuan": "1", "max_yuan": "3.5"}, "最高价 ¥3.50 低于指导价 ¥3.98"),
-        ({"min_yuan": "1.005", "max_yuan": ""}, "at most 2 decimals"),
-        ({"min_yuan": "-1", "max_yuan": ""}, "at most 2 decimals"),
+        ({"min_yuan": "1.005", "max_yuan": ""}, "最多 2 位小数"),
+        ({"min_yuan": "-1", "max_yuan": ""}, "最多 2 位小数"),
         ({"min_yuan": "0", "max_yuan": ""}, "应大于 0"),
-        ({"min_yuan": "", "max_yuan": "1e3"}, "at most 2 decimals"),
+        ({"min_yuan": "", "max_yuan": "1e3"}, "最多 2 位小数"),
         ({"plu": "9999", "min_yuan": "1", "max_yuan": "5"}, "不在 lz-dfh 的目录中"),
     ],
 )  # fmt: skip
