@@ -18,6 +18,7 @@ from central.mqtt import PREFIX
 SCALE_WRITES = ("sales", "status", "events", "payment", "goodsin")
 SCALE_READS = ("ack", "batches", "config", "payment", "firmware", "command")
 MAX_PACKET_BYTES = 4 * 1024 * 1024  # above central's 1 MiB limit, so oversized junk is seen and recorded
+MAX_INFLIGHT = 200  # QoS-1 messages in flight per client, each way (max_inflight_messages)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +76,10 @@ def config_file(
         f"acl_file {files.acl}",
         f"max_packet_size {MAX_PACKET_BYTES}",
         "max_queued_messages 100000",  # scales' backlogs after an outage arrive in bursts
+        # Also the Receive Maximum of the CONNACK (MQTT 5.0, 3.2.2.3.3): the default 20 let each
+        # receiver have only 20 QoS-1 acks at the broker, one batch per read of its socket, so
+        # at a peak the scales' acks fell seconds behind and their resends piled on (bench_fleet).
+        f"max_inflight_messages {MAX_INFLIGHT}",
         f"listener {port} {host}",
     ]
     if user:  # started as root, mosquitto 2 drops to this user (default: "mosquitto")

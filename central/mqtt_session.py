@@ -9,9 +9,11 @@ answers a chunk's PUBLISHes with one ``send`` of their PUBACKs, and sends every 
 worker queued since the last turn together.
 
 Delivery is what paho gave the receiver: QoS 1 both ways, the PUBACK after ``on_message``
-returned (it blocks when the workers are behind, which holds the broker back), clean start,
-and publishes kept within the broker's Receive Maximum (CONNACK; MQTT 5.0, 4.9), the rest
-queued in memory until PUBACKs free room. All socket I/O happens on the session's thread,
+returned, clean start, and publishes kept within the broker's Receive Maximum (CONNACK;
+MQTT 5.0, 4.9), the rest queued in memory until PUBACKs free room (a cumulative ack
+waiting there takes a newer one's place: ``publish(replaces=...)``). While ``paused()``
+(the workers are behind) the socket is not read, which holds the broker back through TCP;
+``resume()`` wakes the session when they catch up. All socket I/O happens on the session's thread,
 TLS included; ``publish`` may be called from any thread.
 """
 
@@ -53,6 +55,7 @@ class MqttSession:
         password: str,
         subscriptions: list[tuple[str, int]],
         on_message: Callable[[str, bytes], None],
+        paused: Callable[[], bool] = lambda: False,
         on_up: Callable[[list[str]], None] | None = None,
         on_down: Callable[[str], None] | None = None,
         tls: ssl.SSLContext | None = None,
@@ -63,13 +66,15 @@ class MqttSession:
         self._username, self._password = username, password
         self._subscriptions = subscriptions
         self._on_message = on_message
+        self._paused = paused  # true: the workers are behind, the socket is not read (resume() when not)
         self._on_up = on_up or (lambda refused: None)
         self._on_down = on_down or (lambda why: None)
         self._tls = tls
         self._keepalive_s = keepalive_s
         self._reconnect_s = reconnect_s
         self._lock = threading.Lock()
-        self._pending: collections.deque[tuple[str, bytes, int]] = collections.deque()  # not sent yet
+        self._pending: collections.deque[list] = collections.deque()  # [topic, payload, qos, replaces, rank]
+        self._newest: dict[tuple[str, str], list] = {}  # publish(replaces=...): the entry still waiting
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
         os.set_blocking(self._wake_w, False)
@@ -86,15 +91,34 @@ class MqttSession:
     def start(self) -> None:
         self._thread.start()
 
-    def publish(self, topic: str, payload: bytes | str, qos: int = 1) -> None:
-        """Send ``payload`` on ``topic`` from the session's thread; kept while the link is down."""
+    def publish(self, topic: str, payload: bytes | str, qos: int = 1, *, replaces: str = "", rank: int = 0) -> None:
+        """Send ``payload`` on ``topic`` from the session's thread; kept while the link is down.
+
+        ``replaces``: a kind of message whose newest one says all the older ones did (a
+        cumulative ack, ``rank`` its watermark): one of that kind on ``topic`` still waiting
+        to be sent takes this payload (unless its rank is higher) instead of a second message
+        queuing behind it. At a peak the broker's PUBACKs for central's acks come back behind
+        the sales queued in the same stream, so acks wait here; merged, each scale's next ack
+        carries its newest watermark."""
         if isinstance(payload, str):
             payload = payload.encode()
         with self._lock:
             wake = not self._pending
-            self._pending.append((topic, payload, qos))
+            waiting = self._newest.get((topic, replaces)) if replaces else None
+            if waiting is not None:
+                if rank >= waiting[4]:
+                    waiting[1], waiting[4] = payload, rank
+                return
+            entry = [topic, payload, qos, replaces, rank]
+            self._pending.append(entry)
+            if replaces:
+                self._newest[(topic, replaces)] = entry
         if wake and not self._stopping.is_set():  # one byte per batch: the thread takes all that is queued
             self._wake()
+
+    def resume(self) -> None:
+        """``paused()`` turned false: read the socket again (any thread)."""
+        self._wake()
 
     def stop(self, timeout_s: float = 10.0) -> None:
         if self._stopping.is_set():
@@ -176,18 +200,32 @@ class MqttSession:
     def _serve(self, sock: socket.socket, receive_max: int) -> None:
         sock.setblocking(False)
         sel = selectors.DefaultSelector()
-        sel.register(sock, selectors.EVENT_READ)
         sel.register(self._wake_r, selectors.EVENT_READ)
         out = bytearray()
         heard = sent = time.monotonic()
-        writing = False
+        mask = 0  # what the selector watches on the socket
+        paused = False
         try:
             for packet in self._early:
                 self._handle(packet, out)
             while not self._stopping.is_set():
+                if paused and not self._paused():  # the workers made room: read again
+                    heard = time.monotonic()
+                    self._read(sock, out)  # TLS may hold decrypted bytes the selector cannot see
+                paused = self._paused()
+                # read while the workers keep up; ask for writability only while the kernel is full
+                want = (0 if paused else selectors.EVENT_READ) | (selectors.EVENT_WRITE if out else 0)
+                if want != mask:
+                    if not mask:
+                        sel.register(sock, want)
+                    elif not want:
+                        sel.unregister(sock)
+                    else:
+                        sel.modify(sock, want)
+                    mask = want
                 events = sel.select(self._keepalive_s / 4)
                 now = time.monotonic()
-                for key, _mask in events:
+                for key, ready in events:
                     if key.fileobj == self._wake_r:
                         while True:
                             try:
@@ -195,7 +233,7 @@ class MqttSession:
                                     break
                             except BlockingIOError:
                                 break
-                    else:
+                    elif ready & selectors.EVENT_READ and not paused:
                         heard = now
                         self._read(sock, out)
                 self._take_pending(out, receive_max)
@@ -205,10 +243,7 @@ class MqttSession:
                     sent = now
                     with contextlib.suppress(BlockingIOError, ssl.SSLWantWriteError):
                         del out[: sock.send(out)]
-                if bool(out) != writing:  # ask for writability only while the kernel is full
-                    writing = bool(out)
-                    sel.modify(sock, selectors.EVENT_READ | (selectors.EVENT_WRITE if writing else 0))
-                if now - heard > self._keepalive_s * 1.5:
+                if not paused and now - heard > self._keepalive_s * 1.5:
                     raise SessionDown(f"no answer from the broker for {now - heard:.0f} s")
             if not out:  # a clean goodbye: the broker forgets the session
                 sock.setblocking(True)
@@ -233,7 +268,7 @@ class MqttSession:
 
     def _handle(self, packet: mqtt5.Packet, out: bytearray) -> None:
         if isinstance(packet, mqtt5.PublishPacket):
-            self._on_message(packet.topic, packet.payload)  # blocks while the workers are behind
+            self._on_message(packet.topic, packet.payload)
             if packet.packet_id is not None:
                 out += mqtt5.PubAckPacket(packet.packet_id).write()
         elif isinstance(packet, mqtt5.PubAckPacket):
@@ -252,7 +287,9 @@ class MqttSession:
     def _take_pending(self, out: bytearray, receive_max: int) -> None:
         with self._lock:
             while self._pending and (self._pending[0][2] == 0 or len(self._unconfirmed) < receive_max):
-                topic, payload, qos = self._pending.popleft()
+                topic, payload, qos, replaces, _rank = self._pending.popleft()
+                if replaces:
+                    del self._newest[(topic, replaces)]
                 packet_id = None
                 if qos:
                     packet_id = self._ids.next()
@@ -260,6 +297,6 @@ class MqttSession:
                 out += mqtt5.PublishPacket(topic, payload, qos=_QOS[qos], packet_id=packet_id).write()
 
     def _requeue_lost(self) -> None:
-        lost = list(self._unconfirmed.values())
+        lost = [[topic, payload, qos, "", 0] for topic, payload, qos in self._unconfirmed.values()]
         self._unconfirmed.clear()
         self._pending.extendleft(reversed(lost))

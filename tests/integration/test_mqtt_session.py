@@ -62,11 +62,33 @@ def test_a_burst_beyond_receive_maximum_arrives_whole_and_the_link_stays_up(env)
     session.start()
     try:
         wait_for(lambda: bool(rec.ups), 10, "SUBACK")
-        for n in range(500):  # Mosquitto's Receive Maximum is 20: the session must hold the rest back
+        for n in range(500):  # beyond the broker's Receive Maximum (MAX_INFLIGHT): the session holds the rest back
             session.publish(f"trace/v1/{MARKET}/{scale.scale_id}/ack", f'{{"acked_through":{n}}}')
         wait_for(lambda: len(listener.acks()) == 500, 20, "500 acks at the scale")
         assert listener.acks() == list(range(500))  # in order, none lost, none twice
         assert rec.downs == [] and session.refused_publishes == 0
+    finally:
+        session.stop()
+        listener.close()
+
+
+def test_cumulative_acks_waiting_to_be_sent_are_merged_into_the_newest(env) -> None:  # type: ignore[no-untyped-def]
+    """At a peak acks wait for the broker's PUBACKs; a scale needs only its newest watermark."""
+    setup, broker = env
+    scale = setup.scales[0]
+    topic = f"trace/v1/{MARKET}/{scale.scale_id}/ack"
+    listener = ScaleClient(broker.port, scale.scale_id, scale.password, "listener")
+    listener.subscribe(topic)
+    rec = Recorder()
+    session = rec.session(broker.port, setup.central_password, [("trace/v1/+/+/sales", 1)])
+    for n in range(1, 301):  # queued before the session is up: none sent yet
+        session.publish(topic, f'{{"acked_through":{n}}}', replaces="sales", rank=n)
+    session.publish(topic, '{"acked_through":7}', replaces="sales", rank=7)  # an older one, from another worker
+    session.publish(topic, '{"events_acked_through":4}', replaces="events", rank=4)  # another kind: its own
+    session.start()
+    try:
+        wait_for(lambda: len(listener.received) == 2, 10, "the two acks")
+        assert sorted(p for _t, p in listener.received) == [b'{"acked_through":300}', b'{"events_acked_through":4}']
     finally:
         session.stop()
         listener.close()
