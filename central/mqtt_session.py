@@ -29,6 +29,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import mqtt5
 
@@ -38,6 +39,17 @@ log = logging.getLogger(__name__)
 READ_CHUNK = 256 * 1024
 CONNECT_TIMEOUT_S = 10.0
 _QOS = (mqtt5.QoS.AT_MOST_ONCE, mqtt5.QoS.AT_LEAST_ONCE)
+
+
+@dataclass(slots=True)
+class _Outgoing:
+    """One of central's publishes, from ``publish`` until its PUBACK."""
+
+    topic: str
+    payload: bytes
+    qos: int
+    replaces: str  # while waiting: a newer one of this kind takes its place ("" once sent)
+    rank: int
 
 
 class SessionDown(ConnectionError):
@@ -73,8 +85,8 @@ class MqttSession:
         self._keepalive_s = keepalive_s
         self._reconnect_s = reconnect_s
         self._lock = threading.Lock()
-        self._pending: collections.deque[list] = collections.deque()  # [topic, payload, qos, replaces, rank]
-        self._newest: dict[tuple[str, str], list] = {}  # publish(replaces=...): the entry still waiting
+        self._pending: collections.deque[_Outgoing] = collections.deque()  # not sent yet
+        self._newest: dict[tuple[str, str], _Outgoing] = {}  # publish(replaces=...): the one still waiting
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
         os.set_blocking(self._wake_w, False)
@@ -83,7 +95,7 @@ class MqttSession:
         self._ids = PacketIds()
         self._reader = PacketBuffer()
         self._early: list[mqtt5.Packet] = []  # what came in the same read as the CONNACK
-        self._unconfirmed: dict[int, tuple[str, bytes, int]] = {}  # sent at QoS 1, no PUBACK yet
+        self._unconfirmed: dict[int, _Outgoing] = {}  # sent at QoS 1, no PUBACK yet
         self.refused_publishes = 0
 
     # --- any thread -----------------------------------------------------------------------
@@ -106,10 +118,10 @@ class MqttSession:
             wake = not self._pending
             waiting = self._newest.get((topic, replaces)) if replaces else None
             if waiting is not None:
-                if rank >= waiting[4]:
-                    waiting[1], waiting[4] = payload, rank
+                if rank >= waiting.rank:
+                    waiting.payload, waiting.rank = payload, rank
                 return
-            entry = [topic, payload, qos, replaces, rank]
+            entry = _Outgoing(topic, payload, qos, replaces, rank)
             self._pending.append(entry)
             if replaces:
                 self._newest[(topic, replaces)] = entry
@@ -286,17 +298,18 @@ class MqttSession:
 
     def _take_pending(self, out: bytearray, receive_max: int) -> None:
         with self._lock:
-            while self._pending and (self._pending[0][2] == 0 or len(self._unconfirmed) < receive_max):
-                topic, payload, qos, replaces, _rank = self._pending.popleft()
-                if replaces:
-                    del self._newest[(topic, replaces)]
+            while self._pending and (self._pending[0].qos == 0 or len(self._unconfirmed) < receive_max):
+                entry = self._pending.popleft()
+                if entry.replaces:  # sent: a newer one of its kind queues anew
+                    del self._newest[(entry.topic, entry.replaces)]
+                    entry.replaces = ""
                 packet_id = None
-                if qos:
+                if entry.qos:
                     packet_id = self._ids.next()
-                    self._unconfirmed[packet_id] = (topic, payload, qos)
-                out += mqtt5.PublishPacket(topic, payload, qos=_QOS[qos], packet_id=packet_id).write()
+                    self._unconfirmed[packet_id] = entry
+                out += mqtt5.PublishPacket(entry.topic, entry.payload, qos=_QOS[entry.qos], packet_id=packet_id).write()
 
     def _requeue_lost(self) -> None:
-        lost = [[topic, payload, qos, "", 0] for topic, payload, qos in self._unconfirmed.values()]
+        lost = list(self._unconfirmed.values())
         self._unconfirmed.clear()
         self._pending.extendleft(reversed(lost))

@@ -326,10 +326,11 @@ class Receiver:
             with self.db.connection() as conn:
                 self._scales = dict(load_scales(conn))
             self._scales_read = now
-        if fresh or topic.scale_id not in self._scales:
+        scales = self._scales  # one dict throughout: another worker may swap in a newer one
+        if fresh or topic.scale_id not in scales:
             with self.db.connection() as conn:
-                self._scales[topic.scale_id] = load_scale(conn, topic.scale_id)
-        return check_scale(self._scales[topic.scale_id], topic)
+                scales[topic.scale_id] = load_scale(conn, topic.scale_id)
+        return check_scale(scales[topic.scale_id], topic)
 
 
 def topic_name(topic: Topic, kind: str) -> str:

@@ -46,11 +46,16 @@ class Voucher:
     source: str  # "text" (the code as scanned) | "url" (taken out of a trace page URL)
 
 
+def scanned_text(scanned: str) -> str:
+    """A scanner's line without control characters (a stray STX, CR/LF) and outer spaces."""
+    return "".join(ch for ch in scanned if ch.isprintable()).strip()
+
+
 def parse_voucher(scanned: str) -> Voucher:
     """The upstream code in a scanner line (CR/LF and stray spaces removed).
 
     Raises RefusedError for an empty or overlong line."""
-    text = "".join(ch for ch in scanned if ch.isprintable()).strip()
+    text = scanned_text(scanned)
     if not text:
         raise RefusedError(
             Refusal("voucher_empty", "扫描内容为空，请重新扫描进货凭证", "The scan was empty; scan the voucher again.")

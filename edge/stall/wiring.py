@@ -19,7 +19,7 @@ from edge.checkout import Checkout, now_ms
 from edge.config import EdgeConfig
 from edge.core.batches import active_batches, batch_stopped
 from edge.core.cart import Cart
-from edge.core.goodsin import GoodsIn, Voucher, parse_voucher
+from edge.core.goodsin import GoodsIn, Voucher, parse_voucher, scanned_text
 from edge.core.operators import Operator
 from edge.core.records import Batch, Plu
 from edge.core.refusals import Refusal, RefusedError
@@ -101,10 +101,9 @@ class Stall:
     def on_scan(self, code: str) -> tuple[str, Any]:
         """A code from a scanner (serial, or a HID scanner typing into a field or the console)."""
         result: tuple[str, Any]
-        card = self.signin.by_card(code)
         if self._paying():
-            result = ("paycode", "".join(ch for ch in code if ch.isprintable()).strip())
-        elif card is not None:
+            result = ("paycode", scanned_text(code))
+        elif self.signin.by_card(code) is not None:
             result = ("signin", self.signin.sign_in(card=code))
         else:
             try:
